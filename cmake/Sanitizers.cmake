@@ -1,0 +1,10 @@
+# Applies RINHA_SANITIZE to every target of the project (generated code included).
+if(RINHA_SANITIZE STREQUAL "address")
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+elseif(RINHA_SANITIZE STREQUAL "thread")
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=thread)
+elseif(NOT RINHA_SANITIZE STREQUAL "")
+  message(FATAL_ERROR "RINHA_SANITIZE must be '', 'address' or 'thread', got '${RINHA_SANITIZE}'")
+endif()

@@ -1,0 +1,1 @@
+#include "common/iso_time.h"

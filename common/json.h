@@ -1,0 +1,59 @@
+// Strict, DOM-free JSON for the small flat objects this system exchanges over HTTP.
+//
+// Reading: ParseJsonObject validates one complete JSON object (RFC 8259, nesting depth limited)
+// and calls a visitor for each top-level member, with the value's exact source text. Nested
+// objects and arrays are validated and passed as raw text. Duplicate top-level keys, trailing
+// garbage, invalid UTF-8 and lone surrogates are errors.
+//
+// Writing: JsonWriter appends to a caller-owned string, escaping strings.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+
+namespace rinha {
+
+enum class JsonType { kString, kNumber, kTrue, kFalse, kNull, kObject, kArray };
+
+struct JsonValue {
+  JsonType type;
+  // Exact source text of the value (for strings: including the quotes).
+  std::string_view raw;
+  // For kString: the unescaped contents (points into raw when there was nothing to unescape,
+  // otherwise into parser-owned storage valid during the visitor call). Empty for other types.
+  std::string_view string;
+};
+
+// Returns InvalidArgument with a short human-readable reason on malformed input, or the first
+// non-OK status returned by the visitor (parsing stops there).
+absl::Status ParseJsonObject(
+    std::string_view text,
+    absl::FunctionRef<absl::Status(std::string_view key, const JsonValue& value)> visit);
+
+// Appends JSON text. The caller is responsible for structure (keys inside objects, commas are
+// handled by the writer).
+class JsonWriter {
+ public:
+  explicit JsonWriter(std::string* out) : out_(out) {}
+
+  JsonWriter& BeginObject();
+  JsonWriter& EndObject();
+  JsonWriter& Key(std::string_view key);
+  JsonWriter& String(std::string_view value);
+  JsonWriter& Int(int64_t value);
+  JsonWriter& Bool(bool value);
+  // Already-valid JSON (e.g. a number formatted by FormatCents).
+  JsonWriter& Raw(std::string_view json);
+
+ private:
+  void Separate();
+
+  std::string* out_;
+  bool need_comma_ = false;
+};
+
+}  // namespace rinha

@@ -1,0 +1,3 @@
+#include "edge/edge_config.h"
+
+int main() { return rinha::edge::RunPlaceholder(); }

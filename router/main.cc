@@ -1,0 +1,3 @@
+#include "router/router_config.h"
+
+int main() { return rinha::router::RunPlaceholder(); }
