@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
-# The whole test suite: installs dependencies, then builds and runs every GoogleTest suite
-# in a release build, an ASan+UBSan build and a TSan build.
-#   scripts/test.sh             all three builds
-#   scripts/test.sh release     only one (release | asan | tsan)
+# The whole test suite: installs dependencies, then
+#   release  builds and runs every GoogleTest suite (RelWithDebInfo)
+#   asan     the same under ASan + UBSan
+#   tsan     the same under TSan
+#   fuzz     runs the JSON/money/time fuzzer for a bounded time (clang-14)
+#   docker   the Docker tests: image build + compose of the processors (starts dockerd itself)
+#   scripts/test.sh               every stage
+#   scripts/test.sh release tsan  only those stages
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/install-deps.sh
 
 jobs=$(nproc)
-variants=("${@:-release asan tsan}")
+variants=("${@:-release asan tsan fuzz docker}")
 read -r -a variants <<<"${variants[*]}"
 
 run_variant() {
@@ -32,7 +36,16 @@ for v in "${variants[@]}"; do
     release) run_variant release "" RelWithDebInfo ;;
     asan) run_variant asan address Debug ;;
     tsan) run_variant tsan thread Debug ;;
-    *) echo "unknown variant: $v (release | asan | tsan)" >&2; exit 2 ;;
+    fuzz)
+      echo "=== [fuzz] ${RINHA_FUZZ_SECONDS:-60} s"
+      bash scripts/fuzz.sh "${RINHA_FUZZ_SECONDS:-60}" ;;
+    docker)
+      echo "=== [docker] processors compose"
+      status=0
+      bash tests/docker/processors_compose_test.sh || status=$?
+      bash scripts/docker-teardown.sh
+      [ $status = 0 ] || exit $status ;;
+    *) echo "unknown stage: $v (release | asan | tsan | fuzz | docker)" >&2; exit 2 ;;
   esac
 done
-echo "=== all test variants passed: ${variants[*]}"
+echo "=== all test stages passed: ${variants[*]}"
