@@ -13,14 +13,21 @@ namespace rinha {
 // Strict RFC 3339 date-time: "YYYY-MM-DDTHH:MM:SS" + optional fraction of 1-9 digits + "Z" or a
 // numeric offset "+HH:MM"/"-HH:MM" ('t'/'z' accepted too). Anything else -> InvalidArgument.
 // Keeps full precision (sub-millisecond fractions are not truncated).
+// Validated fields: month 01-12, day within its month (leap years per the Gregorian rule), hour
+// 00-23, minute 00-59, second 00-59, offset hour 00-23 and minute 00-59. A leap second (":60")
+// is rejected: absl::Time cannot represent it and no party in this system produces one.
+// "-00:00" reads as UTC. Years 0000-9999 (what four digits allow).
 absl::StatusOr<absl::Time> ParseIsoTime(std::string_view text);
 
 // Milliseconds for window bounds: `from` rounds up, `to` rounds down, so an inclusive millisecond
 // comparison against stored millisecond timestamps stays exact for sub-millisecond bounds.
+// Both round toward -inf / +inf, also before 1970. Infinite times saturate at INT64_MIN/MAX.
 int64_t FloorMillis(absl::Time t);
 int64_t CeilMillis(absl::Time t);
 
-// "2025-07-15T12:34:56.000Z": always three fractional digits and 'Z'.
+// "2025-07-15T12:34:56.000Z": always three fractional digits and 'Z'. Defined for every int64;
+// years outside 0000-9999 use the ISO 8601 expanded form ("-0001-...", "+10000-..."), which
+// ParseIsoTime does not accept.
 std::string FormatIsoMillis(int64_t unix_ms);
 void AppendIsoMillis(std::string* out, int64_t unix_ms);
 

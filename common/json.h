@@ -17,6 +17,9 @@
 
 namespace rinha {
 
+// Deepest accepted nesting, counting the top-level object as 1: `{"a":[{}]}` has depth 3.
+inline constexpr int kJsonMaxDepth = 64;
+
 enum class JsonType { kString, kNumber, kTrue, kFalse, kNull, kObject, kArray };
 
 struct JsonValue {
@@ -30,12 +33,25 @@ struct JsonValue {
 
 // Returns InvalidArgument with a short human-readable reason on malformed input, or the first
 // non-OK status returned by the visitor (parsing stops there).
+//
+// The whole text is validated before the visitor is first called, so a visitor never sees
+// members of a document that is then rejected. Members are visited in source order; `key` is
+// unescaped (same lifetime rules as JsonValue::string). Duplicate keys are detected after
+// unescaping ("a" and "\u0061" collide); nested objects may repeat keys (they are raw text here).
+// Strictness beyond the grammar: the text must be exactly one object, optionally surrounded by
+// JSON whitespace (no byte-order mark). Strings must be valid UTF-8; "\u0000" is accepted.
+// Work is linear in the text size and recursion-free; no heap allocation unless a string has
+// escapes or the object has more than 16 members.
 absl::Status ParseJsonObject(
     std::string_view text,
     absl::FunctionRef<absl::Status(std::string_view key, const JsonValue& value)> visit);
 
 // Appends JSON text. The caller is responsible for structure (keys inside objects, commas are
 // handled by the writer).
+//
+// Strings are escaped minimally: '"' and '\' with a backslash, control characters below 0x20 as
+// \u00XX; everything else is copied. Bytes that are not valid UTF-8 are written as U+FFFD, so
+// the output is always valid JSON text whatever bytes the caller passes.
 class JsonWriter {
  public:
   explicit JsonWriter(std::string* out) : out_(out) {}
