@@ -1,14 +1,67 @@
-// Router configuration. The router service itself is the subject of its own issue; until it
-// lands the binary only reports that it is not implemented.
+// Every tunable of the router in one place: timeouts of outbound calls, routing thresholds,
+// capacities. main.cc fills it from flags; tests build it directly.
 #pragma once
 
-#include <string_view>
+#include <cstdint>
+#include <string>
 
 namespace rinha::router {
 
-inline constexpr std::string_view kNotImplemented =
-    "router: not implemented yet (see the router issue); exiting";
+// Timeouts of everything the router calls. The payment timeout is deliberately longer than any
+// delay a processor is configured with (5000 ms in the official timeline): a timeout is
+// ambiguous (the processor may still insert after it), while a slow 200/500 is not.
+struct Timeouts {
+  int64_t connect_ms = 1000;
+  int64_t payment_ms = 8000;
+  // GET /payments/{id} is neither delayed nor failing; it only waits in the concurrency limiter.
+  int64_t lookup_ms = 3000;
+  // A health call may be queued by the processor's rate limiter for up to 10 s.
+  int64_t health_ms = 11000;
+};
 
-int RunPlaceholder();
+// Thresholds of the routing policy (see routing_policy.h for why they are what they are).
+struct RoutingConfig {
+  // Default keeps getting traffic while its latency is at most this. Above it the in-flight
+  // capacity it costs and the payments it would still hold when the test ends outweigh the 3 %
+  // fee it saves (final: 7 % vs 10 %), if the fallback is faster.
+  int64_t default_max_latency_ms = 1200;
+  // In-flight POSTs per processor. The processor admits 800 and queues 500; staying below 800
+  // keeps its queue (and 429s) out of our latency, with room for health and lookup calls.
+  int max_in_flight = 700;
+  // When both processors fail, payments wait; this many per processor are still sent as probes
+  // (a 500 stores nothing, so probing costs only the probe's latency).
+  int probe_in_flight = 1;
+};
+
+// When a failed attempt is tried again.
+struct RetryConfig {
+  int64_t initial_backoff_ms = 50;
+  int64_t max_backoff_ms = 2000;
+  // After a timeout or dropped connection, how long the processor could still insert the payment
+  // (its delay and its queue). Only after this may GET /payments/{id} -> 404 release the payment
+  // to the other processor.
+  int64_t ambiguity_settle_ms = 10000;
+};
+
+struct HealthConfig {
+  // The processors allow one health call per 5 s, shared by all callers (fixed window). A little
+  // more than 5 s keeps two of our calls out of the same window despite clock skew.
+  int64_t min_interval_ms = 5100;
+};
+
+struct RouterConfig {
+  std::string default_url = "http://127.0.0.1:8001";
+  std::string fallback_url = "http://127.0.0.1:8002";
+  // Fee rates in basis points; only reported (the policy already assumes default is cheaper).
+  int default_fee_bp = 700;
+  int fallback_fee_bp = 1000;
+  Timeouts timeouts;
+  RoutingConfig routing;
+  RetryConfig retry;
+  HealthConfig health;
+  // Upper bound on remembered correlation ids (about 17 bytes each); beyond it new payments are
+  // refused instead of risking a double payment. Cleared by Purge.
+  int64_t max_remembered_ids = 4'000'000;
+};
 
 }  // namespace rinha::router

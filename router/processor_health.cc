@@ -1,0 +1,67 @@
+#include "router/processor_health.h"
+
+#include <algorithm>
+
+#include "router/retry_backoff.h"
+
+namespace rinha::router {
+
+void ProcessorHealth::OnPoll(int64_t now_ms, bool failing, int64_t min_response_ms) {
+  if (now_ms >= failing_at_ms_) {
+    failing_ = failing;
+    failing_at_ms_ = now_ms;
+    if (!failing) {
+      consecutive_failures_ = 0;
+      next_probe_ms_ = 0;
+    }
+  }
+  if (now_ms >= latency_at_ms_) {
+    latency_ms_ = min_response_ms;
+    latency_at_ms_ = now_ms;
+  }
+}
+
+void ProcessorHealth::OnSent(uint64_t token, int64_t now_ms) { in_flight_[token] = now_ms; }
+
+int64_t ProcessorHealth::End(uint64_t token, int64_t now_ms) {
+  auto it = in_flight_.find(token);
+  if (it == in_flight_.end()) return 0;
+  const int64_t latency = std::max<int64_t>(0, now_ms - it->second);
+  in_flight_.erase(it);
+  return latency;
+}
+
+void ProcessorHealth::OnSuccess(uint64_t token, int64_t now_ms) {
+  const int64_t latency = End(token, now_ms);
+  failing_ = false;
+  failing_at_ms_ = now_ms;
+  latency_ms_ = latency;
+  latency_at_ms_ = now_ms;
+  consecutive_failures_ = 0;
+  next_probe_ms_ = 0;
+}
+
+void ProcessorHealth::OnFailure(uint64_t token, int64_t now_ms) {
+  const int64_t latency = End(token, now_ms);
+  failing_ = true;
+  failing_at_ms_ = now_ms;
+  latency_ms_ = latency;
+  latency_at_ms_ = now_ms;
+  ++consecutive_failures_;
+  next_probe_ms_ = now_ms + RetryDelayMs(retry_, consecutive_failures_);
+}
+
+ProcessorSignals ProcessorHealth::Signals(int64_t now_ms) const {
+  ProcessorSignals s;
+  s.failing = failing_;
+  s.latency_ms = latency_ms_;
+  if (!in_flight_.empty()) {
+    s.latency_ms = std::max(s.latency_ms, now_ms - in_flight_.begin()->second);
+  }
+  s.in_flight = in_flight();
+  s.fee_bp = fee_bp_;
+  s.probe_ready = in_flight() < routing_.probe_in_flight && now_ms >= next_probe_ms_;
+  return s;
+}
+
+}  // namespace rinha::router

@@ -1,0 +1,359 @@
+#include "router/router_core.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "common/iso_time.h"
+#include "common/json.h"
+#include "common/log.h"
+#include "common/money.h"
+#include "router/retry_backoff.h"
+#include "router/routing_policy.h"
+
+namespace rinha::router {
+
+rinha::v1::Processor ToProto(Target target) {
+  return target == Target::kDefault ? rinha::v1::PROCESSOR_DEFAULT : rinha::v1::PROCESSOR_FALLBACK;
+}
+
+std::string_view TargetName(Target target) {
+  return target == Target::kDefault ? "default" : "fallback";
+}
+
+std::string PaymentRequestBody(std::string_view correlation_id, int64_t amount_cents,
+                               int64_t requested_at_ms) {
+  std::string body;
+  body.reserve(128);
+  std::string amount;
+  AppendCents(&amount, amount_cents);
+  std::string at;
+  AppendIsoMillis(&at, requested_at_ms);
+  JsonWriter(&body)
+      .BeginObject()
+      .Key("correlationId")
+      .String(correlation_id)
+      .Key("amount")
+      .Raw(amount)
+      .Key("requestedAt")
+      .String(at)
+      .EndObject();
+  return body;
+}
+
+bool ParseHealthBody(std::string_view body, bool* failing, int64_t* min_response_ms) {
+  bool have_failing = false;
+  bool have_min = false;
+  const absl::Status status =
+      ParseJsonObject(body, [&](std::string_view key, const JsonValue& value) -> absl::Status {
+        if (key == "failing" && (value.type == JsonType::kTrue || value.type == JsonType::kFalse)) {
+          *failing = value.type == JsonType::kTrue;
+          have_failing = true;
+        } else if (key == "minResponseTime" && value.type == JsonType::kNumber) {
+          // An integer number of ms; read it as a decimal and drop any fraction.
+          absl::StatusOr<int64_t> cents = ParseDecimalCents(value.raw, CentsRounding::kHalfEven);
+          if (cents.ok()) {
+            *min_response_ms = std::max<int64_t>(0, *cents / 100);
+            have_min = true;
+          }
+        }
+        return absl::OkStatus();
+      });
+  return status.ok() && have_failing && have_min;
+}
+
+bool ParseStoredRequestedAt(std::string_view body, int64_t* requested_at_ms) {
+  bool found = false;
+  const absl::Status status =
+      ParseJsonObject(body, [&](std::string_view key, const JsonValue& value) -> absl::Status {
+        if (key == "requestedAt" && value.type == JsonType::kString) {
+          absl::StatusOr<absl::Time> at = ParseIsoTime(value.string);
+          if (!at.ok()) return at.status();
+          *requested_at_ms = FloorMillis(*at);
+          found = true;
+        }
+        return absl::OkStatus();
+      });
+  return status.ok() && found;
+}
+
+RouterCore::RouterCore(const RouterConfig& config, Transport& transport, SettlementSink& sink)
+    : config_(config),
+      transport_(transport),
+      sink_(sink),
+      ids_(config.max_remembered_ids),
+      health_{ProcessorHealth(config.default_fee_bp, config.routing, config.retry),
+              ProcessorHealth(config.fallback_fee_bp, config.routing, config.retry)},
+      gates_{HealthPollGate(config.health.min_interval_ms),
+             HealthPollGate(config.health.min_interval_ms)} {}
+
+RouterCore::AcceptResult RouterCore::Accept(std::string_view correlation_id,
+                                            int64_t amount_cents) {
+  if (correlation_id.empty() || amount_cents <= 0) return AcceptResult::kInvalid;
+  switch (ids_.Insert(correlation_id)) {
+    case CorrelationIdSet::InsertResult::kDuplicate:
+      ++duplicates_;
+      return AcceptResult::kDuplicate;
+    case CorrelationIdSet::InsertResult::kFull:
+      return AcceptResult::kFull;
+    case CorrelationIdSet::InsertResult::kNew:
+      break;
+  }
+  const uint64_t seq = next_seq_++;
+  Payment& p = payments_[seq];
+  p.id = std::string(correlation_id);
+  p.amount_cents = amount_cents;
+  ready_.push_back(seq);
+  return AcceptResult::kAccepted;
+}
+
+void RouterCore::StartPost(uint64_t seq, Payment& p, Target target, int64_t now_ms) {
+  const uint64_t token = next_token_++;
+  p.phase = Phase::kPosting;
+  p.requested_at_ms = now_ms;
+  requests_[token] = Request{RequestKind::kPost, target, seq};
+  ++posts_in_flight_;
+  health(target).OnSent(token, now_ms);
+  transport_.PostPayment(token, target, PaymentRequestBody(p.id, p.amount_cents, now_ms));
+}
+
+void RouterCore::StartLookup(uint64_t seq, Payment& p, int64_t /*now_ms*/) {
+  const uint64_t token = next_token_++;
+  p.phase = Phase::kLookingUp;
+  requests_[token] = Request{RequestKind::kLookup, p.pinned_to, seq};
+  ++lookups_in_flight_;
+  transport_.GetPayment(token, p.pinned_to, p.id);
+}
+
+void RouterCore::ArmTimer(uint64_t seq, Payment& p, int64_t due_ms) {
+  p.phase = Phase::kWaiting;
+  ++p.timer_generation;
+  ++waiting_pinned_;
+  timers_.push(Timer{due_ms, seq, p.timer_generation});
+}
+
+void RouterCore::Free(uint64_t seq, Payment& p) {
+  p.phase = Phase::kWaiting;
+  p.pinned = false;
+  p.confirmed = false;
+  p.failures = 0;
+  // Older than anything that arrived since: first in line.
+  ready_.push_front(seq);
+}
+
+void RouterCore::RetryPinnedLater(uint64_t seq, Payment& p, int64_t now_ms) {
+  ++p.failures;
+  ArmTimer(seq, p, now_ms + RetryDelayMs(config_.retry, p.failures));
+}
+
+void RouterCore::SettleAndForget(uint64_t seq, Target target, int64_t requested_at_ms) {
+  auto it = payments_.find(seq);
+  rinha::v1::Settlement s;
+  s.set_correlation_id(it->second.id);
+  s.set_amount_cents(it->second.amount_cents);
+  s.set_processor(ToProto(target));
+  s.set_requested_at_ms(requested_at_ms);
+  ++settled_[static_cast<int>(target)];
+  payments_.erase(it);
+  sink_.Settle(s);
+}
+
+void RouterCore::OnHttpDone(uint64_t token, const HttpOutcome& outcome, int64_t now_ms) {
+  auto node = requests_.extract(token);
+  if (node.empty()) {
+    RINHA_LOG_ERROR("router: answer for unknown request token %d", token);
+    return;
+  }
+  const Request req = node.mapped();
+  switch (req.kind) {
+    case RequestKind::kHealth:
+      OnHealthDone(req.target, outcome, now_ms);
+      return;
+    case RequestKind::kPost:
+      --posts_in_flight_;
+      OnPostDone(req.seq, req.target, token, outcome, now_ms);
+      return;
+    case RequestKind::kLookup:
+      --lookups_in_flight_;
+      OnLookupDone(req.seq, req.target, outcome, now_ms);
+      return;
+  }
+}
+
+void RouterCore::OnHealthDone(Target target, const HttpOutcome& outcome, int64_t now_ms) {
+  gates_[static_cast<int>(target)].OnFinish();
+  if (outcome.kind != HttpOutcome::Kind::kResponse || outcome.status != 200) return;
+  bool failing = false;
+  int64_t min_response_ms = 0;
+  if (!ParseHealthBody(outcome.body, &failing, &min_response_ms)) {
+    RINHA_LOG_WARNING("router: unreadable health answer from %s", TargetName(target));
+    return;
+  }
+  health(target).OnPoll(now_ms, failing, min_response_ms);
+}
+
+void RouterCore::OnPostDone(uint64_t seq, Target target, uint64_t token,
+                            const HttpOutcome& outcome, int64_t now_ms) {
+  auto it = payments_.find(seq);
+  if (it == payments_.end()) return;  // cannot happen: a posting payment is never settled
+  Payment& p = it->second;
+  ProcessorHealth& h = health(target);
+
+  if (outcome.kind == HttpOutcome::Kind::kResponse) {
+    if (outcome.status >= 200 && outcome.status < 300) {
+      h.OnSuccess(token, now_ms);
+      SettleAndForget(seq, target, p.requested_at_ms);
+      return;
+    }
+    if (outcome.status == 422) {
+      h.OnSuccess(token, now_ms);
+      p.pinned = true;
+      p.pinned_to = target;
+      p.confirmed = true;
+      StartLookup(seq, p, now_ms);
+      return;
+    }
+    // 500 (failure mode), 429 (limiter full), anything else: nothing was stored.
+    if (outcome.status != 500 && outcome.status != 429) {
+      RINHA_LOG_WARNING("router: %s answered POST /payments with %d", TargetName(target),
+                        outcome.status);
+    }
+    h.OnFailure(token, now_ms);
+    if (p.pinned) {
+      RetryPinnedLater(seq, p, now_ms);
+    } else {
+      Free(seq, p);
+    }
+    return;
+  }
+
+  h.OnFailure(token, now_ms);
+  if (outcome.kind == HttpOutcome::Kind::kConnectFailed) {
+    if (p.pinned) {
+      RetryPinnedLater(seq, p, now_ms);
+    } else {
+      Free(seq, p);
+    }
+    return;
+  }
+  // Timeout or connection lost: the processor may still insert it.
+  ++ambiguous_;
+  p.pinned = true;
+  p.pinned_to = target;
+  p.ambiguous_at_ms = now_ms;
+  RetryPinnedLater(seq, p, now_ms);
+}
+
+void RouterCore::OnLookupDone(uint64_t seq, Target target, const HttpOutcome& outcome,
+                              int64_t now_ms) {
+  auto it = payments_.find(seq);
+  if (it == payments_.end()) return;
+  Payment& p = it->second;
+  if (outcome.kind == HttpOutcome::Kind::kResponse && outcome.status == 200) {
+    int64_t requested_at_ms = 0;
+    if (ParseStoredRequestedAt(outcome.body, &requested_at_ms)) {
+      SettleAndForget(seq, target, requested_at_ms);
+      return;
+    }
+    RINHA_LOG_ERROR("router: unreadable GET /payments/{id} answer from %s", TargetName(target));
+  } else if (outcome.kind == HttpOutcome::Kind::kResponse && outcome.status == 404) {
+    if (p.confirmed) {
+      // A 422 said it was there; a 404 now means the processor was purged. Sending it again is
+      // what a fresh run would do.
+      RINHA_LOG_WARNING("router: %s forgot a payment it had (purged?)", TargetName(target));
+    }
+    Free(seq, p);
+    return;
+  }
+  // Unknown: ask again later.
+  RetryPinnedLater(seq, p, now_ms);
+}
+
+void RouterCore::OnPinnedDue(uint64_t seq, Payment& p, int64_t now_ms) {
+  const Target t = p.pinned_to;
+  const int64_t settled_at = p.ambiguous_at_ms + config_.retry.ambiguity_settle_ms;
+  if (p.confirmed || now_ms >= settled_at) {
+    StartLookup(seq, p, now_ms);
+    return;
+  }
+  const ProcessorSignals s = health(t).Signals(now_ms);
+  if ((!s.failing || s.probe_ready) && s.in_flight < config_.routing.max_in_flight) {
+    StartPost(seq, p, t, now_ms);
+    return;
+  }
+  // The processor cannot take it now; the lookup will resolve it once the ambiguity settles.
+  ArmTimer(seq, p, settled_at);
+}
+
+int64_t RouterCore::Run(int64_t now_ms) {
+  int64_t next = std::numeric_limits<int64_t>::max();
+
+  // Due timers of pinned payments.
+  while (!timers_.empty() && timers_.top().due_ms <= now_ms) {
+    const Timer timer = timers_.top();
+    timers_.pop();
+    auto it = payments_.find(timer.seq);
+    if (it == payments_.end() || it->second.timer_generation != timer.generation ||
+        it->second.phase != Phase::kWaiting) {
+      continue;
+    }
+    --waiting_pinned_;
+    ++it->second.timer_generation;
+    OnPinnedDue(timer.seq, it->second, now_ms);
+  }
+  if (!timers_.empty()) next = std::min(next, timers_.top().due_ms);
+
+  // Health polls.
+  for (int i = 0; i < kTargets; ++i) {
+    if (gates_[i].MayStart(now_ms)) {
+      gates_[i].OnStart(now_ms);
+      const uint64_t token = next_token_++;
+      requests_[token] = Request{RequestKind::kHealth, static_cast<Target>(i), 0};
+      transport_.GetHealth(token, static_cast<Target>(i));
+    }
+    if (!gates_[i].outstanding()) next = std::min(next, gates_[i].NextStartMs());
+  }
+
+  // Free payments, oldest first, for as long as a processor can take one.
+  while (!ready_.empty()) {
+    const ProcessorSignals d = health(Target::kDefault).Signals(now_ms);
+    const ProcessorSignals f = health(Target::kFallback).Signals(now_ms);
+    const Route route = ChooseRoute(d, f, config_.routing);
+    if (route == Route::kHold) {
+      // Wake for the next probe; answers wake us anyway.
+      if (d.failing && d.in_flight < config_.routing.probe_in_flight) {
+        next = std::min(next, health(Target::kDefault).next_probe_ms());
+      }
+      if (f.failing && f.in_flight < config_.routing.probe_in_flight) {
+        next = std::min(next, health(Target::kFallback).next_probe_ms());
+      }
+      break;
+    }
+    const uint64_t seq = ready_.front();
+    ready_.pop_front();
+    auto it = payments_.find(seq);
+    if (it == payments_.end()) continue;
+    StartPost(seq, it->second, route == Route::kDefault ? Target::kDefault : Target::kFallback,
+              now_ms);
+  }
+  return next;
+}
+
+int64_t RouterCore::Purge() {
+  const int64_t before = ids_.size();
+  ids_.Clear();
+  for (const auto& [seq, p] : payments_) ids_.Insert(p.id);
+  return before - ids_.size();
+}
+
+RouterCoreStats RouterCore::stats() const {
+  RouterCoreStats s;
+  s.queued = static_cast<int64_t>(ready_.size()) + waiting_pinned_;
+  s.in_flight = posts_in_flight_ + lookups_in_flight_;
+  s.settled_default = settled_[0];
+  s.settled_fallback = settled_[1];
+  s.duplicates = duplicates_;
+  s.ambiguous = ambiguous_;
+  return s;
+}
+
+}  // namespace rinha::router

@@ -1,0 +1,186 @@
+// The router's decisions, single-threaded and I/O-free: it owns every payment the router is
+// responsible for, chooses where each goes (routing policy), drives each payment's settlement
+// state machine, schedules health polls, and hands settled payments to a sink. HTTP calls go out
+// through a Transport whose answers come back through OnHttpDone; time comes in as arguments.
+//
+// Settlement state machine of one payment (P = the processor a POST went to):
+//   200             -> settled at P with the requestedAt we sent.
+//   422             -> P already holds it: GET /payments/{id} at P, settled with the requestedAt
+//                      P holds.
+//   500, 429, 4xx   -> P stored nothing: the payment is free again (any processor), unless an
+//                      earlier attempt left it pinned to P.
+//   connect failure -> the request never left: as 500.
+//   timeout, connection lost after sending
+//                   -> AMBIGUOUS: P may still insert it after its delay. The payment is pinned
+//                      to P: it is only ever re-sent to P (always safe: P answers 200 or 422),
+//                      and it is released to the other processor only when a GET at P, made
+//                      once the ambiguity has settled (RetryConfig::ambiguity_settle_ms after
+//                      the last ambiguous attempt, with nothing in flight), answers 404.
+//
+// Threading: not thread-safe. One thread (the router's event loop) calls everything.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <queue>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/node_hash_map.h"
+#include "payments.pb.h"
+#include "router/correlation_id_set.h"
+#include "router/health_poll_gate.h"
+#include "router/processor_health.h"
+#include "router/router_config.h"
+
+namespace rinha::router {
+
+// Index of a processor in per-processor arrays.
+enum class Target { kDefault = 0, kFallback = 1 };
+inline constexpr int kTargets = 2;
+rinha::v1::Processor ToProto(Target target);
+std::string_view TargetName(Target target);
+
+// How one HTTP exchange ended.
+struct HttpOutcome {
+  enum class Kind {
+    kResponse,       // a complete HTTP response: see status and body
+    kTimeout,        // the request was sent (or may have been); no complete answer in time
+    kConnectFailed,  // no connection: the request was certainly not sent
+    kConnectionLost  // the request was sent; the connection broke before a complete answer
+  };
+  Kind kind = Kind::kResponse;
+  int status = 0;
+  std::string body;
+};
+
+// Outbound calls. Every call must later be answered by exactly one RouterCore::OnHttpDone with
+// the same token, on the event-loop thread, and never from inside the call itself.
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  virtual void PostPayment(uint64_t token, Target target, std::string body) = 0;
+  virtual void GetPayment(uint64_t token, Target target, std::string_view correlation_id) = 0;
+  virtual void GetHealth(uint64_t token, Target target) = 0;
+};
+
+// Receives settled payments, each exactly once.
+class SettlementSink {
+ public:
+  virtual ~SettlementSink() = default;
+  virtual void Settle(const rinha::v1::Settlement& settlement) = 0;
+};
+
+struct RouterCoreStats {
+  int64_t queued = 0;      // waiting for a processor (free or pinned)
+  int64_t in_flight = 0;   // POSTs and lookups unanswered
+  int64_t settled_default = 0;
+  int64_t settled_fallback = 0;
+  int64_t duplicates = 0;  // payments ignored because their id was already known
+  int64_t ambiguous = 0;   // timeouts / lost connections seen
+};
+
+class RouterCore {
+ public:
+  RouterCore(const RouterConfig& config, Transport& transport, SettlementSink& sink);
+
+  enum class AcceptResult { kAccepted, kDuplicate, kInvalid, kFull };
+  // Takes responsibility for a payment. A known id (pending or settled since the last purge) is
+  // ignored.
+  AcceptResult Accept(std::string_view correlation_id, int64_t amount_cents);
+
+  void OnHttpDone(uint64_t token, const HttpOutcome& outcome, int64_t now_ms);
+
+  // Sends every payment that can go now, starts due polls and lookups. Returns the time at which
+  // it wants to run again if nothing else happens first (it must also run after Accept and
+  // OnHttpDone).
+  int64_t Run(int64_t now_ms);
+
+  // Forgets the ids of settled payments; returns how many ids were forgotten.
+  int64_t Purge();
+
+  RouterCoreStats stats() const;
+  ProcessorSignals signals(Target target, int64_t now_ms) const {
+    return health_[static_cast<int>(target)].Signals(now_ms);
+  }
+  // Pending payments (not yet settled).
+  int64_t pending() const { return static_cast<int64_t>(payments_.size()); }
+
+ private:
+  enum class Phase { kWaiting, kPosting, kLookingUp };
+  struct Payment {
+    std::string id;
+    int64_t amount_cents = 0;
+    Phase phase = Phase::kWaiting;
+    // Set while the payment may be held by (or is known to be held by) one processor.
+    bool pinned = false;
+    Target pinned_to = Target::kDefault;
+    bool confirmed = false;          // a 422 said pinned_to holds it
+    int64_t ambiguous_at_ms = 0;     // last ambiguous outcome at pinned_to
+    int failures = 0;                // consecutive failed attempts while pinned (backoff)
+    int64_t requested_at_ms = 0;     // of the POST in flight
+    uint64_t timer_generation = 0;   // invalidates stale timers
+  };
+  enum class RequestKind { kPost, kLookup, kHealth };
+  struct Request {
+    RequestKind kind;
+    Target target;
+    uint64_t seq;  // payment (kPost, kLookup)
+  };
+  struct Timer {
+    int64_t due_ms;
+    uint64_t seq;
+    uint64_t generation;
+    bool operator>(const Timer& o) const { return due_ms > o.due_ms; }
+  };
+
+  ProcessorHealth& health(Target t) { return health_[static_cast<int>(t)]; }
+  void StartPost(uint64_t seq, Payment& p, Target target, int64_t now_ms);
+  void StartLookup(uint64_t seq, Payment& p, int64_t now_ms);
+  void ArmTimer(uint64_t seq, Payment& p, int64_t due_ms);
+  void OnPinnedDue(uint64_t seq, Payment& p, int64_t now_ms);
+  void OnPostDone(uint64_t seq, Target target, uint64_t token, const HttpOutcome& outcome,
+                  int64_t now_ms);
+  void OnLookupDone(uint64_t seq, Target target, const HttpOutcome& outcome, int64_t now_ms);
+  void OnHealthDone(Target target, const HttpOutcome& outcome, int64_t now_ms);
+  void Free(uint64_t seq, Payment& p);
+  void RetryPinnedLater(uint64_t seq, Payment& p, int64_t now_ms);
+  void SettleAndForget(uint64_t seq, Target target, int64_t requested_at_ms);
+
+  const RouterConfig config_;
+  Transport& transport_;
+  SettlementSink& sink_;
+
+  CorrelationIdSet ids_;
+  absl::node_hash_map<uint64_t, Payment> payments_;
+  uint64_t next_seq_ = 1;
+  uint64_t next_token_ = 1;
+  std::deque<uint64_t> ready_;  // free payments, oldest first
+  std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>> timers_;
+  absl::flat_hash_map<uint64_t, Request> requests_;
+  ProcessorHealth health_[kTargets];
+  HealthPollGate gates_[kTargets];
+  int64_t waiting_pinned_ = 0;
+
+  int64_t settled_[kTargets] = {0, 0};
+  int64_t duplicates_ = 0;
+  int64_t ambiguous_ = 0;
+  int64_t lookups_in_flight_ = 0;
+  int64_t posts_in_flight_ = 0;
+};
+
+// Body of POST /payments: {"correlationId":"...","amount":20.05,"requestedAt":"...Z"}.
+std::string PaymentRequestBody(std::string_view correlation_id, int64_t amount_cents,
+                               int64_t requested_at_ms);
+
+// Parses the processor's health answer {"failing":bool,"minResponseTime":int}.
+bool ParseHealthBody(std::string_view body, bool* failing, int64_t* min_response_ms);
+
+// Parses the requestedAt of GET /payments/{id}'s answer into ms (floor).
+bool ParseStoredRequestedAt(std::string_view body, int64_t* requested_at_ms);
+
+}  // namespace rinha::router

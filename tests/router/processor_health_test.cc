@@ -1,0 +1,83 @@
+#include "router/processor_health.h"
+
+#include "gtest/gtest.h"
+#include "tests/testing/fake_clock.h"
+
+namespace rinha::router {
+namespace {
+
+class ProcessorHealthTest : public ::testing::Test {
+ protected:
+  int64_t now() const { return clock_.NowMillis(); }
+  void Advance(int64_t ms) { clock_.Advance(absl::Milliseconds(ms)); }
+
+  testing::FakeClock clock_;
+  RoutingConfig routing_;
+  RetryConfig retry_;
+  ProcessorHealth health_{700, routing_, retry_};
+};
+
+TEST_F(ProcessorHealthTest, StartsHealthyAndFast) {
+  const ProcessorSignals s = health_.Signals(now());
+  EXPECT_FALSE(s.failing);
+  EXPECT_EQ(s.latency_ms, 0);
+  EXPECT_EQ(s.fee_bp, 700);
+}
+
+TEST_F(ProcessorHealthTest, A500MarksFailingAtOnceAndALaterSuccessClearsIt) {
+  health_.OnSent(1, now());
+  Advance(2000);
+  health_.OnFailure(1, now());
+  EXPECT_TRUE(health_.Signals(now()).failing);
+  EXPECT_EQ(health_.Signals(now()).latency_ms, 2000);
+  health_.OnSent(2, now());
+  Advance(3);
+  health_.OnSuccess(2, now());
+  EXPECT_FALSE(health_.Signals(now()).failing);
+  EXPECT_EQ(health_.Signals(now()).latency_ms, 3);
+}
+
+TEST_F(ProcessorHealthTest, TheMostRecentOfPollAndInBandWins) {
+  health_.OnSent(1, now());
+  Advance(10);
+  health_.OnFailure(1, now());
+  Advance(100);
+  health_.OnPoll(now(), /*failing=*/false, /*min_response_ms=*/50);
+  EXPECT_FALSE(health_.Signals(now()).failing);
+  EXPECT_EQ(health_.Signals(now()).latency_ms, 50);
+  Advance(100);
+  health_.OnSent(2, now());
+  Advance(1);
+  health_.OnFailure(2, now());
+  EXPECT_TRUE(health_.Signals(now()).failing);
+}
+
+TEST_F(ProcessorHealthTest, AnOldUnansweredRequestRaisesTheLatencyBeforeItsAnswer) {
+  health_.OnPoll(now(), false, 0);
+  health_.OnSent(1, now());
+  Advance(10);
+  health_.OnSent(2, now());
+  Advance(1500);
+  EXPECT_EQ(health_.Signals(now()).latency_ms, 1510);
+  EXPECT_EQ(health_.Signals(now()).in_flight, 2);
+  health_.OnSuccess(1, now());
+  EXPECT_EQ(health_.Signals(now()).latency_ms, 1510);  // the answer itself said 1510
+  EXPECT_EQ(health_.Signals(now()).in_flight, 1);
+}
+
+TEST_F(ProcessorHealthTest, ProbesOfAFailingProcessorBackOff) {
+  uint64_t token = 1;
+  for (int failures = 1; failures <= 3; ++failures) {
+    health_.OnSent(token, now());
+    EXPECT_FALSE(health_.Signals(now()).probe_ready);  // one probe at a time
+    health_.OnFailure(token++, now());
+    const int64_t wait = retry_.initial_backoff_ms << (failures - 1);
+    Advance(wait - 1);
+    EXPECT_FALSE(health_.Signals(now()).probe_ready) << failures;
+    Advance(1);
+    EXPECT_TRUE(health_.Signals(now()).probe_ready) << failures;
+  }
+}
+
+}  // namespace
+}  // namespace rinha::router

@@ -1,0 +1,380 @@
+#include "router/router_core.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_format.h"
+#include "common/iso_time.h"
+#include "gtest/gtest.h"
+#include "tests/testing/fake_clock.h"
+
+namespace rinha::router {
+namespace {
+
+constexpr char kId1[] = "11111111-1111-4111-8111-111111111111";
+constexpr char kId2[] = "22222222-2222-4222-8222-222222222222";
+
+struct Call {
+  enum class Kind { kPost, kGet, kHealth } kind;
+  uint64_t token;
+  Target target;
+  std::string text;  // POST body or GET id
+};
+
+class FakeTransport : public Transport {
+ public:
+  void PostPayment(uint64_t token, Target target, std::string body) override {
+    calls.push_back({Call::Kind::kPost, token, target, std::move(body)});
+  }
+  void GetPayment(uint64_t token, Target target, std::string_view id) override {
+    calls.push_back({Call::Kind::kGet, token, target, std::string(id)});
+  }
+  void GetHealth(uint64_t token, Target target) override {
+    calls.push_back({Call::Kind::kHealth, token, target, ""});
+  }
+  // Removes and returns the calls of one kind made so far.
+  std::vector<Call> Take(Call::Kind kind) {
+    std::vector<Call> taken, kept;
+    for (Call& c : calls) (c.kind == kind ? taken : kept).push_back(std::move(c));
+    calls = std::move(kept);
+    return taken;
+  }
+  std::vector<Call> calls;
+};
+
+class RecordingSink : public SettlementSink {
+ public:
+  void Settle(const rinha::v1::Settlement& s) override { settled.push_back(s); }
+  std::vector<rinha::v1::Settlement> settled;
+};
+
+HttpOutcome Response(int status, std::string body = "") {
+  return HttpOutcome{HttpOutcome::Kind::kResponse, status, std::move(body)};
+}
+HttpOutcome Outcome(HttpOutcome::Kind kind) { return HttpOutcome{kind, 0, ""}; }
+
+class RouterCoreTest : public ::testing::Test {
+ protected:
+  RouterCoreTest() : core_(config_, transport_, sink_) {
+    // Answer the first health polls: both healthy and fast.
+    core_.Run(now());
+    for (const Call& c : transport_.Take(Call::Kind::kHealth)) {
+      core_.OnHttpDone(c.token, Response(200, R"({"failing":false,"minResponseTime":0})"), now());
+    }
+  }
+  int64_t now() const { return clock_.NowMillis(); }
+  void Advance(int64_t ms) { clock_.Advance(absl::Milliseconds(ms)); }
+  void Answer(const Call& c, const HttpOutcome& outcome) {
+    core_.OnHttpDone(c.token, outcome, now());
+    core_.Run(now());
+  }
+  // Runs the core at every due time up to `ms` from now.
+  void RunFor(int64_t ms) {
+    const int64_t end = now() + ms;
+    for (;;) {
+      const int64_t next = core_.Run(now());
+      if (next > end) break;
+      if (next > now()) clock_.SetTime(absl::FromUnixMillis(next));
+    }
+    clock_.SetTime(absl::FromUnixMillis(end));
+    core_.Run(now());
+  }
+  std::vector<Call> Posts() { return transport_.Take(Call::Kind::kPost); }
+  std::vector<Call> Gets() { return transport_.Take(Call::Kind::kGet); }
+
+  testing::FakeClock clock_;
+  RouterConfig config_;
+  FakeTransport transport_;
+  RecordingSink sink_;
+  RouterCore core_;
+};
+
+TEST_F(RouterCoreTest, SendsToDefaultAndSettlesA200WithTheRequestedAtItSent) {
+  ASSERT_EQ(core_.Accept(kId1, 2005), RouterCore::AcceptResult::kAccepted);
+  core_.Run(now());
+  std::vector<Call> posts = Posts();
+  ASSERT_EQ(posts.size(), 1u);
+  EXPECT_EQ(posts[0].target, Target::kDefault);
+  const std::string sent_at = FormatIsoMillis(now());
+  EXPECT_EQ(posts[0].text, std::string(R"({"correlationId":")") + kId1 +
+                               R"(","amount":20.05,"requestedAt":")" + sent_at + "\"}");
+  Advance(3);
+  Answer(posts[0], Response(200));
+  ASSERT_EQ(sink_.settled.size(), 1u);
+  EXPECT_EQ(sink_.settled[0].correlation_id(), kId1);
+  EXPECT_EQ(sink_.settled[0].amount_cents(), 2005);
+  EXPECT_EQ(sink_.settled[0].processor(), rinha::v1::PROCESSOR_DEFAULT);
+  EXPECT_EQ(sink_.settled[0].requested_at_ms(), now() - 3);
+  EXPECT_EQ(core_.pending(), 0);
+}
+
+TEST_F(RouterCoreTest, ARepeatedIdIsNeverPaidTwiceEvenAfterSettlement) {
+  core_.Accept(kId1, 100);
+  EXPECT_EQ(core_.Accept(kId1, 100), RouterCore::AcceptResult::kDuplicate);
+  core_.Run(now());
+  std::vector<Call> posts = Posts();
+  ASSERT_EQ(posts.size(), 1u);
+  Answer(posts[0], Response(200));
+  EXPECT_EQ(core_.Accept(kId1, 100), RouterCore::AcceptResult::kDuplicate);
+  core_.Run(now());
+  EXPECT_TRUE(Posts().empty());
+  EXPECT_EQ(sink_.settled.size(), 1u);
+  EXPECT_EQ(core_.stats().duplicates, 2);
+}
+
+TEST_F(RouterCoreTest, A500IsRetriedAtOnceAtTheFallback) {
+  core_.Accept(kId1, 100);
+  core_.Run(now());
+  std::vector<Call> posts = Posts();
+  Advance(2000);
+  Answer(posts[0], Response(500));
+  posts = Posts();
+  ASSERT_EQ(posts.size(), 1u);
+  EXPECT_EQ(posts[0].target, Target::kFallback);
+  Answer(posts[0], Response(200));
+  ASSERT_EQ(sink_.settled.size(), 1u);
+  EXPECT_EQ(sink_.settled[0].processor(), rinha::v1::PROCESSOR_FALLBACK);
+  EXPECT_EQ(sink_.settled[0].requested_at_ms(), now());
+}
+
+TEST_F(RouterCoreTest, A429IsRetriedElsewhere) {
+  core_.Accept(kId1, 100);
+  core_.Run(now());
+  Answer(Posts()[0], Response(429));
+  std::vector<Call> posts = Posts();
+  ASSERT_EQ(posts.size(), 1u);
+  EXPECT_EQ(posts[0].target, Target::kFallback);
+}
+
+TEST_F(RouterCoreTest, A422SettlesWithTheRequestedAtTheProcessorHolds) {
+  core_.Accept(kId1, 100);
+  core_.Run(now());
+  Answer(Posts()[0], Response(422));
+  std::vector<Call> gets = Gets();
+  ASSERT_EQ(gets.size(), 1u);
+  EXPECT_EQ(gets[0].target, Target::kDefault);
+  EXPECT_EQ(gets[0].text, kId1);
+  Answer(gets[0], Response(200, std::string(R"({"correlationId":")") + kId1 +
+                                    R"(","amount":1.00,"requestedAt":"2025-07-15T12:34:56.789Z"})"));
+  ASSERT_EQ(sink_.settled.size(), 1u);
+  EXPECT_EQ(sink_.settled[0].processor(), rinha::v1::PROCESSOR_DEFAULT);
+  EXPECT_EQ(sink_.settled[0].requested_at_ms(), 1752582896789);
+}
+
+TEST_F(RouterCoreTest, ATimeoutPinsThePaymentToThatProcessorEvenWhileItFails) {
+  core_.Accept(kId1, 100);
+  core_.Run(now());
+  Advance(config_.timeouts.payment_ms);
+  Answer(Posts()[0], Outcome(HttpOutcome::Kind::kTimeout));
+  EXPECT_EQ(core_.stats().ambiguous, 1);
+  // Other payments go to the fallback (default looks failing) but this one waits for default.
+  core_.Accept(kId2, 100);
+  core_.Run(now());
+  std::vector<Call> posts = Posts();
+  ASSERT_EQ(posts.size(), 1u);
+  EXPECT_EQ(posts[0].target, Target::kFallback);
+  EXPECT_NE(posts[0].text.find(kId2), std::string::npos);
+  Answer(posts[0], Response(200));
+  // Retried at default after its backoff, as a probe of the failing default: never elsewhere.
+  RunFor(config_.retry.initial_backoff_ms);
+  posts = Posts();
+  ASSERT_EQ(posts.size(), 1u);
+  EXPECT_EQ(posts[0].target, Target::kDefault);
+  EXPECT_NE(posts[0].text.find(kId1), std::string::npos);
+  // Default now answers 500 each time: no insert, the earlier attempt is still ambiguous.
+  for (int i = 0; i < 20 && !posts.empty(); ++i) {
+    for (const Call& c : posts) {
+      ASSERT_EQ(c.target, Target::kDefault);
+      Answer(c, Response(500));
+    }
+    RunFor(config_.retry.max_backoff_ms);
+    posts = Posts();
+  }
+  EXPECT_EQ(sink_.settled.size(), 1u);  // only kId2
+}
+
+TEST_F(RouterCoreTest, AnAmbiguousPaymentIsReleasedOnlyAfterALookupFindsNothing) {
+  core_.Accept(kId1, 100);
+  core_.Run(now());
+  Advance(5);
+  Answer(Posts()[0], Outcome(HttpOutcome::Kind::kConnectionLost));
+  // Default keeps failing (a health poll says so); the payment must not move.
+  int64_t waited = 0;
+  std::vector<Call> gets;
+  while (waited < config_.retry.ambiguity_settle_ms + config_.retry.max_backoff_ms) {
+    RunFor(100);
+    waited += 100;
+    for (const Call& c : Posts()) {
+      ASSERT_EQ(c.target, Target::kDefault) << "sent to the fallback while ambiguous";
+      Answer(c, Response(500));
+    }
+    for (const Call& c : transport_.Take(Call::Kind::kHealth)) {
+      core_.OnHttpDone(c.token,
+                       Response(200, c.target == Target::kDefault
+                                         ? R"({"failing":true,"minResponseTime":0})"
+                                         : R"({"failing":false,"minResponseTime":0})"),
+                       now());
+    }
+    gets = Gets();
+    if (!gets.empty()) break;
+  }
+  ASSERT_EQ(gets.size(), 1u);
+  EXPECT_EQ(gets[0].target, Target::kDefault);
+  EXPECT_GE(waited, config_.retry.ambiguity_settle_ms - 100);
+  Answer(gets[0], Response(404));
+  std::vector<Call> posts = Posts();
+  ASSERT_EQ(posts.size(), 1u);
+  EXPECT_EQ(posts[0].target, Target::kFallback);
+  Answer(posts[0], Response(200));
+  ASSERT_EQ(sink_.settled.size(), 1u);
+  EXPECT_EQ(sink_.settled[0].processor(), rinha::v1::PROCESSOR_FALLBACK);
+}
+
+TEST_F(RouterCoreTest, AnAmbiguousPaymentFoundByTheLookupSettlesWhereItIs) {
+  core_.Accept(kId1, 100);
+  core_.Run(now());
+  Answer(Posts()[0], Outcome(HttpOutcome::Kind::kTimeout));
+  // Default stays unreachable for POSTs (connection refused) until the lookup.
+  std::vector<Call> gets;
+  for (int i = 0; i < 1000 && gets.empty(); ++i) {
+    RunFor(100);
+    for (const Call& c : Posts()) {
+      ASSERT_EQ(c.target, Target::kDefault);
+      Answer(c, Outcome(HttpOutcome::Kind::kConnectFailed));
+    }
+    transport_.Take(Call::Kind::kHealth);
+    gets = Gets();
+  }
+  ASSERT_EQ(gets.size(), 1u);
+  Answer(gets[0], Response(200, R"({"requestedAt":"2025-07-15T12:34:56.000Z"})"));
+  ASSERT_EQ(sink_.settled.size(), 1u);
+  EXPECT_EQ(sink_.settled[0].processor(), rinha::v1::PROCESSOR_DEFAULT);
+  EXPECT_EQ(sink_.settled[0].requested_at_ms(), 1752582896000);
+}
+
+TEST_F(RouterCoreTest, AConnectFailureIsNotAmbiguous) {
+  core_.Accept(kId1, 100);
+  core_.Run(now());
+  Answer(Posts()[0], Outcome(HttpOutcome::Kind::kConnectFailed));
+  std::vector<Call> posts = Posts();
+  ASSERT_EQ(posts.size(), 1u);
+  EXPECT_EQ(posts[0].target, Target::kFallback);
+  EXPECT_EQ(core_.stats().ambiguous, 0);
+}
+
+TEST_F(RouterCoreTest, WhenBothFailPaymentsWaitOnlyProbesGoAndNothingIsLost) {
+  for (int i = 0; i < 50; ++i) {
+    core_.Accept(absl::StrFormat("00000000-0000-4000-8000-%012d", i), 100);
+  }
+  core_.Run(now());
+  // Everything went to default; it fails them all, then the fallback fails its share.
+  for (int round = 0; round < 2; ++round) {
+    for (const Call& c : Posts()) Answer(c, Response(500));
+  }
+  for (const Call& c : Posts()) Answer(c, Response(500));
+  EXPECT_EQ(core_.stats().queued, 50);
+  // For a while only one probe per processor is ever in flight.
+  for (int i = 0; i < 30; ++i) {
+    RunFor(100);
+    std::vector<Call> posts = Posts();
+    EXPECT_LE(posts.size(), 2u);
+    for (const Call& c : posts) Answer(c, Response(500));
+    transport_.Take(Call::Kind::kHealth);
+  }
+  EXPECT_EQ(core_.stats().queued, 50);
+  // Default recovers: the next probe succeeds and the queue drains there.
+  std::vector<Call> posts;
+  for (int i = 0; i < 100 && posts.empty(); ++i) {
+    RunFor(50);
+    posts = Posts();
+  }
+  ASSERT_FALSE(posts.empty());
+  int64_t settled = 0;
+  for (int i = 0; i < 10 && settled < 50; ++i) {
+    for (const Call& c : posts) {
+      Answer(c, Response(200));
+    }
+    posts = Posts();
+    settled = static_cast<int64_t>(sink_.settled.size());
+  }
+  EXPECT_EQ(settled, 50);
+  EXPECT_EQ(core_.pending(), 0);
+}
+
+TEST_F(RouterCoreTest, PollsEachProcessorAtMostOncePerIntervalWithoutBlockingPayments) {
+  // The constructor's polls were answered at t0. A poll left unanswered blocks nothing.
+  RunFor(config_.health.min_interval_ms);
+  std::vector<Call> polls = transport_.Take(Call::Kind::kHealth);
+  ASSERT_EQ(polls.size(), 2u);
+  core_.Accept(kId1, 100);
+  core_.Run(now());
+  EXPECT_EQ(Posts().size(), 1u);
+  RunFor(3 * config_.health.min_interval_ms);
+  EXPECT_TRUE(transport_.Take(Call::Kind::kHealth).empty());
+  core_.OnHttpDone(polls[0].token, Response(429), now());
+  core_.Run(now());
+  EXPECT_EQ(transport_.Take(Call::Kind::kHealth).size(), 1u);
+}
+
+TEST_F(RouterCoreTest, APollSayingFailingMovesTrafficBeforeAnyPaymentFails) {
+  RunFor(config_.health.min_interval_ms);
+  for (const Call& c : transport_.Take(Call::Kind::kHealth)) {
+    core_.OnHttpDone(c.token,
+                     Response(200, c.target == Target::kDefault
+                                       ? R"({"failing":true,"minResponseTime":2000})"
+                                       : R"({"failing":false,"minResponseTime":0})"),
+                     now());
+  }
+  core_.Accept(kId1, 100);
+  core_.Run(now());
+  std::vector<Call> posts = Posts();
+  ASSERT_EQ(posts.size(), 1u);
+  EXPECT_EQ(posts[0].target, Target::kFallback);
+}
+
+TEST_F(RouterCoreTest, PurgeForgetsSettledIdsButNotPendingOnes) {
+  core_.Accept(kId1, 100);
+  core_.Accept(kId2, 100);
+  core_.Run(now());
+  std::vector<Call> posts = Posts();
+  Answer(posts[0], Response(200));  // kId1 settled, kId2 in flight
+  EXPECT_EQ(core_.Purge(), 1);
+  EXPECT_EQ(core_.Accept(kId2, 100), RouterCore::AcceptResult::kDuplicate);
+  EXPECT_EQ(core_.Accept(kId1, 100), RouterCore::AcceptResult::kAccepted);
+}
+
+TEST_F(RouterCoreTest, OverflowsToTheFallbackWhenDefaultIsFull) {
+  for (int i = 0; i < config_.routing.max_in_flight + 5; ++i) {
+    core_.Accept(absl::StrFormat("00000000-0000-4000-8000-%012d", i), 100);
+  }
+  core_.Run(now());
+  int to_default = 0, to_fallback = 0;
+  for (const Call& c : Posts()) (c.target == Target::kDefault ? to_default : to_fallback)++;
+  EXPECT_EQ(to_default, config_.routing.max_in_flight);
+  EXPECT_EQ(to_fallback, 5);
+}
+
+TEST_F(RouterCoreTest, RejectsInvalidPayments) {
+  EXPECT_EQ(core_.Accept("", 100), RouterCore::AcceptResult::kInvalid);
+  EXPECT_EQ(core_.Accept(kId1, 0), RouterCore::AcceptResult::kInvalid);
+}
+
+TEST(RouterCoreParsingTest, ReadsHealthAnswers) {
+  bool failing = true;
+  int64_t min = -1;
+  ASSERT_TRUE(ParseHealthBody(R"({"failing":false,"minResponseTime":103})", &failing, &min));
+  EXPECT_FALSE(failing);
+  EXPECT_EQ(min, 103);
+  EXPECT_FALSE(ParseHealthBody(R"({"failing":false})", &failing, &min));
+  EXPECT_FALSE(ParseHealthBody("oops", &failing, &min));
+}
+
+TEST(RouterCoreParsingTest, ReadsTheStoredRequestedAtWithAnyPrecisionOrOffset) {
+  int64_t at = 0;
+  ASSERT_TRUE(ParseStoredRequestedAt(R"({"requestedAt":"2025-07-15T12:34:56.7899999+00:00"})", &at));
+  EXPECT_EQ(at, 1752582896789);
+  EXPECT_FALSE(ParseStoredRequestedAt(R"({"amount":1})", &at));
+}
+
+}  // namespace
+}  // namespace rinha::router
