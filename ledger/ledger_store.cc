@@ -1,0 +1,372 @@
+#include "ledger/ledger_store.h"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <limits>
+#include <utility>
+
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "common/log.h"
+#include "common/uuid.h"
+
+namespace rinha::ledger {
+namespace {
+
+// The amount/processor CHECKs are a second line of defence: the writer validates before binding.
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS settlements (
+  correlation_id  TEXT    NOT NULL PRIMARY KEY,
+  amount_cents    INTEGER NOT NULL CHECK (amount_cents > 0),
+  processor       INTEGER NOT NULL CHECK (processor IN (1, 2)),
+  requested_at_ms INTEGER NOT NULL
+);
+-- Covering index: a window summary is a range scan of this index alone, never of the table.
+CREATE INDEX IF NOT EXISTS settlements_by_time
+  ON settlements (requested_at_ms, processor, amount_cents);
+)sql";
+
+constexpr const char* kInsertSql =
+    "INSERT INTO settlements (correlation_id, amount_cents, processor, requested_at_ms) "
+    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (correlation_id) DO NOTHING";
+constexpr const char* kLookupSql =
+    "SELECT processor, amount_cents, requested_at_ms FROM settlements WHERE correlation_id = ?1";
+constexpr const char* kPurgeSql = "DELETE FROM settlements";
+// One pass over the index range with filtered aggregates: no GROUP BY sorter. SQLite's integer
+// SUM raises "integer overflow" instead of wrapping or going to floating point.
+constexpr const char* kSummarySql =
+    "SELECT COUNT(*) FILTER (WHERE processor = 1),"
+    "       COALESCE(SUM(amount_cents) FILTER (WHERE processor = 1), 0),"
+    "       COUNT(*) FILTER (WHERE processor = 2),"
+    "       COALESCE(SUM(amount_cents) FILTER (WHERE processor = 2), 0) "
+    "FROM settlements WHERE requested_at_ms BETWEEN ?1 AND ?2";
+
+absl::Status SqliteError(sqlite3* db, absl::string_view what) {
+  return absl::InternalError(absl::StrCat(what, ": ", db ? sqlite3_errmsg(db) : "out of memory"));
+}
+
+absl::Status Exec(sqlite3* db, const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    absl::Status status = absl::InternalError(absl::StrCat(sql, ": ", err ? err : "?"));
+    sqlite3_free(err);
+    return status;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Prepare(sqlite3* db, const char* sql, sqlite3_stmt** stmt) {
+  if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt, nullptr) != SQLITE_OK) {
+    return SqliteError(db, absl::StrCat("prepare ", sql));
+  }
+  return absl::OkStatus();
+}
+
+// Runs a statement that returns no rows, then resets it for reuse.
+absl::Status StepDone(sqlite3* db, sqlite3_stmt* stmt) {
+  int rc = sqlite3_step(stmt);
+  sqlite3_reset(stmt);
+  if (rc != SQLITE_DONE) return SqliteError(db, sqlite3_sql(stmt));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<sqlite3*> OpenConnection(const std::string& path, int flags) {
+  sqlite3* db = nullptr;
+  // NOMUTEX: each connection has one owner (the writer thread, or whoever holds read_mu_).
+  int rc = sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    absl::Status status = SqliteError(db, absl::StrCat("open ", path));
+    sqlite3_close(db);
+    return status;
+  }
+  // Only an external process could hold the write lock; wait for it rather than fail.
+  sqlite3_busy_timeout(db, 5000);
+  return db;
+}
+
+const char* ProcessorName(Processor p) {
+  switch (p) {
+    case Processor::kDefault:
+      return "default";
+    case Processor::kFallback:
+      return "fallback";
+  }
+  return "unknown";
+}
+
+}  // namespace
+
+const char* ValidateSettlement(const Settlement& s) {
+  if (!IsCanonicalUuid(s.correlation_id)) return "correlation id is not a canonical UUID";
+  if (s.amount_cents <= 0) return "amount is not positive";
+  if (s.processor != Processor::kDefault && s.processor != Processor::kFallback) {
+    return "unknown processor";
+  }
+  return nullptr;
+}
+
+absl::StatusOr<std::unique_ptr<LedgerStore>> LedgerStore::Open(const std::string& path,
+                                                               const Options& options) {
+  absl::StatusOr<sqlite3*> write_db =
+      OpenConnection(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  if (!write_db.ok()) return write_db.status();
+  auto close_write = absl::MakeCleanup([&] { sqlite3_close(*write_db); });
+
+  // journal_mode=WAL is persistent in the file; the others are per connection.
+  sqlite3_stmt* stmt = nullptr;
+  if (absl::Status s = Prepare(*write_db, "PRAGMA journal_mode=WAL", &stmt); !s.ok()) return s;
+  bool wal = sqlite3_step(stmt) == SQLITE_ROW &&
+             std::string_view(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0))) == "wal";
+  sqlite3_finalize(stmt);
+  if (!wal) return absl::FailedPreconditionError(absl::StrCat(path, ": cannot enable WAL mode"));
+  const char* sync = options.synchronous == Synchronous::kFull ? "PRAGMA synchronous=FULL"
+                                                               : "PRAGMA synchronous=NORMAL";
+  for (const char* sql : {sync, "PRAGMA foreign_keys=OFF", "PRAGMA temp_store=MEMORY", kSchema}) {
+    if (absl::Status s = Exec(*write_db, sql); !s.ok()) return s;
+  }
+
+  absl::StatusOr<sqlite3*> read_db = OpenConnection(path, SQLITE_OPEN_READONLY);
+  if (!read_db.ok()) return read_db.status();
+  std::move(close_write).Cancel();
+
+  std::unique_ptr<LedgerStore> store(new LedgerStore(*write_db, *read_db));
+  store->max_settlements_per_commit_ = std::max(1, options.max_settlements_per_commit);
+  if (absl::Status s = store->PrepareStatements(); !s.ok()) return s;
+  // The writer starts last: from here on only it touches write_db_ and its statements.
+  store->writer_ = std::thread([s = store.get()] { s->WriterLoop(); });
+  return store;
+}
+
+LedgerStore::LedgerStore(sqlite3* write_db, sqlite3* read_db)
+    : write_db_(write_db), read_db_(read_db) {}
+
+absl::Status LedgerStore::PrepareStatements() {
+  for (auto [sql, stmt] : {std::pair{kInsertSql, &insert_stmt_}, std::pair{kLookupSql, &lookup_stmt_},
+                           std::pair{kPurgeSql, &purge_stmt_},
+                           std::pair{"BEGIN IMMEDIATE", &begin_stmt_},
+                           std::pair{"COMMIT", &commit_stmt_}, std::pair{"ROLLBACK", &rollback_stmt_}}) {
+    if (absl::Status s = Prepare(write_db_, sql, stmt); !s.ok()) return s;
+  }
+  absl::MutexLock lock(&read_mu_);
+  return Prepare(read_db_, kSummarySql, &summary_stmt_);
+}
+
+LedgerStore::~LedgerStore() {
+  Shutdown();
+  for (sqlite3_stmt* stmt :
+       {insert_stmt_, lookup_stmt_, purge_stmt_, begin_stmt_, commit_stmt_, rollback_stmt_}) {
+    sqlite3_finalize(stmt);
+  }
+  {
+    absl::MutexLock lock(&read_mu_);
+    sqlite3_finalize(summary_stmt_);
+    summary_stmt_ = nullptr;
+  }
+  sqlite3_close(read_db_);
+  sqlite3_close(write_db_);
+}
+
+void LedgerStore::Shutdown() {
+  {
+    absl::MutexLock lock(&queue_mu_);
+    stopping_ = true;
+  }
+  // A concurrent second caller waits here until the writer is gone.
+  absl::MutexLock join_lock(&join_mu_);
+  if (writer_.joinable()) writer_.join();
+}
+
+void LedgerStore::Enqueue(Work work) {
+  {
+    absl::MutexLock lock(&queue_mu_);
+    if (!stopping_) {
+      queue_.push_back(std::move(work));
+      return;
+    }
+  }
+  absl::Status unavailable = absl::UnavailableError("ledger store is shutting down");
+  if (work.settle_done) std::move(work.settle_done)(unavailable);
+  if (work.purge_done) std::move(work.purge_done)(unavailable);
+}
+
+void LedgerStore::Settle(std::vector<Settlement> batch, SettleCallback done) {
+  Work work;
+  work.batch = std::move(batch);
+  work.settle_done = std::move(done);
+  Enqueue(std::move(work));
+}
+
+void LedgerStore::Purge(PurgeCallback done) {
+  Work work;
+  work.purge_done = std::move(done);
+  Enqueue(std::move(work));
+}
+
+absl::StatusOr<std::vector<SettleOutcome>> LedgerStore::SettleAndWait(
+    std::vector<Settlement> batch) {
+  absl::Notification done;
+  absl::StatusOr<std::vector<SettleOutcome>> result;
+  Settle(std::move(batch), [&](absl::StatusOr<std::vector<SettleOutcome>> r) {
+    result = std::move(r);
+    done.Notify();
+  });
+  done.WaitForNotification();
+  return result;
+}
+
+absl::StatusOr<int64_t> LedgerStore::PurgeAndWait() {
+  absl::Notification done;
+  absl::StatusOr<int64_t> result;
+  Purge([&](absl::StatusOr<int64_t> r) {
+    result = std::move(r);
+    done.Notify();
+  });
+  done.WaitForNotification();
+  return result;
+}
+
+void LedgerStore::WriterLoop() {
+  for (;;) {
+    std::vector<Work> group;
+    {
+      absl::MutexLock lock(&queue_mu_);
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_) {
+        return !queue_.empty() || stopping_;
+      };
+      queue_mu_.Await(absl::Condition(&ready));
+      if (queue_.empty()) return;  // stopping, and everything queued has been committed
+      size_t settlements = 0;
+      while (!queue_.empty() &&
+             (group.empty() || settlements + queue_.front().batch.size() <=
+                                   static_cast<size_t>(max_settlements_per_commit_))) {
+        settlements += queue_.front().batch.size();
+        group.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    absl::Status status = ApplyGroup(group);
+    if (!status.ok()) RINHA_LOG_ERROR("ledger commit failed: %s", status.ToString());
+    // Callbacks run only now: nothing is acknowledged before its transaction is durable.
+    for (Work& work : group) {
+      if (work.settle_done) {
+        if (status.ok()) {
+          std::move(work.settle_done)(std::move(work.outcomes));
+        } else {
+          std::move(work.settle_done)(status);
+        }
+      } else if (work.purge_done) {
+        if (status.ok()) {
+          std::move(work.purge_done)(work.deleted);
+        } else {
+          std::move(work.purge_done)(status);
+        }
+      }
+    }
+  }
+}
+
+absl::Status LedgerStore::ApplyGroup(std::vector<Work>& group) {
+  if (absl::Status s = StepDone(write_db_, begin_stmt_); !s.ok()) return s;
+  absl::Status status;
+  for (Work& work : group) {
+    status = work.settle_done ? ApplySettlements(work) : ApplyPurge(work);
+    if (!status.ok()) break;
+  }
+  if (status.ok()) status = StepDone(write_db_, commit_stmt_);
+  if (!status.ok() && !sqlite3_get_autocommit(write_db_)) {
+    if (absl::Status s = StepDone(write_db_, rollback_stmt_); !s.ok()) {
+      RINHA_LOG_ERROR("ledger rollback failed: %s", s.ToString());
+    }
+  }
+  return status;
+}
+
+absl::Status LedgerStore::ApplySettlements(Work& work) {
+  work.outcomes.reserve(work.batch.size());
+  int invalid = 0;
+  const char* first_invalid_reason = nullptr;
+  for (const Settlement& s : work.batch) {
+    if (const char* reason = ValidateSettlement(s)) {
+      if (invalid++ == 0) first_invalid_reason = reason;
+      work.outcomes.push_back(SettleOutcome::kInvalid);
+      continue;
+    }
+    sqlite3_bind_text(insert_stmt_, 1, s.correlation_id.data(),
+                      static_cast<int>(s.correlation_id.size()), SQLITE_STATIC);
+    sqlite3_bind_int64(insert_stmt_, 2, s.amount_cents);
+    sqlite3_bind_int(insert_stmt_, 3, static_cast<int>(s.processor));
+    sqlite3_bind_int64(insert_stmt_, 4, s.requested_at_ms);
+    if (absl::Status st = StepDone(write_db_, insert_stmt_); !st.ok()) return st;
+    if (sqlite3_changes(write_db_) == 1) {
+      work.outcomes.push_back(SettleOutcome::kStored);
+      continue;
+    }
+    // The id is already held: tell a harmless retry from an upstream bug.
+    sqlite3_bind_text(lookup_stmt_, 1, s.correlation_id.data(),
+                      static_cast<int>(s.correlation_id.size()), SQLITE_STATIC);
+    if (sqlite3_step(lookup_stmt_) != SQLITE_ROW) {
+      absl::Status st = SqliteError(write_db_, "lookup after conflicting insert");
+      sqlite3_reset(lookup_stmt_);
+      return st;
+    }
+    auto stored_processor = static_cast<Processor>(sqlite3_column_int(lookup_stmt_, 0));
+    int64_t stored_amount = sqlite3_column_int64(lookup_stmt_, 1);
+    int64_t stored_requested_at = sqlite3_column_int64(lookup_stmt_, 2);
+    sqlite3_reset(lookup_stmt_);
+    if (stored_processor != s.processor) {
+      RINHA_LOG_ERROR(
+          "SETTLEMENT CONFLICT (upstream bug): %s already settled by %s (amount=%d requested_at=%d),"
+          " now claimed by %s (amount=%d requested_at=%d); kept the original",
+          s.correlation_id, ProcessorName(stored_processor), stored_amount, stored_requested_at,
+          ProcessorName(s.processor), s.amount_cents, s.requested_at_ms);
+      work.outcomes.push_back(SettleOutcome::kConflict);
+      continue;
+    }
+    if (stored_amount != s.amount_cents || stored_requested_at != s.requested_at_ms) {
+      RINHA_LOG_WARNING(
+          "duplicate settlement %s differs from the stored one: amount %d vs %d, requested_at %d vs"
+          " %d; kept the original",
+          s.correlation_id, s.amount_cents, stored_amount, s.requested_at_ms, stored_requested_at);
+    }
+    work.outcomes.push_back(SettleOutcome::kDuplicate);
+  }
+  if (invalid > 0) {
+    RINHA_LOG_WARNING("rejected %d invalid settlement(s) of %d in a batch; first: %s", invalid,
+                      work.batch.size(), first_invalid_reason);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status LedgerStore::ApplyPurge(Work& work) {
+  if (absl::Status s = StepDone(write_db_, purge_stmt_); !s.ok()) return s;
+  work.deleted = sqlite3_changes64(write_db_);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<SummaryTotals> LedgerStore::Summary(const SummaryRange& range) const {
+  absl::MutexLock lock(&read_mu_);
+  sqlite3_bind_int64(summary_stmt_, 1, range.from_ms.value_or(std::numeric_limits<int64_t>::min()));
+  sqlite3_bind_int64(summary_stmt_, 2, range.to_ms.value_or(std::numeric_limits<int64_t>::max()));
+  auto reset = absl::MakeCleanup([this]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    sqlite3_reset(summary_stmt_);
+  });
+  int rc = sqlite3_step(summary_stmt_);
+  if (rc != SQLITE_ROW) {
+    absl::string_view message = sqlite3_errmsg(read_db_);
+    if (absl::StrContains(message, "overflow")) {
+      return absl::OutOfRangeError(absl::StrCat("summary: ", message));
+    }
+    return SqliteError(read_db_, "summary");
+  }
+  SummaryTotals totals;
+  totals.default_totals = {sqlite3_column_int64(summary_stmt_, 0),
+                           sqlite3_column_int64(summary_stmt_, 1)};
+  totals.fallback_totals = {sqlite3_column_int64(summary_stmt_, 2),
+                            sqlite3_column_int64(summary_stmt_, 3)};
+  return totals;
+}
+
+}  // namespace rinha::ledger

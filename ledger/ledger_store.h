@@ -1,0 +1,158 @@
+// The ledger's durable record of settled payments: SQLite in WAL mode behind a narrow interface.
+// One writer thread owns the write connection and group-commits whatever is queued; summaries
+// read through their own connection and never wait for the writer.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace rinha::ledger {
+
+// Stored as these integers in SQLite; the values match rinha.v1.Processor on the wire.
+enum class Processor : int32_t { kDefault = 1, kFallback = 2 };
+
+struct Settlement {
+  std::string correlation_id;  // canonical lower-case UUID text
+  int64_t amount_cents = 0;
+  Processor processor = Processor::kDefault;  // any other value is invalid
+  int64_t requested_at_ms = 0;
+};
+
+enum class SettleOutcome {
+  kStored,     // durable now
+  kDuplicate,  // already held with the same processor; nothing changed
+  kConflict,   // already held with another processor (a bug upstream); nothing changed
+  kInvalid,    // malformed; not stored
+};
+
+struct Totals {
+  int64_t count = 0;
+  int64_t amount_cents = 0;
+  friend bool operator==(const Totals&, const Totals&) = default;
+};
+
+struct SummaryTotals {
+  Totals default_totals;
+  Totals fallback_totals;
+  friend bool operator==(const SummaryTotals&, const SummaryTotals&) = default;
+};
+
+// Inclusive bounds on requested_at_ms; a missing bound is unbounded.
+struct SummaryRange {
+  std::optional<int64_t> from_ms;
+  std::optional<int64_t> to_ms;
+};
+
+// Null-terminated error text for a settlement that fails validation, or nullptr when valid.
+const char* ValidateSettlement(const Settlement& s);
+
+class LedgerStore {
+ public:
+  enum class Synchronous {
+    // WAL + synchronous=NORMAL: a commit is in the OS page cache before it is acknowledged, so it
+    // survives the process being killed (kill -9) but not a power loss or kernel crash.
+    kNormal,
+    // WAL + synchronous=FULL: every commit is fsynced before it is acknowledged; survives power
+    // loss as well, at the cost of one fsync per group commit.
+    kFull,
+  };
+
+  struct Options {
+    Synchronous synchronous = Synchronous::kNormal;
+    // Upper bound of settlements written in one transaction; more queued work waits for the next.
+    int max_settlements_per_commit = 8192;
+  };
+
+  using SettleCallback = absl::AnyInvocable<void(absl::StatusOr<std::vector<SettleOutcome>>) &&>;
+  using PurgeCallback = absl::AnyInvocable<void(absl::StatusOr<int64_t>) &&>;
+
+  // Opens (creating if needed) the database at `path` and starts the writer thread.
+  static absl::StatusOr<std::unique_ptr<LedgerStore>> Open(const std::string& path,
+                                                           const Options& options);
+  static absl::StatusOr<std::unique_ptr<LedgerStore>> Open(const std::string& path) {
+    return Open(path, Options());
+  }
+
+  // Drains everything queued (callbacks run) and closes the connections.
+  ~LedgerStore();
+  LedgerStore(const LedgerStore&) = delete;
+  LedgerStore& operator=(const LedgerStore&) = delete;
+
+  // Any thread. Queues `batch` for the writer; `done` runs on the writer thread once the batch is
+  // durable (one outcome per settlement, in order) or failed. `done` must not block.
+  void Settle(std::vector<Settlement> batch, SettleCallback done);
+  // Any thread. Deletes every settlement, ordered with the writes queued before it; `done` gets
+  // the number of rows deleted, on the writer thread.
+  void Purge(PurgeCallback done);
+
+  // Blocking conveniences over Settle/Purge (tests, benchmarks, tools). Never call them from
+  // the writer thread, i.e. from inside a callback.
+  absl::StatusOr<std::vector<SettleOutcome>> SettleAndWait(std::vector<Settlement> batch);
+  absl::StatusOr<int64_t> PurgeAndWait();
+
+  // Any thread; reads a consistent snapshot through the read connection and never waits for the
+  // writer. Fails (OutOfRange) if a sum would overflow int64.
+  absl::StatusOr<SummaryTotals> Summary(const SummaryRange& range) const;
+
+  // Stops accepting work, commits what is queued, runs its callbacks and joins the writer.
+  // Later Settle/Purge calls fail with Unavailable. Idempotent; any thread but the writer.
+  void Shutdown();
+
+ private:
+  struct Work {
+    // Exactly one of the two is set.
+    std::vector<Settlement> batch;
+    SettleCallback settle_done;
+    PurgeCallback purge_done;
+    // Filled by the writer before the commit; delivered after it.
+    std::vector<SettleOutcome> outcomes;
+    int64_t deleted = 0;
+  };
+
+  LedgerStore(sqlite3* write_db, sqlite3* read_db);
+  absl::Status PrepareStatements();
+  void Enqueue(Work work);
+  void WriterLoop();
+  // Writer thread only: applies one group of work inside one transaction.
+  absl::Status ApplyGroup(std::vector<Work>& group);
+  absl::Status ApplySettlements(Work& work);
+  absl::Status ApplyPurge(Work& work);
+
+  // Owned by the writer thread after Open() returns.
+  sqlite3* const write_db_;
+  sqlite3_stmt* insert_stmt_ = nullptr;
+  sqlite3_stmt* lookup_stmt_ = nullptr;
+  sqlite3_stmt* purge_stmt_ = nullptr;
+  sqlite3_stmt* begin_stmt_ = nullptr;
+  sqlite3_stmt* commit_stmt_ = nullptr;
+  sqlite3_stmt* rollback_stmt_ = nullptr;
+  int max_settlements_per_commit_ = 8192;
+
+  // The read connection is used by one summary at a time.
+  mutable absl::Mutex read_mu_;
+  sqlite3* const read_db_;
+  sqlite3_stmt* summary_stmt_ ABSL_GUARDED_BY(read_mu_) = nullptr;
+
+  absl::Mutex queue_mu_;
+  std::deque<Work> queue_ ABSL_GUARDED_BY(queue_mu_);
+  bool stopping_ ABSL_GUARDED_BY(queue_mu_) = false;
+
+  absl::Mutex join_mu_;
+  std::thread writer_;
+};
+
+}  // namespace rinha::ledger

@@ -1,0 +1,55 @@
+// The ledger process: flags, start, report readiness on stdout, stop on SIGTERM/SIGINT.
+#include <signal.h>
+
+#include <cstdio>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/ascii.h"
+#include "common/log.h"
+#include "ledger/ledger_server.h"
+
+ABSL_FLAG(std::string, listen, "0.0.0.0:50052", "TCP address host:port (port 0 = any; empty = off)");
+ABSL_FLAG(std::string, unix_socket, "/run/rinha/ledger.sock", "Unix socket path (empty = off)");
+ABSL_FLAG(std::string, db_path, "/var/lib/rinha/ledger.db", "SQLite database file");
+ABSL_FLAG(std::string, synchronous, "normal",
+          "normal: commits survive a process kill (not power loss); full: fsync every commit");
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+
+  // Blocked before any thread starts, so every thread inherits the mask and sigwait gets them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  rinha::ledger::LedgerServerOptions options;
+  options.tcp_address = absl::GetFlag(FLAGS_listen);
+  options.unix_socket_path = absl::GetFlag(FLAGS_unix_socket);
+  options.db_path = absl::GetFlag(FLAGS_db_path);
+  const std::string synchronous = absl::AsciiStrToLower(absl::GetFlag(FLAGS_synchronous));
+  if (synchronous == "full") {
+    options.store.synchronous = rinha::ledger::LedgerStore::Synchronous::kFull;
+  } else if (synchronous != "normal") {
+    RINHA_LOG_ERROR("--synchronous must be normal or full, got '%s'", synchronous);
+    return 2;
+  }
+
+  auto server = rinha::ledger::LedgerServer::Start(options);
+  if (!server.ok()) {
+    RINHA_LOG_ERROR("ledger failed to start: %s", server.status().ToString());
+    return 1;
+  }
+  std::printf("ledger listening tcp_port=%d unix=%s\n", (*server)->tcp_port(),
+              (*server)->unix_socket_path().c_str());
+  std::fflush(stdout);
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  RINHA_LOG_INFO("ledger got signal %d, shutting down", signal_number);
+  (*server)->Shutdown();
+  return 0;
+}

@@ -1,0 +1,318 @@
+// The ledger's gRPC surface end to end, in process: a real LedgerServer on port 0 and on a unix
+// socket in a temporary directory, driven by generated client stubs.
+#include "ledger/ledger_service.h"
+
+#include <grpcpp/grpcpp.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "ledger/ledger_server.h"
+#include "payments.grpc.pb.h"
+#include "tests/ledger/ledger_test_util.h"
+
+namespace rinha::ledger {
+namespace {
+
+using rinha::v1::SettlementAck;
+using rinha::v1::SettlementBatch;
+using ::testing::ElementsAre;
+using testing::TempDir;
+using testing::Uuid;
+
+constexpr auto kStored = rinha::v1::SETTLEMENT_OUTCOME_STORED;
+constexpr auto kDuplicate = rinha::v1::SETTLEMENT_OUTCOME_DUPLICATE;
+constexpr auto kConflict = rinha::v1::SETTLEMENT_OUTCOME_CONFLICT;
+constexpr auto kInvalid = rinha::v1::SETTLEMENT_OUTCOME_INVALID;
+
+void AddSettlement(SettlementBatch& batch, uint64_t id, int64_t cents, rinha::v1::Processor p,
+                   int64_t at_ms) {
+  rinha::v1::Settlement* s = batch.add_settlements();
+  s->set_correlation_id(Uuid(id));
+  s->set_amount_cents(cents);
+  s->set_processor(p);
+  s->set_requested_at_ms(at_ms);
+}
+
+std::vector<int> Outcomes(const SettlementAck& ack) {
+  return std::vector<int>(ack.outcomes().begin(), ack.outcomes().end());
+}
+
+class LedgerServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override { StartServer({}); }
+
+  void StartServer(LedgerService::Options service_options) {
+    LedgerServerOptions options;
+    options.tcp_address = "127.0.0.1:0";
+    options.unix_socket_path = dir_.File("run/ledger.sock");
+    options.db_path = dir_.File("data/ledger.db");
+    options.service = service_options;
+    absl::StatusOr<std::unique_ptr<LedgerServer>> server = LedgerServer::Start(options);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    ASSERT_NE(server_->tcp_port(), 0);
+  }
+
+  std::unique_ptr<rinha::v1::Ledger::Stub> TcpStub() {
+    return rinha::v1::Ledger::NewStub(grpc::CreateChannel(
+        "127.0.0.1:" + std::to_string(server_->tcp_port()), grpc::InsecureChannelCredentials()));
+  }
+  std::unique_ptr<rinha::v1::Ledger::Stub> UnixStub() {
+    return rinha::v1::Ledger::NewStub(grpc::CreateChannel(
+        "unix:" + server_->unix_socket_path(), grpc::InsecureChannelCredentials()));
+  }
+
+  static void WithDeadline(grpc::ClientContext& context) {
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  }
+
+  rinha::v1::SummaryResponse Summary(rinha::v1::Ledger::Stub& stub, std::optional<int64_t> from,
+                                     std::optional<int64_t> to) {
+    grpc::ClientContext context;
+    WithDeadline(context);
+    rinha::v1::SummaryRequest request;
+    if (from) request.set_from_ms(*from);
+    if (to) request.set_to_ms(*to);
+    rinha::v1::SummaryResponse response;
+    grpc::Status status = stub.Summary(&context, request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return response;
+  }
+
+  // Streams `batches` on one Settle stream, half-closes, and returns every ack received.
+  std::vector<SettlementAck> SettleAll(rinha::v1::Ledger::Stub& stub,
+                                       const std::vector<SettlementBatch>& batches) {
+    grpc::ClientContext context;
+    WithDeadline(context);
+    auto stream = stub.Settle(&context);
+    for (const SettlementBatch& batch : batches) EXPECT_TRUE(stream->Write(batch));
+    EXPECT_TRUE(stream->WritesDone());
+    std::vector<SettlementAck> acks;
+    SettlementAck ack;
+    while (stream->Read(&ack)) acks.push_back(ack);
+    grpc::Status status = stream->Finish();
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return acks;
+  }
+
+  // The four outcomes across five batches; the first settlement of each batch is new.
+  static std::vector<SettlementBatch> MixedBatches() {
+    std::vector<SettlementBatch> batches(5);
+    for (int b = 0; b < 5; ++b) {
+      batches[b].set_batch_id(100 + b);
+      AddSettlement(batches[b], b, 1000 + b, rinha::v1::PROCESSOR_DEFAULT, 10'000 + b);
+    }
+    AddSettlement(batches[1], 0, 1000, rinha::v1::PROCESSOR_DEFAULT, 10'000);   // duplicate
+    AddSettlement(batches[2], 1, 1001, rinha::v1::PROCESSOR_FALLBACK, 10'001);  // conflict
+    AddSettlement(batches[3], 50, 0, rinha::v1::PROCESSOR_FALLBACK, 10'003);    // invalid
+    AddSettlement(batches[4], 51, 7, rinha::v1::PROCESSOR_FALLBACK, 10'004);
+    return batches;
+  }
+
+  static void ExpectMixedAcks(const std::vector<SettlementAck>& acks) {
+    ASSERT_EQ(acks.size(), 5u);
+    for (int b = 0; b < 5; ++b) EXPECT_EQ(acks[b].batch_id(), 100u + b);
+    EXPECT_THAT(Outcomes(acks[0]), ElementsAre(kStored));
+    EXPECT_THAT(Outcomes(acks[1]), ElementsAre(kStored, kDuplicate));
+    EXPECT_THAT(Outcomes(acks[2]), ElementsAre(kStored, kConflict));
+    EXPECT_THAT(Outcomes(acks[3]), ElementsAre(kStored, kInvalid));
+    EXPECT_THAT(Outcomes(acks[4]), ElementsAre(kStored, kStored));
+  }
+
+  TempDir dir_;
+  std::unique_ptr<LedgerServer> server_;
+};
+
+TEST_F(LedgerServiceTest, SettleStreamOverTcpAcksEachBatchInOrderWithItsOutcomes) {
+  auto stub = TcpStub();
+  ExpectMixedAcks(SettleAll(*stub, MixedBatches()));
+
+  rinha::v1::SummaryResponse all = Summary(*stub, std::nullopt, std::nullopt);
+  EXPECT_EQ(all.default_totals().total_requests(), 5);
+  EXPECT_EQ(all.default_totals().total_amount_cents(), 1000 + 1001 + 1002 + 1003 + 1004);
+  EXPECT_EQ(all.fallback_totals().total_requests(), 1);
+  EXPECT_EQ(all.fallback_totals().total_amount_cents(), 7);
+}
+
+TEST_F(LedgerServiceTest, SettleStreamOverUnixSocketAcksEachBatchInOrderWithItsOutcomes) {
+  auto stub = UnixStub();
+  ExpectMixedAcks(SettleAll(*stub, MixedBatches()));
+  EXPECT_EQ(Summary(*stub, std::nullopt, std::nullopt).default_totals().total_requests(), 5);
+}
+
+TEST_F(LedgerServiceTest, SummaryHonoursPresentAndMissingBounds) {
+  auto stub = UnixStub();
+  SettlementBatch batch;
+  batch.set_batch_id(1);
+  AddSettlement(batch, 1, 100, rinha::v1::PROCESSOR_DEFAULT, 1000);
+  AddSettlement(batch, 2, 200, rinha::v1::PROCESSOR_DEFAULT, 2000);
+  AddSettlement(batch, 3, 400, rinha::v1::PROCESSOR_FALLBACK, 3000);
+  ASSERT_EQ(SettleAll(*stub, {batch}).size(), 1u);
+
+  EXPECT_EQ(Summary(*stub, 1000, 2000).default_totals().total_amount_cents(), 300);
+  EXPECT_EQ(Summary(*stub, 1000, 2000).fallback_totals().total_requests(), 0);
+  EXPECT_EQ(Summary(*stub, 2000, std::nullopt).default_totals().total_amount_cents(), 200);
+  EXPECT_EQ(Summary(*stub, 2000, std::nullopt).fallback_totals().total_amount_cents(), 400);
+  EXPECT_EQ(Summary(*stub, std::nullopt, 1999).default_totals().total_amount_cents(), 100);
+  // An explicit 0 is a bound, not a missing one.
+  EXPECT_EQ(Summary(*stub, 0, 0).default_totals().total_requests(), 0);
+}
+
+TEST_F(LedgerServiceTest, PurgeEmptiesTheLedgerAndReportsTheCount) {
+  auto stub = TcpStub();
+  ASSERT_EQ(SettleAll(*stub, MixedBatches()).size(), 5u);
+
+  grpc::ClientContext context;
+  WithDeadline(context);
+  rinha::v1::PurgeResponse response;
+  grpc::Status status = stub->Purge(&context, rinha::v1::PurgeRequest(), &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.deleted(), 6);
+  rinha::v1::SummaryResponse all = Summary(*stub, std::nullopt, std::nullopt);
+  EXPECT_EQ(all.default_totals().total_requests(), 0);
+  EXPECT_EQ(all.fallback_totals().total_requests(), 0);
+}
+
+TEST_F(LedgerServiceTest, StreamBeyondTheUnackedLimitStillGetsEveryAck) {
+  server_.reset();
+  StartServer({.max_unacked_batches_per_stream = 2});
+  auto stub = UnixStub();
+  std::vector<SettlementBatch> batches(300);
+  for (int b = 0; b < 300; ++b) {
+    batches[b].set_batch_id(b);
+    for (int i = 0; i < 4; ++i) {
+      AddSettlement(batches[b], b * 4 + i, 1, rinha::v1::PROCESSOR_DEFAULT, b);
+    }
+  }
+
+  std::vector<SettlementAck> acks = SettleAll(*stub, batches);
+
+  ASSERT_EQ(acks.size(), 300u);
+  for (int b = 0; b < 300; ++b) {
+    EXPECT_EQ(acks[b].batch_id(), static_cast<uint64_t>(b));
+    EXPECT_THAT(Outcomes(acks[b]), ElementsAre(kStored, kStored, kStored, kStored));
+  }
+  EXPECT_EQ(Summary(*stub, std::nullopt, std::nullopt).default_totals().total_requests(), 1200);
+}
+
+TEST_F(LedgerServiceTest, SeveralConcurrentStreamsAreAllAcknowledged) {
+  constexpr int kStreams = 4, kBatches = 40;
+  std::vector<std::thread> threads;
+  for (int s = 0; s < kStreams; ++s) {
+    threads.emplace_back([&, s] {
+      auto stub = s % 2 == 0 ? UnixStub() : TcpStub();
+      std::vector<SettlementBatch> batches(kBatches);
+      for (int b = 0; b < kBatches; ++b) {
+        batches[b].set_batch_id(b);
+        AddSettlement(batches[b], s * kBatches + b, 2, rinha::v1::PROCESSOR_FALLBACK, b);
+      }
+      EXPECT_EQ(SettleAll(*stub, batches).size(), static_cast<size_t>(kBatches));
+    });
+  }
+  for (std::thread& t : threads) t.join();
+
+  auto stub = TcpStub();
+  EXPECT_EQ(Summary(*stub, std::nullopt, std::nullopt).fallback_totals().total_amount_cents(),
+            2 * kStreams * kBatches);
+}
+
+TEST_F(LedgerServiceTest, ClientCancellingMidStreamLeavesTheServerHealthy) {
+  auto stub = UnixStub();
+  {
+    grpc::ClientContext context;
+    WithDeadline(context);
+    auto stream = stub->Settle(&context);
+    for (int b = 0; b < 20; ++b) {
+      SettlementBatch batch;
+      batch.set_batch_id(b);
+      AddSettlement(batch, 1000 + b, 1, rinha::v1::PROCESSOR_DEFAULT, b);
+      ASSERT_TRUE(stream->Write(batch));
+    }
+    context.TryCancel();  // acks never read
+    EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  }
+  // The server keeps serving; whatever was acknowledged or not, nothing is half-written.
+  rinha::v1::SummaryResponse all = Summary(*stub, std::nullopt, std::nullopt);
+  EXPECT_LE(all.default_totals().total_requests(), 20);
+  EXPECT_EQ(all.default_totals().total_amount_cents(), all.default_totals().total_requests());
+  ExpectMixedAcks(SettleAll(*stub, MixedBatches()));
+}
+
+TEST_F(LedgerServiceTest, ShutdownEndsAnOpenStreamAfterItsAcks) {
+  auto stub = TcpStub();
+  grpc::ClientContext context;
+  WithDeadline(context);
+  auto stream = stub->Settle(&context);
+  SettlementBatch batch;
+  batch.set_batch_id(7);
+  AddSettlement(batch, 1, 5, rinha::v1::PROCESSOR_DEFAULT, 1);
+  ASSERT_TRUE(stream->Write(batch));
+  SettlementAck ack;
+  ASSERT_TRUE(stream->Read(&ack));
+  EXPECT_EQ(ack.batch_id(), 7u);
+
+  server_->Shutdown(absl::Milliseconds(200));  // the stream is still open: it gets cancelled
+
+  EXPECT_FALSE(stream->Read(&ack));
+  EXPECT_FALSE(stream->Finish().ok());
+  // The acknowledged settlement is committed.
+  EXPECT_EQ(server_->store().Summary({})->default_totals, (Totals{1, 5}));
+}
+
+TEST_F(LedgerServiceTest, StoreFailureEndsTheStreamWithItsStatus) {
+  server_->store().Shutdown();  // every later settlement fails with Unavailable
+  auto stub = TcpStub();
+  grpc::ClientContext context;
+  WithDeadline(context);
+  auto stream = stub->Settle(&context);
+  SettlementBatch batch;
+  batch.set_batch_id(1);
+  AddSettlement(batch, 1, 5, rinha::v1::PROCESSOR_DEFAULT, 1);
+  ASSERT_TRUE(stream->Write(batch));
+
+  SettlementAck ack;
+  EXPECT_FALSE(stream->Read(&ack));
+  EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST(LedgerServerStartTest, ReplacesAStaleSocketFileAndRefusesOtherFiles) {
+  TempDir dir;
+  LedgerServerOptions options;
+  options.tcp_address = "";
+  options.unix_socket_path = dir.File("ledger.sock");
+  options.db_path = dir.File("ledger.db");
+  {
+    absl::StatusOr<std::unique_ptr<LedgerServer>> first = LedgerServer::Start(options);
+    ASSERT_TRUE(first.ok()) << first.status();
+    EXPECT_EQ((*first)->tcp_port(), 0);
+  }
+  // A killed process leaves its socket file behind; a restart must not trip over it.
+  {
+    int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", options.unix_socket_path.c_str());
+    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    ::close(fd);
+  }
+  {
+    absl::StatusOr<std::unique_ptr<LedgerServer>> second = LedgerServer::Start(options);
+    ASSERT_TRUE(second.ok()) << second.status();
+  }
+  // Not a socket: not ours to delete.
+  options.unix_socket_path = dir.File("ledger.db");
+  EXPECT_FALSE(LedgerServer::Start(options).ok());
+}
+
+}  // namespace
+}  // namespace rinha::ledger
