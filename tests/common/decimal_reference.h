@@ -24,9 +24,9 @@ inline std::optional<ReferenceCents> ReferenceParseCents(std::string_view text,
                                                          CentsRounding rounding) {
   if (text.size() > 400) return std::nullopt;
   static const std::regex kNumber(R"(^(-?)(0|[1-9][0-9]*)(?:\.([0-9]+))?(?:[eE]([+-]?[0-9]+))?$)");
-  std::cmatch match;
-  const std::string owned(text);
-  if (!std::regex_match(owned.c_str(), match, kNumber)) {
+  std::smatch match;
+  const std::string owned(text);  // Matched as a whole: embedded NULs must not end the text.
+  if (!std::regex_match(owned, match, kNumber)) {
     return ReferenceCents{absl::StatusCode::kInvalidArgument, 0};
   }
   const bool negative = match[1].length() == 1;
