@@ -28,11 +28,11 @@ int DaysInMonth(int64_t year, int month) {
 int64_t DaysFromCivil(int64_t year, int month, int day) {
   year -= month <= 2 ? 1 : 0;
   const int64_t era = (year >= 0 ? year : year - 399) / 400;
-  const int64_t year_of_era = year - era * 400;                                   // [0, 399]
-  const int64_t month_from_march = month > 2 ? month - 3 : month + 9;             // [0, 11]
-  const int64_t day_of_year = (153 * month_from_march + 2) / 5 + day - 1;         // [0, 365]
+  const int64_t year_of_era = year - era * 400;                            // [0, 399]
+  const int64_t month_from_march = month > 2 ? month - 3 : month + 9;      // [0, 11]
+  const int64_t day_of_year = (153 * month_from_march + 2) / 5 + day - 1;  // [0, 365]
   const int64_t day_of_era =
-      year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;      // [0, 146096]
+      year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;  // [0, 146096]
   return era * 146'097 + day_of_era - 719'468;
 }
 
@@ -49,11 +49,13 @@ CivilDate CivilFromDays(int64_t days) {
   const int64_t day_of_era = days - era * 146'097;  // [0, 146096]
   const int64_t year_of_era =
       (day_of_era - day_of_era / 1460 + day_of_era / 36'524 - day_of_era / 146'096) / 365;
-  const int64_t day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+  const int64_t day_of_year =
+      day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
   const int64_t month_from_march = (5 * day_of_year + 2) / 153;  // [0, 11]
   CivilDate date;
   date.day = static_cast<int>(day_of_year - (153 * month_from_march + 2) / 5 + 1);
-  date.month = static_cast<int>(month_from_march < 10 ? month_from_march + 3 : month_from_march - 9);
+  date.month =
+      static_cast<int>(month_from_march < 10 ? month_from_march + 3 : month_from_march - 9);
   date.year = year_of_era + era * 400 + (date.month <= 2 ? 1 : 0);
   return date;
 }

@@ -91,11 +91,21 @@ void Unescape(std::string_view contents, std::string* out) {
     const char escape = contents[backslash + 1];
     i = backslash + 2;
     switch (escape) {
-      case 'b': out->push_back('\b'); break;
-      case 'f': out->push_back('\f'); break;
-      case 'n': out->push_back('\n'); break;
-      case 'r': out->push_back('\r'); break;
-      case 't': out->push_back('\t'); break;
+      case 'b':
+        out->push_back('\b');
+        break;
+      case 'f':
+        out->push_back('\f');
+        break;
+      case 'n':
+        out->push_back('\n');
+        break;
+      case 'r':
+        out->push_back('\r');
+        break;
+      case 't':
+        out->push_back('\t');
+        break;
       case 'u': {
         uint32_t code_point = 0;
         ReadHex4(contents.data() + i, &code_point);
@@ -109,7 +119,9 @@ void Unescape(std::string_view contents, std::string* out) {
         AppendUtf8(out, code_point);
         break;
       }
-      default: out->push_back(escape); break;  // '"', '\\' and '/' stand for themselves.
+      default:  // '"', '\\' and '/' stand for themselves.
+        out->push_back(escape);
+        break;
     }
   }
 }
@@ -209,7 +221,14 @@ class Scanner {
       saw_escape = true;
       if (end_ - p_ < 2) return Fail("unterminated string");
       switch (p_[1]) {
-        case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+        case '"':
+        case '\\':
+        case '/':
+        case 'b':
+        case 'f':
+        case 'n':
+        case 'r':
+        case 't':
           p_ += 2;
           continue;
         case 'u':
@@ -407,7 +426,8 @@ bool ScanTopLevelObject(Scanner& s, SmallVector<Member, 16>& members) {
 }
 
 // Resolves every member's unescaped key (escaped ones into `arena`) and rejects duplicates.
-absl::Status ResolveKeys(SmallVector<Member, 16>& members, std::string& arena) {
+absl::Status ResolveKeys(std::string_view text, SmallVector<Member, 16>& members,
+                         std::string& arena) {
   const size_t count = members.size();
   bool any_escaped = false;
   for (size_t i = 0; i < count; ++i) {
@@ -428,28 +448,28 @@ absl::Status ResolveKeys(SmallVector<Member, 16>& members, std::string& arena) {
     }
   }
 
-  const auto duplicate = [](std::string_view key) {
-    // Debian's Abseil has its own string_view type, which StrCat takes but std's does not.
-    const std::string_view shown = key.substr(0, 64);
-    return absl::InvalidArgumentError(absl::StrCat("invalid JSON: duplicate key \"",
-                                                   absl::string_view(shown.data(), shown.size()),
-                                                   "\""));
+  // The key itself stays out of the message: it is untrusted text that may end up in logs.
+  const auto duplicate = [text](const Member& m) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid JSON at byte ", m.key_raw.data() - text.data(), ": duplicate key"));
   };
   constexpr size_t kQuadraticLimit = 16;
   if (count <= kQuadraticLimit) {
     for (size_t i = 1; i < count; ++i) {
       for (size_t j = 0; j < i; ++j) {
-        if (members[i].key == members[j].key) return duplicate(members[i].key);
+        if (members[i].key == members[j].key) return duplicate(members[i]);
       }
     }
     return absl::OkStatus();
   }
-  std::vector<std::string_view> keys;
-  keys.reserve(count);
-  for (size_t i = 0; i < count; ++i) keys.push_back(members[i].key);
-  std::sort(keys.begin(), keys.end());
-  const auto it = std::adjacent_find(keys.begin(), keys.end());
-  if (it != keys.end()) return duplicate(*it);
+  // Many members: sort instead, so that a hostile object costs O(n log n), not O(n^2).
+  std::vector<size_t> order(count);
+  for (size_t i = 0; i < count; ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&members](size_t a, size_t b) { return members[a].key < members[b].key; });
+  for (size_t i = 1; i < count; ++i) {
+    if (members[order[i]].key == members[order[i - 1]].key) return duplicate(members[order[i]]);
+  }
   return absl::OkStatus();
 }
 
@@ -497,7 +517,7 @@ absl::Status ParseJsonObject(
   if (!ScanTopLevelObject(scanner, members)) return scanner.Error();
 
   std::string key_arena;
-  if (absl::Status status = ResolveKeys(members, key_arena); !status.ok()) return status;
+  if (absl::Status status = ResolveKeys(text, members, key_arena); !status.ok()) return status;
 
   std::string value_scratch;
   for (size_t i = 0; i < members.size(); ++i) {

@@ -121,8 +121,8 @@ absl::StatusOr<int64_t> ParseDecimalCents(std::string_view text, CentsRounding r
   size_t last = total - 1;
   while (digits[last] == 0) --last;
   const int64_t significant = static_cast<int64_t>(last - first + 1);
-  const int64_t scale = exponent - static_cast<int64_t>(fraction.size()) + 2 +
-                        static_cast<int64_t>(total - 1 - last);
+  const int64_t scale =
+      exponent - static_cast<int64_t>(fraction.size()) + 2 + static_cast<int64_t>(total - 1 - last);
   // Number of significant digits at or above the cents position; the first one is non-zero, so
   // the magnitude is at least 10^(whole_digits - 1).
   const int64_t whole_digits = significant + scale;
@@ -148,9 +148,8 @@ absl::StatusOr<int64_t> ParseDecimalCents(std::string_view text, CentsRounding r
       first_dropped = digits[first + static_cast<size_t>(whole_digits)];
       more_after_first_dropped = whole_digits + 1 < significant;
     }
-    const bool round_up =
-        first_dropped > 5 ||
-        (first_dropped == 5 && (more_after_first_dropped || (magnitude & 1) == 1));
+    const bool round_up = first_dropped > 5 || (first_dropped == 5 &&
+                                                (more_after_first_dropped || (magnitude & 1) == 1));
     if (round_up) ++magnitude;  // magnitude < 10^19 before, so no wrap.
   }
 

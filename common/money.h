@@ -19,10 +19,10 @@ enum class CentsRounding {
 
 // Parses a JSON number (RFC 8259 grammar: optional '-', no leading zeros, optional fraction and
 // exponent, e.g. "19.9", "2005e-2") into cents. Fails with InvalidArgument on anything else
-// (including surrounding whitespace, and for kExact non-zero digits beyond cents, whatever the
-// magnitude) and with OutOfRange when the cents do not fit in int64 (INT64_MIN is accepted). Sign is kept ("-0.0" is 0); callers validate the range.
-// Runs in time linear in the text length, with no allocation, for any input (e.g. "1e999999999"
-// is an immediate OutOfRange, "0e999999999" is 0).
+// (surrounding whitespace included; for kExact also non-zero digits beyond cents, whatever the
+// magnitude) and with OutOfRange when the cents do not fit in int64 (INT64_MIN is accepted).
+// Sign is kept ("-0.0" is 0); callers validate the range. Linear time and no allocation for any
+// input: "1e999999999" is an immediate OutOfRange, "0e999999999" is 0.
 absl::StatusOr<int64_t> ParseDecimalCents(std::string_view text, CentsRounding rounding);
 
 // "1234.50", "0.05", "-3.00": always exactly two decimals. Every int64 (INT64_MIN included)

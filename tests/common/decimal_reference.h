@@ -77,7 +77,8 @@ inline std::optional<ReferenceCents> ReferenceParseCents(std::string_view text,
     return ReferenceCents{absl::StatusCode::kOutOfRange, 0};
   }
   const unsigned long long magnitude = std::stoull(whole);
-  const int64_t cents = negative ? static_cast<int64_t>(0 - magnitude) : static_cast<int64_t>(magnitude);
+  const int64_t cents =
+      negative ? static_cast<int64_t>(0 - magnitude) : static_cast<int64_t>(magnitude);
   return ReferenceCents{absl::StatusCode::kOk, cents};
 }
 

@@ -80,15 +80,12 @@ TEST(ParseIsoTime, ValidatesCalendarFields) {
             Utc(9999, 12, 31, 23, 59, 59) + absl::Nanoseconds(999'999'999));
   EXPECT_EQ(Parse("2025-04-30T00:00:00Z"), Utc(2025, 4, 30, 0, 0, 0));
   EXPECT_EQ(Parse("2025-12-31T00:00:00Z"), Utc(2025, 12, 31, 0, 0, 0));
-  for (const char* text : {"2023-02-29T00:00:00Z", "1900-02-29T00:00:00Z",
-                           "2100-02-29T00:00:00Z", "2024-02-30T00:00:00Z",
-                           "2025-04-31T00:00:00Z", "2025-06-31T00:00:00Z",
-                           "2025-09-31T00:00:00Z", "2025-11-31T00:00:00Z",
-                           "2025-01-32T00:00:00Z", "2025-00-10T00:00:00Z",
-                           "2025-13-10T00:00:00Z", "2025-01-00T00:00:00Z",
-                           "2025-01-01T24:00:00Z", "2025-01-01T23:60:00Z",
-                           "2025-01-01T23:59:60Z", "2016-12-31T23:59:60Z",
-                           "2025-01-01T99:99:99Z"}) {
+  for (const char* text : {"2023-02-29T00:00:00Z", "1900-02-29T00:00:00Z", "2100-02-29T00:00:00Z",
+                           "2024-02-30T00:00:00Z", "2025-04-31T00:00:00Z", "2025-06-31T00:00:00Z",
+                           "2025-09-31T00:00:00Z", "2025-11-31T00:00:00Z", "2025-01-32T00:00:00Z",
+                           "2025-00-10T00:00:00Z", "2025-13-10T00:00:00Z", "2025-01-00T00:00:00Z",
+                           "2025-01-01T24:00:00Z", "2025-01-01T23:60:00Z", "2025-01-01T23:59:60Z",
+                           "2016-12-31T23:59:60Z", "2025-01-01T99:99:99Z"}) {
     EXPECT_TRUE(Rejected(text)) << text;
   }
 }
@@ -97,20 +94,20 @@ TEST(ParseIsoTime, RejectsMalformedText) {
   const std::vector<std::string> bad = {
       "",
       "2025-07-15",
-      "2025-07-15T12:34:56",           // No zone.
-      "2025-07-15T12:34:56.000",       // No zone.
-      "2025-07-15 12:34:56Z",          // Space separator.
-      "2025-07-15T12:34:56.Z",         // Empty fraction.
+      "2025-07-15T12:34:56",              // No zone.
+      "2025-07-15T12:34:56.000",          // No zone.
+      "2025-07-15 12:34:56Z",             // Space separator.
+      "2025-07-15T12:34:56.Z",            // Empty fraction.
       "2025-07-15T12:34:56.1234567891Z",  // Ten fraction digits.
-      "2025-07-15T12:34:56,000Z",      // Comma fraction.
-      "2025-07-15T12:34Z",             // No seconds.
+      "2025-07-15T12:34:56,000Z",         // Comma fraction.
+      "2025-07-15T12:34Z",                // No seconds.
       "2025-7-15T12:34:56Z",
       "2025-07-5T12:34:56Z",
       "25-07-15T12:34:56Z",
       "02025-07-15T12:34:56Z",
       "+2025-07-15T12:34:56Z",
       "-2025-07-15T12:34:56Z",
-      "20250715T123456Z",              // ISO 8601 basic format is not RFC 3339.
+      "20250715T123456Z",  // ISO 8601 basic format is not RFC 3339.
       " 2025-07-15T12:34:56Z",
       "2025-07-15T12:34:56Z ",
       "2025-07-15T12:34:56ZZ",
@@ -128,7 +125,7 @@ TEST(ParseIsoTime, RejectsMalformedText) {
       "2025-07-15X12:34:56Z",
       "2025/07/15T12:34:56Z",
       "2025-07-15T12.34.56Z",
-      "2025-07-15T12:34:5６Z",          // Full-width digit.
+      "2025-07-15T12:34:5６Z",  // Full-width digit.
       "2025-07-15T-1:34:56Z",
       "2025-07-15T+1:34:56Z",
       "2025-07-15T12:34:56.-1Z",
@@ -227,10 +224,8 @@ TEST(FormatIsoMillis, CoversYearsZeroTo9999AndExpandsBeyond) {
   EXPECT_EQ(FormatIsoMillis(year_zero - 1), "-0001-12-31T23:59:59.999Z");
   EXPECT_EQ(FormatIsoMillis(year_10000 - 1), "9999-12-31T23:59:59.999Z");
   EXPECT_EQ(FormatIsoMillis(year_10000), "+10000-01-01T00:00:00.000Z");
-  EXPECT_EQ(FormatIsoMillis(std::numeric_limits<int64_t>::max()),
-            "+292278994-08-17T07:12:55.807Z");
-  EXPECT_EQ(FormatIsoMillis(std::numeric_limits<int64_t>::min()),
-            "-292275055-05-16T16:47:04.192Z");
+  EXPECT_EQ(FormatIsoMillis(std::numeric_limits<int64_t>::max()), "+292278994-08-17T07:12:55.807Z");
+  EXPECT_EQ(FormatIsoMillis(std::numeric_limits<int64_t>::min()), "-292275055-05-16T16:47:04.192Z");
 }
 
 TEST(AppendIsoMillis, AppendsToExistingText) {
@@ -243,8 +238,8 @@ TEST(FormatIsoMillis, MatchesAbslFormatTimeAndRoundTrips) {
   std::vector<int64_t> samples;
   // Every day (at a varying time of day) of years around the interesting Gregorian rules.
   std::mt19937_64 rng(11);
-  for (int64_t year : {0, 1, 4, 99, 100, 399, 400, 1582, 1600, 1899, 1900, 1969, 1970, 1999,
-                       2000, 2023, 2024, 2025, 2100, 2400, 9998, 9999}) {
+  for (int64_t year : {0,    1,    4,    99,   100,  399,  400,  1582, 1600, 1899, 1900,
+                       1969, 1970, 1999, 2000, 2023, 2024, 2025, 2100, 2400, 9998, 9999}) {
     const int64_t start = absl::ToUnixMillis(Utc(year, 1, 1, 0, 0, 0));
     for (int64_t day = 0; day < 366; ++day) {
       const int64_t ms = start + day * 86'400'000 + static_cast<int64_t>(rng() % 86'400'000);

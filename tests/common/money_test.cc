@@ -118,12 +118,53 @@ TEST(ParseDecimalCents, HalfEvenSeesDigitsFarBeyondTheTie) {
 }
 
 TEST(ParseDecimalCents, RejectsTextOutsideTheJsonNumberGrammar) {
-  const std::vector<std::string> bad = {
-      "", "-", "+1", "01", "00", "-01", "00.5", "1.", ".5", "-.5", "1e", "1e+", "1E-", "e5",
-      "0x10", " 1", "1 ", "\t1", "1\n", "1,5", "1.5.5", "NaN", "nan", "Infinity", "-Infinity",
-      "inf", "1e5.5", "1_000", "--1", "1e--1", "1e+-1", "1.e5", "1.0e", "\xd9\xa1", "１",
-      std::string("1\0", 2), std::string("\0", 1), "1d", "1f", "0.5f", "\"1\"", "true", "null",
-      "1e 5", "- 1", "1ee5", "1E5E5"};
+  const std::vector<std::string> bad = {"",
+                                        "-",
+                                        "+1",
+                                        "01",
+                                        "00",
+                                        "-01",
+                                        "00.5",
+                                        "1.",
+                                        ".5",
+                                        "-.5",
+                                        "1e",
+                                        "1e+",
+                                        "1E-",
+                                        "e5",
+                                        "0x10",
+                                        " 1",
+                                        "1 ",
+                                        "\t1",
+                                        "1\n",
+                                        "1,5",
+                                        "1.5.5",
+                                        "NaN",
+                                        "nan",
+                                        "Infinity",
+                                        "-Infinity",
+                                        "inf",
+                                        "1e5.5",
+                                        "1_000",
+                                        "--1",
+                                        "1e--1",
+                                        "1e+-1",
+                                        "1.e5",
+                                        "1.0e",
+                                        "\xd9\xa1",
+                                        "１",
+                                        std::string("1\0", 2),
+                                        std::string("\0", 1),
+                                        "1d",
+                                        "1f",
+                                        "0.5f",
+                                        "\"1\"",
+                                        "true",
+                                        "null",
+                                        "1e 5",
+                                        "- 1",
+                                        "1ee5",
+                                        "1E5E5"};
   for (const std::string& text : bad) {
     EXPECT_EQ(CodeOf(text, CentsRounding::kExact), absl::StatusCode::kInvalidArgument) << text;
     EXPECT_EQ(CodeOf(text, CentsRounding::kHalfEven), absl::StatusCode::kInvalidArgument) << text;
@@ -165,8 +206,7 @@ TEST(ParseDecimalCents, HugeExponentsAndLongTextsNeitherOverflowNorLoop) {
   EXPECT_EQ(CodeOf("1e999999999", CentsRounding::kExact), absl::StatusCode::kOutOfRange);
   EXPECT_EQ(CodeOf("1e99999999999999999999999999999999", CentsRounding::kHalfEven),
             absl::StatusCode::kOutOfRange);
-  EXPECT_EQ(CodeOf("-1e9223372036854775808", CentsRounding::kExact),
-            absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(CodeOf("-1e9223372036854775808", CentsRounding::kExact), absl::StatusCode::kOutOfRange);
   EXPECT_EQ(Exact("0e999999999"), 0);
   EXPECT_EQ(Exact("0.0e99999999999999999999999999999"), 0);
   EXPECT_EQ(CodeOf("1e-999999999", CentsRounding::kExact), absl::StatusCode::kInvalidArgument);

@@ -22,12 +22,12 @@
 namespace rinha {
 namespace {
 
-#define FUZZ_CHECK(condition)                                                        \
-  do {                                                                               \
-    if (!(condition)) {                                                              \
+#define FUZZ_CHECK(condition)                                                                \
+  do {                                                                                       \
+    if (!(condition)) {                                                                      \
       std::fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #condition); \
-      std::abort();                                                                  \
-    }                                                                                \
+      std::abort();                                                                          \
+    }                                                                                        \
   } while (false)
 
 struct Member {
@@ -88,8 +88,8 @@ void CheckTime(std::string_view text) {
   // Offsets can move a parsed time just outside years 0000-9999, where the expanded form differs
   // from absl's; inside, both must agree and the text must parse back.
   if (formatted[0] != '+' && formatted[0] != '-') {
-    FUZZ_CHECK(formatted == absl::FormatTime("%E4Y-%m-%dT%H:%M:%E3SZ",
-                                             absl::FromUnixMillis(floor), absl::UTCTimeZone()));
+    FUZZ_CHECK(formatted == absl::FormatTime("%E4Y-%m-%dT%H:%M:%E3SZ", absl::FromUnixMillis(floor),
+                                             absl::UTCTimeZone()));
     const absl::StatusOr<absl::Time> again = ParseIsoTime(formatted);
     FUZZ_CHECK(again.ok() && *again == absl::FromUnixMillis(floor));
   }
