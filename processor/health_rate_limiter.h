@@ -1,0 +1,38 @@
+// Fixed-window rate limiter for GET /payments/service-health, like the official processor's
+// (ASP.NET FixedWindowRateLimiter): one call per window shared by every caller, a few excess
+// calls queued and let through one per later window, anything beyond rejected (429).
+#pragma once
+
+#include <cstdint>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+
+namespace rinha::processor {
+
+// Thread-safe. Windows are aligned on the limiter's creation time, like a replenishment timer
+// started with the service.
+class FixedWindowRateLimiter {
+ public:
+  FixedWindowRateLimiter(Clock& clock, absl::Duration window, int max_queued);
+
+  // Reserves the caller's turn: the time at which it may be answered (Now() when the current
+  // window still has its call; otherwise the start of the next window not yet reserved), or
+  // ResourceExhausted when `max_queued` calls already wait for later windows. Does not block;
+  // the caller waits until the returned time.
+  absl::StatusOr<absl::Time> Reserve();
+
+ private:
+  Clock& clock_;
+  const absl::Duration window_;
+  const int max_queued_;
+  const absl::Time origin_;
+  absl::Mutex mu_;
+  // Index of the first window whose call is not yet taken.
+  int64_t next_free_window_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace rinha::processor

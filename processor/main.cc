@@ -1,0 +1,143 @@
+// payment-processor: one emulated payment processor per process. Reads flags (or PROCESSOR_*
+// environment variables for flags not given on the command line), serves until SIGTERM/SIGINT.
+#include <sys/resource.h>
+
+#include <csignal>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/reflection.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "processor/fee_rate.h"
+#include "processor/processor_server.h"
+
+ABSL_FLAG(std::string, listen, "0.0.0.0:8080", "host:port to listen on (port 0: any free port)");
+ABSL_FLAG(std::string, fee, "0.07", "fee rate (feePerTransaction), e.g. 0.07");
+ABSL_FLAG(std::string, token, "123", "initial X-Rinha-Token for the admin endpoints");
+ABSL_FLAG(int64_t, health_window_ms, 5000, "service-health rate-limit window");
+ABSL_FLAG(int64_t, initial_delay_ms, 0, "initial delay applied to POST /payments");
+ABSL_FLAG(bool, initial_failure, false, "start in failure mode (POST /payments answers 500)");
+ABSL_FLAG(int32_t, max_in_flight, 800, "concurrency limiter: requests in flight");
+ABSL_FLAG(int32_t, max_queued, 500, "concurrency limiter: requests queued (beyond -> 429)");
+ABSL_FLAG(int32_t, threads, 1600,
+          "HTTP worker threads; each open connection holds one, so cover in-flight + queued");
+ABSL_FLAG(int32_t, keep_alive_timeout_s, 60, "idle keep-alive connections are closed after this");
+ABSL_FLAG(int32_t, listen_backlog, 4096, "listen(2) backlog");
+ABSL_FLAG(int64_t, shutdown_grace_ms, 2000,
+          "on SIGTERM, wait this long for connections to finish, then exit anyway");
+
+namespace {
+
+constexpr const char* kEnvFlags[] = {
+    "listen",          "fee",         "token",      "health_window_ms",     "initial_delay_ms",
+    "initial_failure", "max_in_flight", "max_queued", "threads", "keep_alive_timeout_s",
+    "listen_backlog",  "shutdown_grace_ms"};
+
+// PROCESSOR_<FLAG> becomes the flag's value; the command line, parsed afterwards, wins.
+void ApplyEnvironment() {
+  for (const char* name : kEnvFlags) {
+    const std::string env = absl::StrCat("PROCESSOR_", absl::AsciiStrToUpper(name));
+    const char* value = std::getenv(env.c_str());
+    if (value == nullptr) continue;
+    absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
+    std::string error;
+    if (flag == nullptr || !flag->ParseFrom(value, &error)) {
+      std::fprintf(stderr, "invalid %s=%s: %s\n", env.c_str(), value, error.c_str());
+      std::exit(2);
+    }
+  }
+}
+
+// Each connection is a file descriptor: the soft limit (often 1024) would cap connections.
+void RaiseFileLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ApplyEnvironment();
+  absl::ParseCommandLine(argc, argv);
+  RaiseFileLimit();
+
+  const std::string listen = absl::GetFlag(FLAGS_listen);
+  const size_t colon = listen.rfind(':');
+  int port = -1;
+  if (colon == std::string::npos || !absl::SimpleAtoi(listen.substr(colon + 1), &port) ||
+      port < 0 || port > 65535) {
+    std::fprintf(stderr, "--listen must be host:port, got %s\n", listen.c_str());
+    return 2;
+  }
+  absl::StatusOr<rinha::processor::FeeRate> fee =
+      rinha::processor::ParseFeeRate(absl::GetFlag(FLAGS_fee));
+  if (!fee.ok()) {
+    std::fprintf(stderr, "--fee: %s\n", std::string(fee.status().message()).c_str());
+    return 2;
+  }
+
+  rinha::processor::ServerOptions options;
+  options.host = listen.substr(0, colon);
+  options.port = port;
+  options.threads = absl::GetFlag(FLAGS_threads);
+  options.listen_backlog = absl::GetFlag(FLAGS_listen_backlog);
+  options.keep_alive_timeout_s = absl::GetFlag(FLAGS_keep_alive_timeout_s);
+  options.processor.fee = *fee;
+  options.processor.token = absl::GetFlag(FLAGS_token);
+  options.processor.initial_delay_ms = absl::GetFlag(FLAGS_initial_delay_ms);
+  options.processor.initial_failure = absl::GetFlag(FLAGS_initial_failure);
+  options.processor.health_window = absl::Milliseconds(absl::GetFlag(FLAGS_health_window_ms));
+  options.processor.max_in_flight = absl::GetFlag(FLAGS_max_in_flight);
+  options.processor.max_queued = absl::GetFlag(FLAGS_max_queued);
+
+  // Block the stop signals before any thread exists so that only sigwait() below receives them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  auto server = rinha::processor::ProcessorServer::Start(rinha::RealClock::Get(), options);
+  if (!server.ok()) {
+    RINHA_LOG_ERROR("payment-processor: %s", server.status().ToString());
+    return 1;
+  }
+  std::printf("payment-processor listening port=%d\n", (*server)->port());
+  std::fflush(stdout);
+  RINHA_LOG_INFO("payment-processor on %s:%d fee=%s threads=%d", options.host,
+                 (*server)->port(), rinha::processor::FormatFeeRate(*fee), options.threads);
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  RINHA_LOG_INFO("payment-processor: signal %d, stopping", signal_number);
+
+  // Idle keep-alive connections only notice the stop when their idle timeout ends; nothing is
+  // persisted, so after the grace period exiting without joining them loses nothing.
+  absl::Notification stopped;
+  std::thread stopper([&] {
+    (*server)->Stop();
+    stopped.Notify();
+  });
+  if (!stopped.WaitForNotificationWithTimeout(
+          absl::Milliseconds(absl::GetFlag(FLAGS_shutdown_grace_ms)))) {
+    RINHA_LOG_WARNING("payment-processor: connections still open after grace period, exiting");
+    std::fflush(nullptr);
+    std::_Exit(0);
+  }
+  stopper.join();
+  return 0;
+}
