@@ -36,51 +36,101 @@ std::string ReadLine(int fd, absl::Duration timeout) {
   return line;
 }
 
-TEST(ProcessorBinaryTest, ServesAPaymentAndItsSummaryThenStopsOnSigterm) {
+struct Child {
+  pid_t pid = -1;
+  int port = 0;
+  int stdout_fd = -1;
+};
+
+// Starts the binary with `args` and extra environment `env`; waits for its readiness line.
+Child StartProcessor(const std::vector<std::string>& flags,
+                     const std::vector<std::string>& env = {}) {
+  Child child;
   int out[2];
-  ASSERT_EQ(pipe(out), 0);
+  if (pipe(out) != 0) return child;
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
   posix_spawn_file_actions_addclose(&actions, out[0]);
-  std::vector<std::string> args = {PAYMENT_PROCESSOR_BINARY, "--listen=127.0.0.1:0",
-                                   "--fee=0.10",            "--token=tok",
-                                   "--threads=8",           "--keep_alive_timeout_s=1"};
+  std::vector<std::string> args = {PAYMENT_PROCESSOR_BINARY};
+  for (const std::string& flag : flags) args.push_back(flag);
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
-  pid_t pid = 0;
-  ASSERT_EQ(posix_spawn(&pid, PAYMENT_PROCESSOR_BINARY, &actions, nullptr, argv.data(), environ),
-            0);
+  std::vector<std::string> env_storage = env;
+  for (char** e = environ; *e != nullptr; ++e) env_storage.emplace_back(*e);
+  std::vector<char*> envp;
+  for (std::string& e : env_storage) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  const int spawned =
+      posix_spawn(&child.pid, PAYMENT_PROCESSOR_BINARY, &actions, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   close(out[1]);
-
+  child.stdout_fd = out[0];
+  if (spawned != 0) {
+    child.pid = -1;
+    return child;
+  }
   const std::string line = ReadLine(out[0], absl::Seconds(20));
   const std::string prefix = "payment-processor listening port=";
-  ASSERT_EQ(line.rfind(prefix, 0), 0u) << line;
-  int port = 0;
-  ASSERT_TRUE(absl::SimpleAtoi(line.substr(prefix.size(), line.size() - prefix.size() - 1), &port));
+  if (line.rfind(prefix, 0) == 0) {
+    absl::SimpleAtoi(line.substr(prefix.size(), line.size() - prefix.size() - 1), &child.port);
+  }
+  return child;
+}
 
-  httplib::Client client("127.0.0.1", port);
-  httplib::Result paid = client.Post(
-      "/payments",
-      R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3","amount":20.05,)"
-      R"("requestedAt":"2025-07-15T12:34:56.000Z"})",
-      "application/json");
+// SIGTERM, then the exit status (-1 when it did not exit in time).
+int Terminate(const Child& child) {
+  kill(child.pid, SIGTERM);
+  int status = -1;
+  const bool exited = testing::WaitUntil(
+      [&] { return waitpid(child.pid, &status, WNOHANG) == child.pid; }, absl::Seconds(20));
+  close(child.stdout_fd);
+  if (!exited) {
+    kill(child.pid, SIGKILL);
+    waitpid(child.pid, &status, 0);
+    return -1;
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+constexpr char kPayment[] =
+    R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3","amount":20.05,)"
+    R"("requestedAt":"2025-07-15T12:34:56.000Z"})";
+
+TEST(ProcessorBinaryTest, ServesAPaymentAndItsSummaryThenExitsCleanlyOnSigterm) {
+  const Child child = StartProcessor({"--listen=127.0.0.1:0", "--fee=0.10", "--token=tok",
+                                      "--threads=8", "--keep_alive_timeout_s=1"});
+  ASSERT_GT(child.pid, 0);
+  ASSERT_GT(child.port, 0);
+
+  httplib::Client client("127.0.0.1", child.port);
+  httplib::Result paid = client.Post("/payments", kPayment, "application/json");
   ASSERT_TRUE(paid);
   EXPECT_EQ(paid->status, 200);
   httplib::Result summary = client.Get("/admin/payments-summary", {{"X-Rinha-Token", "tok"}});
   ASSERT_TRUE(summary);
   EXPECT_EQ(summary->body,
             R"({"totalAmount":20.05,"totalRequests":1,"totalFee":2.0050,"feePerTransaction":0.10})");
+  EXPECT_EQ(Terminate(child), 0);
+}
 
-  ASSERT_EQ(kill(pid, SIGTERM), 0);
-  int status = -1;
-  EXPECT_TRUE(testing::WaitUntil([&] { return waitpid(pid, &status, WNOHANG) == pid; },
-                                 absl::Seconds(20)));
-  EXPECT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 0);
-  close(out[0]);
+TEST(ProcessorBinaryTest, EnvironmentConfiguresFlagsTheCommandLineDoesNotGive) {
+  const Child child = StartProcessor(
+      {"--listen=127.0.0.1:0", "--threads=8", "--fee=0.10"},
+      {"PROCESSOR_TOKEN=envtok", "PROCESSOR_FEE=0.05", "PROCESSOR_INITIAL_FAILURE=true"});
+  ASSERT_GT(child.pid, 0);
+  ASSERT_GT(child.port, 0);
+  httplib::Client client("127.0.0.1", child.port);
+  httplib::Result failed = client.Post("/payments", kPayment, "application/json");
+  ASSERT_TRUE(failed);
+  EXPECT_EQ(failed->status, 500);
+  httplib::Result summary = client.Get("/admin/payments-summary", {{"X-Rinha-Token", "envtok"}});
+  ASSERT_TRUE(summary);
+  // The command line's --fee wins over PROCESSOR_FEE.
+  EXPECT_EQ(summary->body,
+            R"({"totalAmount":0.00,"totalRequests":0,"totalFee":0.0000,"feePerTransaction":0.10})");
+  EXPECT_EQ(Terminate(child), 0);
 }
 
 }  // namespace

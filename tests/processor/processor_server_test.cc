@@ -107,7 +107,7 @@ TEST_F(ProcessorServerTest, DuplicateCorrelationIdAnswers422AndIsNotCountedTwice
 TEST_F(ProcessorServerTest, MalformedPaymentAnswers400AndStoresNothing) {
   Start();
   httplib::Client client = Client();
-  for (const std::string body :
+  for (const std::string& body :
        {std::string("{"), std::string("not json"),
         std::string(R"({"amount":20.05,"requestedAt":"2025-07-15T12:34:56.000Z"})"),
         PaymentBody("not-a-uuid", "20.05", kT), PaymentBody(Id(1), "\"20.05\"", kT),
