@@ -216,6 +216,9 @@ TEST(ParseDecimalCents, HugeExponentsAndLongTextsNeitherOverflowNorLoop) {
             absl::StatusCode::kOutOfRange);
   EXPECT_EQ(CodeOf(std::string(10'000, '7'), CentsRounding::kHalfEven),
             absl::StatusCode::kOutOfRange);
+  // Exponents may have leading zeros, any number of them.
+  EXPECT_EQ(Exact("1e" + std::string(10'000, '0') + "2"), 10000);
+  EXPECT_EQ(Exact("1e-" + std::string(10'000, '0') + "2"), 1);
   // Digits and exponent cancel out exactly.
   EXPECT_EQ(Exact("1" + std::string(10'000, '0') + "e-10000"), 100);
   EXPECT_EQ(Exact("0." + std::string(9'999, '0') + "1e10000"), 100);
