@@ -9,6 +9,8 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "common/iso_time.h"
+#include "common/money.h"
 
 namespace rinha {
 namespace {
@@ -586,6 +588,22 @@ JsonWriter& JsonWriter::Bool(bool value) {
 JsonWriter& JsonWriter::Raw(std::string_view json) {
   Separate();
   out_->append(json);
+  need_comma_ = true;
+  return *this;
+}
+
+JsonWriter& JsonWriter::Cents(int64_t cents) {
+  Separate();
+  AppendCents(out_, cents);
+  need_comma_ = true;
+  return *this;
+}
+
+JsonWriter& JsonWriter::IsoMillis(int64_t unix_ms) {
+  Separate();
+  out_->push_back('"');
+  AppendIsoMillis(out_, unix_ms);  // Digits and punctuation only: nothing to escape.
+  out_->push_back('"');
   need_comma_ = true;
   return *this;
 }

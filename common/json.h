@@ -64,6 +64,11 @@ class JsonWriter {
   JsonWriter& Bool(bool value);
   // Already-valid JSON (e.g. a number formatted by FormatCents).
   JsonWriter& Raw(std::string_view json);
+  // The system's two formatted values, written in place without a temporary string:
+  // Cents(1990) -> 19.90 (a JSON number, as AppendCents) and
+  // IsoMillis(ms) -> "2025-07-15T12:34:56.000Z" (a JSON string, as AppendIsoMillis).
+  JsonWriter& Cents(int64_t cents);
+  JsonWriter& IsoMillis(int64_t unix_ms);
 
  private:
   void Separate();

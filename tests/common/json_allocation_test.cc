@@ -55,6 +55,24 @@ TEST(ParseJsonObject, AllocatesNothingForSixteenMembersWithNestedValues) {
   EXPECT_EQ(AllocationsDuringParse(text), 0);
 }
 
+TEST(JsonWriter, AllocatesNothingWritingTheProcessorRequestIntoReservedSpace) {
+  std::string out;
+  out.reserve(256);
+  const long before = allocations.load();
+  JsonWriter(&out)
+      .BeginObject()
+      .Key("correlationId")
+      .String("4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3")
+      .Key("amount")
+      .Cents(2005)
+      .Key("requestedAt")
+      .IsoMillis(1'752'582'896'000)
+      .EndObject();
+  EXPECT_EQ(allocations.load() - before, 0);
+  EXPECT_EQ(out, R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3","amount":20.05,)"
+                 R"("requestedAt":"2025-07-15T12:34:56.000Z"})");
+}
+
 TEST(ParseJsonObject, CountingAllocatorSeesEscapedStrings) {
   // Guards the test itself: an unescaped long string needs storage, so the counter must move.
   EXPECT_GT(AllocationsDuringParse(

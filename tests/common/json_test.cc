@@ -458,6 +458,24 @@ TEST(JsonWriter, WritesThePaymentRequest) {
                  R"("requestedAt":"2025-07-15T12:34:56.000Z"})");
 }
 
+TEST(JsonWriter, WritesCentsAndIsoMillisInPlace) {
+  std::string out;
+  JsonWriter(&out)
+      .BeginObject()
+      .Key("amount")
+      .Cents(2005)
+      .Key("requestedAt")
+      .IsoMillis(1'752'582'896'007)
+      .Key("negative")
+      .Cents(-5)
+      .EndObject();
+  EXPECT_EQ(out, R"({"amount":20.05,"requestedAt":"2025-07-15T12:34:56.007Z","negative":-0.05})");
+  const std::vector<Member> members = Valid(out);
+  ASSERT_EQ(members.size(), 3u);
+  EXPECT_EQ(members[0].type, JsonType::kNumber);
+  EXPECT_EQ(members[1].string, "2025-07-15T12:34:56.007Z");
+}
+
 TEST(JsonWriter, WritesNestedObjectsWithCommasBetweenMembers) {
   std::string out;
   JsonWriter w(&out);
