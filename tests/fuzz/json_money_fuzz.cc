@@ -58,6 +58,9 @@ void CheckMoney(std::string_view text) {
     const std::string formatted = FormatCents(*half_even);
     const absl::StatusOr<int64_t> again = ParseDecimalCents(formatted, CentsRounding::kExact);
     FUZZ_CHECK(again.ok() && *again == *half_even);
+    std::string json;
+    JsonWriter(&json).BeginObject().Key("amount").Cents(*half_even).EndObject();
+    FUZZ_CHECK(json == "{\"amount\":" + formatted + "}");
   }
   // Grammar errors do not depend on the rounding mode.
   if (half_even.status().code() == absl::StatusCode::kInvalidArgument) {
@@ -85,6 +88,9 @@ void CheckTime(std::string_view text) {
   FUZZ_CHECK(absl::FromUnixMillis(floor) <= *t && *t <= absl::FromUnixMillis(ceil));
   FUZZ_CHECK((floor == ceil) == (absl::FromUnixMillis(floor) == *t));
   const std::string formatted = FormatIsoMillis(floor);
+  std::string json;
+  JsonWriter(&json).IsoMillis(floor);
+  FUZZ_CHECK(json == "\"" + formatted + "\"");
   // Offsets can move a parsed time just outside years 0000-9999, where the expanded form differs
   // from absl's; inside, both must agree and the text must parse back.
   if (formatted[0] != '+' && formatted[0] != '-') {
