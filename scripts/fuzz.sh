@@ -2,6 +2,7 @@
 # Fuzzes the edge's text parsers (JSON object, money, ISO time, UUID) with libFuzzer under
 # ASan+UBSan for a bounded time.
 #   scripts/fuzz.sh [seconds]     default 60
+#   RINHA_FUZZ_KEEP=1 keeps the temporary directory (binary, grown corpus, log) afterwards.
 # Builds tests/fuzz/json_money_fuzz.cc with clang++-14 directly (no CMake), seeds a corpus of its
 # own in a temporary directory and exits non-zero when the fuzzer reports a crash, a sanitizer
 # error, a timeout or a broken invariant; the failing input is then kept and its path printed.
@@ -14,7 +15,7 @@ cxx=${RINHA_FUZZ_CXX:-clang++-14}
 command -v "$cxx" >/dev/null || { echo "$cxx not found (apt-get install clang-14)" >&2; exit 2; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/rinha-fuzz.XXXXXX")
-keep_work=0
+keep_work=${RINHA_FUZZ_KEEP:-0}
 cleanup() { if [[ $keep_work == 0 ]]; then rm -rf "$work"; fi; }
 trap cleanup EXIT
 
@@ -102,3 +103,4 @@ if [[ $status != 0 ]]; then
   exit 1
 fi
 echo "=== fuzz passed"
+if [[ $keep_work != 0 ]]; then echo "=== kept $work"; fi
