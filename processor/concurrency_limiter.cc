@@ -20,7 +20,7 @@ FifoConcurrencyLimiter::FifoConcurrencyLimiter(int max_in_flight, int max_queued
     : max_in_flight_(max_in_flight), max_queued_(max_queued) {}
 
 std::optional<FifoConcurrencyLimiter::Permit> FifoConcurrencyLimiter::Acquire() {
-  absl::MutexLock lock(&mu_);
+  std::unique_lock<std::mutex> lock(mu_);
   // A free slot goes to a newcomer only when nobody is queued: Release() hands slots straight to
   // waiters, so while anyone waits every slot is taken and FIFO order holds.
   if (in_flight_ < max_in_flight_) {
@@ -30,30 +30,32 @@ std::optional<FifoConcurrencyLimiter::Permit> FifoConcurrencyLimiter::Acquire() 
   if (static_cast<int>(waiters_.size()) >= max_queued_) return std::nullopt;
   Waiter waiter;
   waiters_.push_back(&waiter);
-  while (!waiter.granted) waiter.granted_cv.Wait(&mu_);
+  waiter.granted_cv.wait(lock, [&waiter] { return waiter.granted; });
   // The releasing thread transferred its slot: in_flight_ already counts this request.
   return Permit(this);
 }
 
 void FifoConcurrencyLimiter::Release() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   if (!waiters_.empty()) {
     Waiter* oldest = waiters_.front();
     waiters_.pop_front();
     oldest->granted = true;
-    oldest->granted_cv.Signal();
+    // Notified under the lock: the waiter owns the condition variable and may destroy it as soon
+    // as it can see `granted`.
+    oldest->granted_cv.notify_one();
     return;
   }
   --in_flight_;
 }
 
 int FifoConcurrencyLimiter::in_flight() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return in_flight_;
 }
 
 int FifoConcurrencyLimiter::queued() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return static_cast<int>(waiters_.size());
 }
 

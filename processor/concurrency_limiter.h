@@ -3,12 +3,13 @@
 // a bounded queue of waiting ones served oldest first, and immediate rejection beyond that.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <mutex>
 #include <optional>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 
 namespace rinha::processor {
 
@@ -45,7 +46,7 @@ class FifoConcurrencyLimiter {
 
  private:
   struct Waiter {
-    absl::CondVar granted_cv;
+    std::condition_variable granted_cv;
     bool granted = false;
   };
 
@@ -53,7 +54,9 @@ class FifoConcurrencyLimiter {
 
   const int max_in_flight_;
   const int max_queued_;
-  mutable absl::Mutex mu_;
+  // std::mutex, not absl::Mutex: Debian's Abseil is not built with TSan, so absl::Mutex hand-offs
+  // are invisible to the TSan build; pthread-based locks are intercepted.
+  mutable std::mutex mu_;
   int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
   // Oldest first; each Waiter lives on its waiting thread's stack.
   std::deque<Waiter*> waiters_ ABSL_GUARDED_BY(mu_);

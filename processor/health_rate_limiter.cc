@@ -12,7 +12,7 @@ absl::StatusOr<absl::Time> FixedWindowRateLimiter::Reserve() {
   const absl::Time now = clock_.Now();
   absl::Duration into_window;
   const int64_t current = absl::IDivDuration(now - origin_, window_, &into_window);
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   if (next_free_window_ <= current) {
     next_free_window_ = current + 1;
     return now;

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <chrono>
+#include <future>
 #include <string>
 #include <thread>
 #include <vector>
@@ -16,7 +18,6 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "processor/fee_rate.h"
@@ -127,13 +128,14 @@ int main(int argc, char** argv) {
 
   // Idle keep-alive connections only notice the stop when their idle timeout ends; nothing is
   // persisted, so after the grace period exiting without joining them loses nothing.
-  absl::Notification stopped;
+  std::promise<void> stopped;
+  std::future<void> stopped_future = stopped.get_future();
   std::thread stopper([&] {
     (*server)->Stop();
-    stopped.Notify();
+    stopped.set_value();
   });
-  if (!stopped.WaitForNotificationWithTimeout(
-          absl::Milliseconds(absl::GetFlag(FLAGS_shutdown_grace_ms)))) {
+  if (stopped_future.wait_for(std::chrono::milliseconds(absl::GetFlag(FLAGS_shutdown_grace_ms))) !=
+      std::future_status::ready) {
     RINHA_LOG_WARNING("payment-processor: connections still open after grace period, exiting");
     std::fflush(nullptr);
     std::_Exit(0);

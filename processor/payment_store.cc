@@ -5,7 +5,7 @@
 namespace rinha::processor {
 
 absl::Status PaymentStore::Insert(Payment payment) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   const bool inserted =
       rows_.try_emplace(std::move(payment.correlation_id),
                         Row{payment.amount_cents, payment.requested_at_ms})
@@ -15,7 +15,7 @@ absl::Status PaymentStore::Insert(Payment payment) {
 }
 
 std::optional<Payment> PaymentStore::Find(std::string_view correlation_id) const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   auto it = rows_.find(absl::string_view(correlation_id.data(), correlation_id.size()));
   if (it == rows_.end()) return std::nullopt;
   return Payment{it->first, it->second.amount_cents, it->second.requested_at_ms};
@@ -25,7 +25,7 @@ PaymentTotals PaymentStore::Summarize(std::optional<int64_t> from_ms,
                                       std::optional<int64_t> to_ms) const {
   const bool filtered = from_ms.has_value() && to_ms.has_value();
   PaymentTotals totals;
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   for (const auto& [id, row] : rows_) {
     if (filtered && (row.requested_at_ms < *from_ms || row.requested_at_ms > *to_ms)) continue;
     ++totals.count;
@@ -35,7 +35,7 @@ PaymentTotals PaymentStore::Summarize(std::optional<int64_t> from_ms,
 }
 
 void PaymentStore::Purge() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   rows_.clear();
 }
 

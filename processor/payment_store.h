@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -10,7 +11,6 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
 
 namespace rinha::processor {
 
@@ -45,7 +45,9 @@ class PaymentStore {
     int64_t requested_at_ms;
   };
 
-  mutable absl::Mutex mu_;
+  // std::mutex, not absl::Mutex: Debian's Abseil is not built with TSan, so absl::Mutex hand-offs
+  // are invisible to the TSan build; pthread-based locks are intercepted.
+  mutable std::mutex mu_;
   absl::flat_hash_map<std::string, Row> rows_ ABSL_GUARDED_BY(mu_);
 };
 

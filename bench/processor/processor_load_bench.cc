@@ -36,6 +36,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
 #include "httplib.h"
 
 ABSL_FLAG(int, rate, 600, "requests per second (open loop)");
@@ -45,6 +46,9 @@ ABSL_FLAG(int, max_connections, 2000, "connections the client may open");
 ABSL_FLAG(int, port, 0, "emulator port; 0 starts the emulator binary on a free port");
 ABSL_FLAG(int, pid, 0, "emulator pid for CPU/RSS when --port is given");
 ABSL_FLAG(int, processor_threads, 1600, "--threads for the emulator this bench starts");
+ABSL_FLAG(int, idle_s, 5,
+          "after the load, keep the connections open and idle this long and report the "
+          "emulator's CPU meanwhile (cpp-httplib polls idle keep-alive connections)");
 
 extern char** environ;
 
@@ -336,6 +340,14 @@ int main(int argc, char** argv) {
   const ProcStats after = pid > 0 ? ReadProc(pid) : ProcStats{};
   const double self_cpu = SelfCpuSeconds() - self_before;
 
+  double idle_cpu_s = 0;
+  const int idle_s = absl::GetFlag(FLAGS_idle_s);
+  if (pid > 0 && idle_s > 0) {
+    const ProcStats idle_before = ReadProc(pid);
+    absl::SleepFor(absl::Seconds(idle_s));
+    idle_cpu_s = ReadProc(pid).cpu_s - idle_before.cpu_s;
+  }
+
   auto summary = admin.Get("/admin/payments-summary", token);
   std::vector<int64_t>& lat = client.latencies_ns;
   const double load_s = absl::GetFlag(FLAGS_duration_s);
@@ -358,6 +370,11 @@ int main(int argc, char** argv) {
                 " RSS now %lld KiB\n",
                 after.cpu_s - before.cpu_s, wall_s, 100 * (after.cpu_s - before.cpu_s) / wall_s,
                 static_cast<long long>(after.hwm_kb), static_cast<long long>(after.rss_kb));
+  }
+  if (pid > 0 && idle_s > 0) {
+    std::printf("emulator CPU with those %lld connections idle: %.1f%% of a core over %d s\n",
+                static_cast<long long>(client.connections_opened), 100 * idle_cpu_s / idle_s,
+                idle_s);
   }
   if (summary) std::printf("emulator summary: %s\n", summary->body.c_str());
 

@@ -1,11 +1,11 @@
 #include "processor/concurrency_limiter.h"
 
+#include <future>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
 #include "tests/testing/wait.h"
 
@@ -40,14 +40,14 @@ TEST(FifoConcurrencyLimiterTest, ReleasingAPermitFreesItsSlot) {
 TEST(FifoConcurrencyLimiterTest, QueuedCallersAreServedOldestFirst) {
   FifoConcurrencyLimiter limiter(1, 3);
   std::optional<Permit> held = limiter.Acquire();
-  absl::Mutex mu;
+  std::mutex mu;
   std::vector<int> order;
   std::vector<std::thread> waiters;
   for (int i = 0; i < 3; ++i) {
     waiters.emplace_back([&, i] {
       std::optional<Permit> permit = limiter.Acquire();
       ASSERT_TRUE(permit.has_value());
-      absl::MutexLock lock(&mu);
+      std::lock_guard<std::mutex> lock(mu);
       order.push_back(i);
     });
     // Enqueue one at a time so the arrival order is known.
@@ -66,19 +66,19 @@ TEST(FifoConcurrencyLimiterTest, QueuedCallersAreServedOldestFirst) {
 TEST(FifoConcurrencyLimiterTest, ReleaseHandsTheSlotStraightToTheOldestWaiter) {
   FifoConcurrencyLimiter limiter(1, 1);
   std::optional<Permit> held = limiter.Acquire();
-  absl::Notification waiter_has_permit;
-  absl::Notification let_go;
+  std::promise<void> waiter_has_permit;
+  std::promise<void> let_go;
   std::thread waiter([&] {
     std::optional<Permit> permit = limiter.Acquire();
-    waiter_has_permit.Notify();
-    let_go.WaitForNotification();
+    waiter_has_permit.set_value();
+    let_go.get_future().wait();
   });
   ASSERT_TRUE(testing::WaitUntil([&] { return limiter.queued() == 1; }));
   held.reset();
-  waiter_has_permit.WaitForNotification();
+  waiter_has_permit.get_future().wait();
   EXPECT_EQ(limiter.in_flight(), 1);
   EXPECT_EQ(limiter.queued(), 0);
-  let_go.Notify();
+  let_go.set_value();
   waiter.join();
   EXPECT_EQ(limiter.in_flight(), 0);
 }

@@ -76,6 +76,13 @@ class ProcessorServerTest : public ::testing::Test {
     return res->body;
   }
 
+  // Polls FakeClock::sleepers() rather than FakeClock::AwaitSleepers(): the latter's absl::Mutex
+  // condition is evaluated on other threads, which the TSan build (uninstrumented Abseil)
+  // reports as a race.
+  bool AwaitSleepers(int n) {
+    return testing::WaitUntil([&] { return clock_.sleepers() >= n; });
+  }
+
   testing::FakeClock clock_;
   std::unique_ptr<ProcessorServer> server_;
 };
@@ -245,7 +252,7 @@ TEST_F(ProcessorServerTest, PurgeRemovesEveryPayment) {
 TEST_F(ProcessorServerTest, DelayIsAppliedBeforeTheFailure500) {
   Start({.initial_delay_ms = 1000, .initial_failure = true});
   std::future<httplib::Result> pending = std::async(std::launch::async, [&] { return Pay(Id(1)); });
-  ASSERT_TRUE(clock_.AwaitSleepers(1));
+  ASSERT_TRUE(AwaitSleepers(1));
   EXPECT_EQ(pending.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout);
   clock_.Advance(absl::Milliseconds(1000));
   httplib::Result res = pending.get();
@@ -258,7 +265,7 @@ TEST_F(ProcessorServerTest, DelayIsAppliedBeforeTheFailure500) {
 TEST_F(ProcessorServerTest, PaymentIsStoredOnlyAfterTheDelay) {
   Start({.initial_delay_ms = 1000});
   std::future<httplib::Result> pending = std::async(std::launch::async, [&] { return Pay(Id(1)); });
-  ASSERT_TRUE(clock_.AwaitSleepers(1));
+  ASSERT_TRUE(AwaitSleepers(1));
   EXPECT_FALSE(server_->service().store().Find(Id(1)).has_value());
   clock_.Advance(absl::Milliseconds(999));
   EXPECT_EQ(pending.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout);
@@ -272,7 +279,7 @@ TEST_F(ProcessorServerTest, PaymentIsStoredEvenWhenTheClientGaveUp) {
   httplib::Result res = Client(absl::Milliseconds(100))
                             .Post("/payments", PaymentBody(Id(1), "20.05", kT), kJson);
   EXPECT_FALSE(res);  // the client timed out and closed its connection
-  ASSERT_TRUE(clock_.AwaitSleepers(1));
+  ASSERT_TRUE(AwaitSleepers(1));
   clock_.Advance(absl::Milliseconds(1000));
   EXPECT_TRUE(testing::WaitUntil([&] {
     return server_->service().store().Summarize(std::nullopt, std::nullopt).count == 1;
@@ -284,7 +291,7 @@ TEST_F(ProcessorServerTest, PaymentIsStoredEvenWhenTheClientGaveUp) {
 TEST_F(ProcessorServerTest, LimiterOverflowAnswers429WithRetryAfter) {
   Start({.initial_delay_ms = 1000, .max_in_flight = 1, .max_queued = 1});
   std::future<httplib::Result> first = std::async(std::launch::async, [&] { return Pay(Id(1)); });
-  ASSERT_TRUE(clock_.AwaitSleepers(1));
+  ASSERT_TRUE(AwaitSleepers(1));
   std::future<httplib::Result> second = std::async(std::launch::async, [&] { return Pay(Id(2)); });
   ASSERT_TRUE(testing::WaitUntil([&] { return server_->service().limiter().queued() == 1; }));
 
@@ -297,7 +304,7 @@ TEST_F(ProcessorServerTest, LimiterOverflowAnswers429WithRetryAfter) {
 
   clock_.Advance(absl::Milliseconds(1000));
   EXPECT_EQ(first.get()->status, 200);
-  ASSERT_TRUE(clock_.AwaitSleepers(1));  // the queued one now serves its own delay
+  ASSERT_TRUE(AwaitSleepers(1));  // the queued one now serves its own delay
   clock_.Advance(absl::Milliseconds(1000));
   EXPECT_EQ(second.get()->status, 200);
   EXPECT_FALSE(server_->service().store().Find(Id(3)).has_value());
@@ -312,9 +319,9 @@ TEST_F(ProcessorServerTest, HealthCheckQueuesTwoCallsThenAnswers429) {
 
   auto health = [&] { return Client().Get("/payments/service-health"); };
   std::future<httplib::Result> second = std::async(std::launch::async, health);
-  ASSERT_TRUE(clock_.AwaitSleepers(1));
+  ASSERT_TRUE(AwaitSleepers(1));
   std::future<httplib::Result> third = std::async(std::launch::async, health);
-  ASSERT_TRUE(clock_.AwaitSleepers(2));
+  ASSERT_TRUE(AwaitSleepers(2));
   httplib::Result rejected = health();
   ASSERT_TRUE(rejected);
   EXPECT_EQ(rejected->status, 429);
