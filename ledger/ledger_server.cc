@@ -102,7 +102,7 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(
 LedgerServer::~LedgerServer() { Shutdown(); }
 
 void LedgerServer::Shutdown(absl::Duration grace) {
-  absl::MutexLock lock(&shutdown_mu_);
+  std::lock_guard<std::mutex> lock(shutdown_mu_);
   if (shut_down_) return;
   shut_down_ = true;
   if (server_ != nullptr) {

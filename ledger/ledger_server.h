@@ -3,11 +3,11 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "ledger/ledger_service.h"
 #include "ledger/ledger_store.h"
@@ -59,7 +59,7 @@ class LedgerServer {
   int tcp_port_ = 0;
   std::string unix_socket_path_;
 
-  absl::Mutex shutdown_mu_;
+  std::mutex shutdown_mu_;
   bool shut_down_ ABSL_GUARDED_BY(shutdown_mu_) = false;
 };
 

@@ -3,9 +3,11 @@
 // read through their own connection and never wait for the writer.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -15,7 +17,6 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -142,16 +143,20 @@ class LedgerStore {
   sqlite3_stmt* rollback_stmt_ = nullptr;
   int max_settlements_per_commit_ = 8192;
 
+  // std::mutex rather than absl::Mutex throughout the ledger: Debian's Abseil is not built with
+  // TSan, so absl::Mutex hand-offs are invisible to the TSan build and every guarded field looks
+  // racy; std::mutex and std::condition_variable go through pthread, which TSan intercepts.
   // The read connection is used by one summary at a time.
-  mutable absl::Mutex read_mu_;
+  mutable std::mutex read_mu_;
   sqlite3* const read_db_;
   sqlite3_stmt* summary_stmt_ ABSL_GUARDED_BY(read_mu_) = nullptr;
 
-  absl::Mutex queue_mu_;
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;  // signalled on new work and on shutdown
   std::deque<Work> queue_ ABSL_GUARDED_BY(queue_mu_);
   bool stopping_ ABSL_GUARDED_BY(queue_mu_) = false;
 
-  absl::Mutex join_mu_;
+  std::mutex join_mu_;
   std::thread writer_;
 };
 

@@ -71,7 +71,12 @@ class LedgerProcess {
   int tcp_port_ = 0;
 };
 
-TEST(LedgerProcessTest, AcknowledgedSettlementsSurviveKillDashNine) {
+class LedgerProcessTest : public ::testing::Test {
+ protected:
+  void SetUp() override { RINHA_SKIP_GRPC_UNDER_TSAN(); }
+};
+
+TEST_F(LedgerProcessTest, AcknowledgedSettlementsSurviveKillDashNine) {
   TempDir dir;
   constexpr int kBatches = 100, kBatchSize = 50;
   int64_t expected_cents = 0;
@@ -126,7 +131,7 @@ TEST(LedgerProcessTest, AcknowledgedSettlementsSurviveKillDashNine) {
       expected_cents);
 }
 
-TEST(LedgerProcessTest, ReflectionListsLedgerHealthAndReflectionServices) {
+TEST_F(LedgerProcessTest, ReflectionListsLedgerHealthAndReflectionServices) {
   TempDir dir;
   LedgerProcess ledger(dir);
   ASSERT_TRUE(ledger.ready());
@@ -170,7 +175,7 @@ TEST(LedgerProcessTest, ReflectionListsLedgerHealthAndReflectionServices) {
   EXPECT_TRUE(stream->Finish().ok());
 }
 
-TEST(LedgerProcessTest, HealthCheckAnswersServingOnBothListeners) {
+TEST_F(LedgerProcessTest, HealthCheckAnswersServingOnBothListeners) {
   TempDir dir;
   LedgerProcess ledger(dir);
   ASSERT_TRUE(ledger.ready());
@@ -185,7 +190,7 @@ TEST(LedgerProcessTest, HealthCheckAnswersServingOnBothListeners) {
   }
 }
 
-TEST(LedgerProcessTest, SigtermStopsCleanlyAndRemovesTheSocket) {
+TEST_F(LedgerProcessTest, SigtermStopsCleanlyAndRemovesTheSocket) {
   TempDir dir;
   LedgerProcess ledger(dir);
   ASSERT_TRUE(ledger.ready());
@@ -198,7 +203,7 @@ TEST(LedgerProcessTest, SigtermStopsCleanlyAndRemovesTheSocket) {
   EXPECT_FALSE(std::filesystem::exists(ledger.socket_path()));
 }
 
-TEST(LedgerProcessTest, BadFlagValueExitsWithAnError) {
+TEST_F(LedgerProcessTest, BadFlagValueExitsWithAnError) {
   TempDir dir;
   Subprocess::Options options;
   options.args = {"--listen=127.0.0.1:0", "--unix_socket=", "--db_path=" + dir.File("l.db"),

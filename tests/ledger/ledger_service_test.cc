@@ -49,7 +49,10 @@ std::vector<int> Outcomes(const SettlementAck& ack) {
 
 class LedgerServiceTest : public ::testing::Test {
  protected:
-  void SetUp() override { StartServer({}); }
+  void SetUp() override {
+    RINHA_SKIP_GRPC_UNDER_TSAN();
+    StartServer({});
+  }
 
   void StartServer(LedgerService::Options service_options) {
     LedgerServerOptions options;
@@ -286,6 +289,7 @@ TEST_F(LedgerServiceTest, StoreFailureEndsTheStreamWithItsStatus) {
 }
 
 TEST(LedgerServerStartTest, ReplacesAStaleSocketFileAndRefusesOtherFiles) {
+  RINHA_SKIP_GRPC_UNDER_TSAN();
   TempDir dir;
   LedgerServerOptions options;
   options.tcp_address = "";

@@ -7,7 +7,6 @@
 #include <thread>
 #include <vector>
 
-#include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/ledger/ledger_test_util.h"
@@ -16,6 +15,7 @@ namespace rinha::ledger {
 namespace {
 
 using ::testing::ElementsAre;
+using testing::Notification;
 using testing::TempDir;
 using testing::Uuid;
 
@@ -196,7 +196,7 @@ TEST_F(LedgerStoreTest, PurgeDeletesEverythingAndCountsIt) {
 }
 
 TEST_F(LedgerStoreTest, PurgeIsOrderedWithTheSettlementsQueuedAroundIt) {
-  absl::Notification all_done;
+  Notification all_done;
   std::atomic<int> callbacks{0};
   auto count = [&] {
     if (++callbacks == 3) all_done.Notify();
@@ -241,16 +241,16 @@ TEST_F(LedgerStoreTest, FullSynchronousModeStoresAndReadsTheSame) {
 TEST_F(LedgerStoreTest, SummaryAnswersWhileTheWriterIsBusy) {
   SettleOk({Make(1, 7, Processor::kDefault, 10)});
   // A callback runs on the writer thread: holding it there stalls the writer with work queued.
-  absl::Notification writer_blocked, release_writer;
+  Notification writer_blocked, release_writer;
   store_->Settle({Make(2, 1, Processor::kDefault, 10)}, [&](auto) {
     writer_blocked.Notify();
     release_writer.WaitForNotification();
   });
   writer_blocked.WaitForNotification();
-  absl::Notification queued_done;
+  Notification queued_done;
   store_->Settle({Make(3, 1, Processor::kDefault, 10)}, [&](auto) { queued_done.Notify(); });
 
-  absl::Notification summary_done;
+  Notification summary_done;
   absl::StatusOr<SummaryTotals> totals;
   std::thread reader([&] {
     totals = store_->Summary({});

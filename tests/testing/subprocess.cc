@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <map>
 
@@ -111,7 +112,7 @@ absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Spawn(const std::string&
 // on a full pipe whatever the test reads.
 void Subprocess::StartReader(Stream& stream, std::string* sink) {
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     ++open_streams_;
   }
   const bool is_stdout = &stream == &stdout_;
@@ -120,7 +121,8 @@ void Subprocess::StartReader(Stream& stream, std::string* sink) {
     for (;;) {
       ssize_t n = ::read(fd, buf, sizeof buf);
       if (n < 0 && errno == EINTR) continue;
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
+      output_cv_.notify_all();
       if (n <= 0) {
         --open_streams_;
         if (is_stdout) stdout_closed_ = true;
@@ -146,8 +148,8 @@ void Subprocess::JoinReaders() {
 
 absl::StatusOr<std::string> Subprocess::ReadLineContaining(absl::string_view needle,
                                                            absl::Duration timeout) {
-  absl::MutexLock lock(&mu_);
-  const absl::Time deadline = absl::Now() + timeout;
+  std::unique_lock<std::mutex> lock(mu_);
+  const auto deadline = std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(timeout);
   for (;;) {
     // Consume complete lines in order.
     size_t eol;
@@ -161,10 +163,10 @@ absl::StatusOr<std::string> Subprocess::ReadLineContaining(absl::string_view nee
                                               "'; output: ", stdout_data_));
     }
     const size_t seen = stdout_data_.size();
-    auto changed = [this, seen]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    auto changed = [this, seen]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
       return stdout_data_.size() != seen || stdout_closed_;
     };
-    if (!mu_.AwaitWithDeadline(absl::Condition(&changed), deadline)) {
+    if (!output_cv_.wait_until(lock, deadline, changed)) {
       return absl::DeadlineExceededError(
           absl::StrCat("no line containing '", needle, "' in time; output: ", stdout_data_));
     }
@@ -172,12 +174,12 @@ absl::StatusOr<std::string> Subprocess::ReadLineContaining(absl::string_view nee
 }
 
 std::string Subprocess::output() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return stdout_data_;
 }
 
 std::string Subprocess::stderr_output() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return stderr_data_;
 }
 

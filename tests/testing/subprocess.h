@@ -5,7 +5,9 @@
 
 #include <sys/types.h>
 
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -15,7 +17,6 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
 namespace rinha::testing {
@@ -79,7 +80,9 @@ class Subprocess {
   Stream stdout_;
   Stream stderr_;
 
-  mutable absl::Mutex mu_;
+  // std::mutex, not absl::Mutex: Debian's Abseil is uninstrumented, so TSan would not see it.
+  mutable std::mutex mu_;
+  std::condition_variable output_cv_;  // signalled when output arrives or stdout closes
   std::string stdout_data_ ABSL_GUARDED_BY(mu_);
   std::string stderr_data_ ABSL_GUARDED_BY(mu_);
   size_t stdout_consumed_ ABSL_GUARDED_BY(mu_) = 0;  // offset of the first unread line
