@@ -121,6 +121,7 @@ void RouterCore::StartLookup(uint64_t seq, Payment& p, int64_t /*now_ms*/) {
   p.phase = Phase::kLookingUp;
   requests_[token] = Request{RequestKind::kLookup, p.pinned_to, seq};
   ++lookups_in_flight_;
+  ++lookups_;
   transport_.GetPayment(token, p.pinned_to, p.id);
 }
 
@@ -217,6 +218,7 @@ void RouterCore::OnPostDone(uint64_t seq, Target target, uint64_t token,
       RINHA_LOG_WARNING("router: %s answered POST /payments with %d", TargetName(target),
                         outcome.status);
     }
+    ++rejected_;
     h.OnFailure(token, now_ms);
     if (p.pinned) {
       RetryPinnedLater(seq, p, now_ms);
@@ -228,6 +230,7 @@ void RouterCore::OnPostDone(uint64_t seq, Target target, uint64_t token,
 
   h.OnFailure(token, now_ms);
   if (outcome.kind == HttpOutcome::Kind::kConnectFailed) {
+    ++connect_failures_;
     if (p.pinned) {
       RetryPinnedLater(seq, p, now_ms);
     } else {
@@ -353,6 +356,9 @@ RouterCoreStats RouterCore::stats() const {
   s.settled_fallback = settled_[1];
   s.duplicates = duplicates_;
   s.ambiguous = ambiguous_;
+  s.connect_failures = connect_failures_;
+  s.rejected = rejected_;
+  s.lookups = lookups_;
   return s;
 }
 

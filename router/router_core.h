@@ -82,6 +82,9 @@ struct RouterCoreStats {
   int64_t settled_fallback = 0;
   int64_t duplicates = 0;  // payments ignored because their id was already known
   int64_t ambiguous = 0;   // timeouts / lost connections seen
+  int64_t connect_failures = 0;
+  int64_t rejected = 0;    // 500 / 429 / other non-2xx, non-422 answers to POST
+  int64_t lookups = 0;     // GET /payments/{id} started
 };
 
 class RouterCore {
@@ -169,6 +172,9 @@ class RouterCore {
   int64_t settled_[kTargets] = {0, 0};
   int64_t duplicates_ = 0;
   int64_t ambiguous_ = 0;
+  int64_t connect_failures_ = 0;
+  int64_t rejected_ = 0;
+  int64_t lookups_ = 0;
   int64_t lookups_in_flight_ = 0;
   int64_t posts_in_flight_ = 0;
 };

@@ -1,0 +1,509 @@
+#include "router/http_transport.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+
+namespace rinha::router {
+
+struct HttpConn {
+  enum class State { kConnecting, kWriting, kReading, kIdle };
+  int fd = -1;
+  int host = 0;
+  State state = State::kConnecting;
+  bool ever_connected = false;
+  uint32_t watched = 0;  // epoll events registered
+  uint64_t request_id = 0;
+  uint64_t token = 0;
+  std::string out;
+  size_t out_offset = 0;
+  std::string in;
+};
+
+namespace {
+
+constexpr size_t kMaxResponseBytes = 64 * 1024;
+
+int64_t SteadyMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// Debian's Abseil has its own string_view type: convert at the call sites.
+absl::string_view A(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+
+bool ContainsIgnoreCase(std::string_view haystack, std::string_view needle) {
+  return absl::StrContains(absl::AsciiStrToLower(A(haystack)), A(needle));
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+absl::Status ParseHttpUrl(std::string_view url, std::string* host, int* port) {
+  constexpr std::string_view kScheme = "http://";
+  if (!absl::StartsWith(A(url), A(kScheme))) return absl::InvalidArgumentError("url must start http://");
+  url.remove_prefix(kScheme.size());
+  while (!url.empty() && url.back() == '/') url.remove_suffix(1);
+  if (url.find('/') != std::string_view::npos) return absl::InvalidArgumentError("url has a path");
+  const size_t colon = url.rfind(':');
+  *port = 80;
+  if (colon != std::string_view::npos) {
+    if (!absl::SimpleAtoi(A(url.substr(colon + 1)), port) || *port <= 0 || *port > 65535) {
+      return absl::InvalidArgumentError("bad port in url");
+    }
+    url = url.substr(0, colon);
+  }
+  if (url.empty()) return absl::InvalidArgumentError("url has no host");
+  *host = std::string(url);
+  return absl::OkStatus();
+}
+
+bool ParseHttpResponse(std::string_view data, bool eof, ParsedResponse* out, bool* error) {
+  *error = false;
+  const size_t header_end = data.find("\r\n\r\n");
+  if (header_end == std::string_view::npos) {
+    if (eof || data.size() > kMaxResponseBytes) *error = true;
+    return false;
+  }
+  std::string_view head = data.substr(0, header_end);
+  size_t line_end = head.find("\r\n");
+  std::string_view status_line = head.substr(0, line_end);
+  // "HTTP/1.1 200 OK"
+  if (!absl::StartsWith(A(status_line), "HTTP/1.") || status_line.size() < 12 ||
+      !absl::SimpleAtoi(A(status_line.substr(9, 3)), &out->status)) {
+    *error = true;
+    return false;
+  }
+  const bool http10 = status_line[7] == '0';
+  bool chunked = false;
+  bool has_length = false;
+  size_t content_length = 0;
+  out->keep_alive = !http10;
+  while (line_end != std::string_view::npos) {
+    head.remove_prefix(line_end + 2);
+    line_end = head.find("\r\n");
+    std::string_view line = head.substr(0, line_end);
+    const size_t colon = line.find(':');
+    if (colon == std::string_view::npos) continue;
+    const std::string_view name = line.substr(0, colon);
+    const std::string_view value = Trim(line.substr(colon + 1));
+    if (absl::EqualsIgnoreCase(A(name), "content-length")) {
+      if (!absl::SimpleAtoi(A(value), &content_length)) {
+        *error = true;
+        return false;
+      }
+      has_length = true;
+    } else if (absl::EqualsIgnoreCase(A(name), "transfer-encoding")) {
+      chunked = ContainsIgnoreCase(value, "chunked");
+    } else if (absl::EqualsIgnoreCase(A(name), "connection")) {
+      if (ContainsIgnoreCase(value, "close")) out->keep_alive = false;
+      if (ContainsIgnoreCase(value, "keep-alive")) out->keep_alive = true;
+    }
+  }
+  std::string_view body = data.substr(header_end + 4);
+  if (out->status == 204 || out->status == 304 || (out->status >= 100 && out->status < 200)) {
+    out->body.clear();
+    return true;
+  }
+  if (chunked) {
+    out->body.clear();
+    for (;;) {
+      const size_t size_end = body.find("\r\n");
+      if (size_end == std::string_view::npos) {
+        if (eof) *error = true;
+        return false;
+      }
+      std::string_view size_text = body.substr(0, size_end);
+      size_text = size_text.substr(0, size_text.find(';'));
+      size_t size = 0;
+      if (!absl::SimpleHexAtoi(A(Trim(size_text)), &size) || size > kMaxResponseBytes) {
+        *error = true;
+        return false;
+      }
+      body.remove_prefix(size_end + 2);
+      if (size == 0) {
+        // Trailers end with an empty line.
+        const size_t end = body.find("\r\n");
+        if (end == std::string_view::npos) {
+          if (eof) *error = true;
+          return false;
+        }
+        if (end == 0) return true;
+        const size_t trailers_end = body.find("\r\n\r\n");
+        if (trailers_end == std::string_view::npos) {
+          if (eof) *error = true;
+          return false;
+        }
+        return true;
+      }
+      if (body.size() < size + 2) {
+        if (eof) *error = true;
+        return false;
+      }
+      out->body.append(body.data(), size);
+      body.remove_prefix(size + 2);
+    }
+  }
+  if (has_length) {
+    if (content_length > kMaxResponseBytes) {
+      *error = true;
+      return false;
+    }
+    if (body.size() < content_length) {
+      if (eof) *error = true;
+      return false;
+    }
+    out->body.assign(body.data(), content_length);
+    return true;
+  }
+  // Framed by connection close.
+  if (!eof) return false;
+  out->body.assign(body.data(), body.size());
+  out->keep_alive = false;
+  return true;
+}
+
+absl::StatusOr<std::unique_ptr<HttpTransport>> HttpTransport::Create(
+    const std::string& default_url, const std::string& fallback_url, const Timeouts& timeouts) {
+  std::unique_ptr<HttpTransport> t(new HttpTransport(timeouts));
+  const std::string* urls[kTargets] = {&default_url, &fallback_url};
+  for (int i = 0; i < kTargets; ++i) {
+    Host& h = t->hosts_[i];
+    if (absl::Status s = ParseHttpUrl(*urls[i], &h.name, &h.port); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(*urls[i], ": ", std::string(s.message())));
+    }
+    h.authority = absl::StrCat(h.name, ":", h.port);
+  }
+  t->epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  t->wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (t->epoll_fd_ < 0 || t->wake_fd_ < 0) return absl::InternalError("epoll/eventfd failed");
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.ptr = nullptr;  // the wake fd
+  epoll_ctl(t->epoll_fd_, EPOLL_CTL_ADD, t->wake_fd_, &ev);
+  // Resolve now when possible (the processors may not be up yet: then on first use).
+  for (Host& h : t->hosts_) t->Resolve(h, SteadyMillis());
+  return t;
+}
+
+HttpTransport::HttpTransport(const Timeouts& timeouts) : timeouts_(timeouts) {}
+
+HttpTransport::~HttpTransport() {
+  for (auto& [id, conn] : active_) {
+    if (conn->fd >= 0) ::close(conn->fd);
+    delete conn;
+  }
+  for (Host& h : hosts_) {
+    for (HttpConn* conn : h.idle) {
+      ::close(conn->fd);
+      delete conn;
+    }
+  }
+  if (wake_fd_ >= 0) ::close(wake_fd_);
+  if (epoll_fd_ >= 0) ::close(epoll_fd_);
+}
+
+bool HttpTransport::Resolve(Host& host, int64_t now_ms) {
+  if (host.resolved) return true;
+  if (now_ms - host.last_resolve_ms < 1000) return false;  // at most once per second
+  host.last_resolve_ms = now_ms;
+  addrinfo hints{};
+  hints.ai_family = AF_INET;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* result = nullptr;
+  if (getaddrinfo(host.name.c_str(), nullptr, &hints, &result) != 0 || result == nullptr) {
+    RINHA_LOG_WARNING("router: cannot resolve %s (will retry)", host.name);
+    return false;
+  }
+  host.addr = *reinterpret_cast<sockaddr_in*>(result->ai_addr);
+  host.addr.sin_port = htons(static_cast<uint16_t>(host.port));
+  freeaddrinfo(result);
+  host.resolved = true;
+  return true;
+}
+
+HttpConn* HttpTransport::TakeIdle(Host& host) {
+  while (!host.idle.empty()) {
+    HttpConn* conn = host.idle.back();  // most recently used: least likely closed by the peer
+    host.idle.pop_back();
+    char byte;
+    const ssize_t n = ::recv(conn->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return conn;
+    // Closed by the peer (0), reset (<0) or unexpected bytes (>0): not reusable.
+    Close(conn);
+  }
+  return nullptr;
+}
+
+void HttpTransport::Watch(HttpConn* conn, uint32_t events) {
+  if (conn->watched == events) return;
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.ptr = conn;
+  epoll_ctl(epoll_fd_, conn->watched == 0 ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, conn->fd, &ev);
+  conn->watched = events;
+}
+
+void HttpTransport::Start(uint64_t token, Target target, std::string request, int64_t timeout_ms) {
+  const int64_t now = SteadyMillis();
+  const int index = static_cast<int>(target);
+  Host& host = hosts_[index];
+  const uint64_t request_id = next_request_id_++;
+  HttpConn* conn = TakeIdle(host);
+  if (conn == nullptr) {
+    if (!Resolve(host, now)) {
+      finished_.emplace_back(token, HttpOutcome{HttpOutcome::Kind::kConnectFailed, 0, ""});
+      return;
+    }
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      RINHA_LOG_ERROR("router: socket(): %s", std::strerror(errno));
+      finished_.emplace_back(token, HttpOutcome{HttpOutcome::Kind::kConnectFailed, 0, ""});
+      return;
+    }
+    const int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    conn = new HttpConn();
+    conn->fd = fd;
+    conn->host = index;
+    ++open_connections_;
+    const int rc = ::connect(fd, reinterpret_cast<const sockaddr*>(&host.addr), sizeof(host.addr));
+    if (rc != 0 && errno != EINPROGRESS) {
+      Close(conn);
+      finished_.emplace_back(token, HttpOutcome{HttpOutcome::Kind::kConnectFailed, 0, ""});
+      return;
+    }
+    conn->state = rc == 0 ? HttpConn::State::kWriting : HttpConn::State::kConnecting;
+    conn->ever_connected = rc == 0;
+    if (rc != 0) deadlines_.push(Deadline{now + timeouts_.connect_ms, request_id, true});
+  } else {
+    conn->state = HttpConn::State::kWriting;
+  }
+  conn->request_id = request_id;
+  conn->token = token;
+  conn->out = std::move(request);
+  conn->out_offset = 0;
+  conn->in.clear();
+  active_[request_id] = conn;
+  deadlines_.push(Deadline{now + timeout_ms, request_id, false});
+  if (conn->state == HttpConn::State::kConnecting) {
+    Watch(conn, EPOLLOUT);
+  } else {
+    TryWrite(conn);
+  }
+}
+
+void HttpTransport::PostPayment(uint64_t token, Target target, std::string body) {
+  const Host& h = hosts_[static_cast<int>(target)];
+  std::string request = absl::StrCat("POST /payments HTTP/1.1\r\nHost: ", h.authority,
+                                     "\r\nContent-Type: application/json\r\nContent-Length: ",
+                                     body.size(), "\r\n\r\n", body);
+  Start(token, target, std::move(request), timeouts_.payment_ms);
+}
+
+void HttpTransport::GetPayment(uint64_t token, Target target, std::string_view correlation_id) {
+  const Host& h = hosts_[static_cast<int>(target)];
+  Start(token, target,
+        absl::StrCat("GET /payments/", std::string(correlation_id), " HTTP/1.1\r\nHost: ",
+                     h.authority, "\r\n\r\n"),
+        timeouts_.lookup_ms);
+}
+
+void HttpTransport::GetHealth(uint64_t token, Target target) {
+  const Host& h = hosts_[static_cast<int>(target)];
+  Start(token, target,
+        absl::StrCat("GET /payments/service-health HTTP/1.1\r\nHost: ", h.authority, "\r\n\r\n"),
+        timeouts_.health_ms);
+}
+
+void HttpTransport::TryWrite(HttpConn* conn) {
+  while (conn->out_offset < conn->out.size()) {
+    const ssize_t n = ::send(conn->fd, conn->out.data() + conn->out_offset,
+                             conn->out.size() - conn->out_offset, MSG_NOSIGNAL);
+    if (n > 0) {
+      conn->out_offset += static_cast<size_t>(n);
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      Watch(conn, EPOLLOUT);
+      return;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    // A reused connection the peer just closed, or a reset: the request may be partly sent.
+    Finish(conn, HttpOutcome{conn->out_offset == 0 && !conn->ever_connected
+                                 ? HttpOutcome::Kind::kConnectFailed
+                                 : HttpOutcome::Kind::kConnectionLost,
+                             0, ""},
+           false);
+    return;
+  }
+  conn->state = HttpConn::State::kReading;
+  conn->out.clear();
+  Watch(conn, EPOLLIN | EPOLLRDHUP);
+}
+
+void HttpTransport::TryRead(HttpConn* conn) {
+  char buffer[4096];
+  bool eof = false;
+  for (;;) {
+    const ssize_t n = ::recv(conn->fd, buffer, sizeof(buffer), 0);
+    if (n > 0) {
+      conn->in.append(buffer, static_cast<size_t>(n));
+      if (conn->in.size() > kMaxResponseBytes) break;
+      continue;
+    }
+    if (n == 0) {
+      eof = true;
+      break;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+    eof = true;  // reset: whatever arrived is all there is
+    break;
+  }
+  ParsedResponse parsed;
+  bool error = false;
+  if (ParseHttpResponse(conn->in, eof, &parsed, &error)) {
+    Finish(conn,
+           HttpOutcome{HttpOutcome::Kind::kResponse, parsed.status, std::move(parsed.body)},
+           parsed.keep_alive && !eof && conn->in.size() <= kMaxResponseBytes);
+    return;
+  }
+  if (error || eof) {
+    Finish(conn, HttpOutcome{HttpOutcome::Kind::kConnectionLost, 0, ""}, false);
+  }
+}
+
+void HttpTransport::OnEvent(HttpConn* conn, uint32_t events) {
+  switch (conn->state) {
+    case HttpConn::State::kIdle: {
+      // The peer closed (or sent something unasked): drop it from the pool.
+      Host& host = hosts_[conn->host];
+      host.idle.erase(std::remove(host.idle.begin(), host.idle.end(), conn), host.idle.end());
+      Close(conn);
+      return;
+    }
+    case HttpConn::State::kConnecting: {
+      int err = 0;
+      socklen_t len = sizeof(err);
+      ::getsockopt(conn->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+      if (err != 0 || (events & (EPOLLERR | EPOLLHUP))) {
+        Finish(conn, HttpOutcome{HttpOutcome::Kind::kConnectFailed, 0, ""}, false);
+        return;
+      }
+      conn->ever_connected = true;
+      conn->state = HttpConn::State::kWriting;
+      TryWrite(conn);
+      return;
+    }
+    case HttpConn::State::kWriting:
+      TryWrite(conn);
+      return;
+    case HttpConn::State::kReading:
+      TryRead(conn);
+      return;
+  }
+}
+
+void HttpTransport::Finish(HttpConn* conn, HttpOutcome outcome, bool reuse) {
+  active_.erase(conn->request_id);
+  finished_.emplace_back(conn->token, std::move(outcome));
+  conn->request_id = 0;
+  conn->in.clear();
+  conn->out.clear();
+  if (reuse) {
+    conn->state = HttpConn::State::kIdle;
+    Watch(conn, EPOLLIN | EPOLLRDHUP);
+    hosts_[conn->host].idle.push_back(conn);
+  } else {
+    Close(conn);
+  }
+}
+
+void HttpTransport::Close(HttpConn* conn) {
+  if (conn->fd >= 0) {
+    ::close(conn->fd);  // also leaves the epoll set
+    conn->fd = -1;
+    --open_connections_;
+  }
+  // Events for it may still be pending in this Poll's batch: free it afterwards.
+  graveyard_.emplace_back(conn);
+}
+
+void HttpTransport::ExpireDeadlines(int64_t now_ms) {
+  while (!deadlines_.empty() && deadlines_.top().at_ms <= now_ms) {
+    const Deadline d = deadlines_.top();
+    deadlines_.pop();
+    auto it = active_.find(d.request_id);
+    if (it == active_.end()) continue;
+    HttpConn* conn = it->second;
+    if (d.connect_only) {
+      if (conn->state == HttpConn::State::kConnecting) {
+        Finish(conn, HttpOutcome{HttpOutcome::Kind::kConnectFailed, 0, ""}, false);
+      }
+      continue;
+    }
+    const bool never_sent = conn->state == HttpConn::State::kConnecting;
+    Finish(conn,
+           HttpOutcome{never_sent ? HttpOutcome::Kind::kConnectFailed : HttpOutcome::Kind::kTimeout,
+                       0, ""},
+           false);
+  }
+}
+
+void HttpTransport::Wake() {
+  const uint64_t one = 1;
+  [[maybe_unused]] ssize_t n = ::write(wake_fd_, &one, sizeof(one));
+}
+
+void HttpTransport::Poll(int64_t timeout_ms, const DoneCallback& done) {
+  int64_t wait_ms = std::max<int64_t>(0, timeout_ms);
+  if (!finished_.empty()) wait_ms = 0;
+  if (!deadlines_.empty()) {
+    wait_ms = std::min(wait_ms, std::max<int64_t>(0, deadlines_.top().at_ms - SteadyMillis()));
+  }
+  epoll_event events[256];
+  const int n = epoll_wait(epoll_fd_, events, 256, static_cast<int>(wait_ms));
+  for (int i = 0; i < n; ++i) {
+    auto* conn = static_cast<HttpConn*>(events[i].data.ptr);
+    if (conn == nullptr) {
+      uint64_t value;
+      [[maybe_unused]] ssize_t r = ::read(wake_fd_, &value, sizeof(value));
+      continue;
+    }
+    if (conn->fd < 0) continue;  // closed earlier in this batch
+    OnEvent(conn, events[i].events);
+  }
+  ExpireDeadlines(SteadyMillis());
+  graveyard_.clear();
+  // `done` may start requests, which may finish at once (e.g. no address): loop until empty.
+  while (!finished_.empty()) {
+    std::vector<std::pair<uint64_t, HttpOutcome>> batch;
+    batch.swap(finished_);
+    for (const auto& [token, outcome] : batch) done(token, outcome);
+  }
+  graveyard_.clear();
+}
+
+}  // namespace rinha::router

@@ -1,0 +1,84 @@
+// Delivers settled payments to the ledger over one long-lived Settle stream: settlements are
+// batched (whatever accumulated while the previous write was in flight), each batch is kept
+// until the ledger acknowledges it, and when the stream breaks every unacknowledged batch is
+// sent again on the next stream (the ledger is idempotent by correlation id). Nothing is dropped
+// while the process lives.
+//
+// Threading: Settle() and the accessors may be called from any thread. gRPC reactions run on
+// gRPC's threads; a connector thread (re)opens the stream.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "payments.grpc.pb.h"
+#include "router/router_core.h"
+
+namespace rinha::router {
+
+class LedgerClient final : public SettlementSink {
+ public:
+  struct Options {
+    // Most settlements per SettlementBatch.
+    int max_batch = 1000;
+    // Wait before reopening a stream that ended (doubles up to max, reset by an ack).
+    int64_t reconnect_initial_ms = 50;
+    int64_t reconnect_max_ms = 1000;
+  };
+
+  // `target` is a gRPC target: "unix:/run/rinha/ledger.sock" or "127.0.0.1:50052". Does not wait
+  // for the ledger: settlements are buffered until it answers.
+  static std::unique_ptr<LedgerClient> Start(const std::string& target, const Options& options);
+  static std::unique_ptr<LedgerClient> Start(const std::string& target) {
+    return Start(target, Options());
+  }
+  ~LedgerClient() override;
+  LedgerClient(const LedgerClient&) = delete;
+  LedgerClient& operator=(const LedgerClient&) = delete;
+
+  void Settle(const rinha::v1::Settlement& settlement) override;
+
+  // Settlements handed over and not yet acknowledged by the ledger.
+  int64_t unacknowledged() const;
+  int64_t acknowledged() const;
+  // Acknowledged with CONFLICT or INVALID: bugs upstream, logged.
+  int64_t rejected() const;
+  int64_t streams_opened() const;
+
+ private:
+  class Stream;
+  LedgerClient(const std::string& target, const Options& options);
+  void ConnectorLoop();
+  void TryWrite();
+  // Reactions of the current stream.
+  void OnWriteDone(Stream* stream, bool ok);
+  void OnAck(Stream* stream, const rinha::v1::SettlementAck& ack);
+  void OnReadFailed(Stream* stream);
+  void OnStreamDone(Stream* stream);
+
+  const Options options_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<rinha::v1::Ledger::Stub> stub_;
+  std::thread connector_;
+
+  mutable absl::Mutex mu_;
+  bool shutdown_ ABSL_GUARDED_BY(mu_) = false;
+  Stream* stream_ ABSL_GUARDED_BY(mu_) = nullptr;
+  std::shared_ptr<grpc::ClientContext> context_ ABSL_GUARDED_BY(mu_);
+  std::deque<rinha::v1::Settlement> unsent_ ABSL_GUARDED_BY(mu_);
+  std::map<uint64_t, rinha::v1::SettlementBatch> unacked_ ABSL_GUARDED_BY(mu_);
+  int64_t unacked_count_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t next_batch_id_ ABSL_GUARDED_BY(mu_) = 1;
+  int64_t acknowledged_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t rejected_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t streams_opened_ ABSL_GUARDED_BY(mu_) = 0;
+  bool acked_since_connect_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace rinha::router

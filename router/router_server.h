@@ -1,0 +1,60 @@
+// The router process minus main(): the ledger client, the dispatcher (event loop and outbound
+// HTTP) and the gRPC server (rinha.v1.Router, health, reflection) on TCP and/or a unix socket.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/clock.h"
+#include "router/dispatcher.h"
+#include "router/ledger_client.h"
+#include "router/router_config.h"
+#include "router/router_service.h"
+
+namespace grpc {
+class Server;
+}
+
+namespace rinha::router {
+
+struct RouterServerOptions {
+  // "host:port"; port 0 picks a free port (see tcp_port()). Empty: no TCP listener.
+  std::string tcp_address = "0.0.0.0:50051";
+  // Unix socket path (a stale socket file is replaced). Empty: no unix listener.
+  std::string unix_socket_path;
+  // gRPC target of the ledger, e.g. "unix:/run/rinha/ledger.sock".
+  std::string ledger_target = "unix:/run/rinha/ledger.sock";
+  RouterConfig router;
+  LedgerClient::Options ledger;
+};
+
+class RouterServer {
+ public:
+  static absl::StatusOr<std::unique_ptr<RouterServer>> Start(const RouterServerOptions& options,
+                                                             Clock& clock);
+  ~RouterServer();
+  RouterServer(const RouterServer&) = delete;
+  RouterServer& operator=(const RouterServer&) = delete;
+
+  int tcp_port() const { return tcp_port_; }
+  const std::string& unix_socket_path() const { return unix_socket_path_; }
+  Dispatcher& dispatcher() { return *dispatcher_; }
+  LedgerClient& ledger() { return *ledger_; }
+
+  // Stops serving, then the dispatcher, then the ledger client. Idempotent; not from gRPC threads.
+  void Shutdown();
+
+ private:
+  RouterServer() = default;
+
+  std::unique_ptr<LedgerClient> ledger_;
+  std::unique_ptr<Dispatcher> dispatcher_;
+  std::unique_ptr<RouterService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  int tcp_port_ = 0;
+  std::string unix_socket_path_;
+  bool shut_down_ = false;
+};
+
+}  // namespace rinha::router
