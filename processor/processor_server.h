@@ -26,7 +26,8 @@ struct ServerOptions {
   int port = 0;  // 0: any free port (see ProcessorServer::port())
   int threads = 1600;
   int listen_backlog = 4096;
-  int keep_alive_timeout_s = 60;
+  // Each idle keep-alive connection costs CPU in cpp-httplib (it polls): keep this short.
+  int keep_alive_timeout_s = 5;
   int read_timeout_s = 10;
   int write_timeout_s = 10;
   ProcessorOptions processor;
