@@ -1,10 +1,17 @@
 #include "router/dispatcher.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include "common/log.h"
 
 namespace rinha::router {
+
+int64_t SteadyMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 absl::StatusOr<std::unique_ptr<Dispatcher>> Dispatcher::Start(const RouterConfig& config,
                                                               SettlementSink& sink, Clock& clock) {
@@ -25,37 +32,36 @@ Dispatcher::~Dispatcher() { Stop(); }
 
 void Dispatcher::Stop() {
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     if (stop_ && !thread_.joinable()) return;
     stop_ = true;
+    purged_.notify_all();
   }
   if (transport_ != nullptr) transport_->Wake();
   if (thread_.joinable()) thread_.join();
 }
 
 void Dispatcher::Submit(const rinha::v1::PaymentBatch& batch) {
+  const int64_t now_us = SteadyMicros();
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     for (const rinha::v1::Payment& p : batch.payments()) {
-      inbox_.emplace_back(p.correlation_id(), p.amount_cents());
+      inbox_.push_back(Arrival{p.correlation_id(), p.amount_cents(), now_us});
     }
   }
   transport_->Wake();
 }
 
 int64_t Dispatcher::Purge() {
-  absl::MutexLock lock(&mu_);
+  std::unique_lock<std::mutex> lock(mu_);
   const uint64_t ticket = ++purges_requested_;
   transport_->Wake();
-  auto done = [this, ticket]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return purges_done_ >= ticket || stop_;
-  };
-  mu_.Await(absl::Condition(&done));
+  purged_.wait(lock, [this, ticket] { return purges_done_ >= ticket || stop_; });
   return last_purge_count_;
 }
 
 RouterCoreStats Dispatcher::Stats() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return stats_;
 }
 
@@ -80,20 +86,22 @@ void Dispatcher::Report(int64_t now_ms) {
 
 void Dispatcher::Loop() {
   int64_t next_report_ms = 0;
-  std::vector<std::pair<std::string, int64_t>> arrived;
+  std::vector<Arrival> arrived;
   const auto on_done = [this](uint64_t token, const HttpOutcome& outcome) {
     core_->OnHttpDone(token, outcome, clock_.NowMillis());
   };
   for (;;) {
     uint64_t purge_to = 0;
     {
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       if (stop_) break;
       arrived.swap(inbox_);
       if (purges_requested_ > purges_done_) purge_to = purges_requested_;
     }
-    for (const auto& [id, amount] : arrived) {
-      switch (core_->Accept(id, amount)) {
+    for (const Arrival& a : arrived) {
+      const std::string& id = a.id;
+      const int64_t amount = a.amount_cents;
+      switch (core_->Accept(id, amount, a.received_us)) {
         case RouterCore::AcceptResult::kAccepted:
         case RouterCore::AcceptResult::kDuplicate:
           break;
@@ -109,9 +117,10 @@ void Dispatcher::Loop() {
     arrived.clear();
     if (purge_to != 0) {
       const int64_t forgotten = core_->Purge();
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       last_purge_count_ = forgotten;
       purges_done_ = purge_to;
+      purged_.notify_all();
     }
     const int64_t now = clock_.NowMillis();
     const int64_t next = core_->Run(now);
@@ -120,7 +129,7 @@ void Dispatcher::Loop() {
       Report(now);
     }
     {
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       stats_ = core_->stats();
     }
     const int64_t wait_ms = std::clamp<int64_t>(next - now, 0, 1000);

@@ -3,16 +3,16 @@
 // arrives, an HTTP call ends or a timer is due. Nothing else touches the core.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
+#include <mutex>
 #include <memory>
 #include <string>
 #include <thread>
 #include <utility>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "common/clock.h"
 #include "payments.pb.h"
 #include "router/http_transport.h"
@@ -20,6 +20,9 @@
 #include "router/router_core.h"
 
 namespace rinha::router {
+
+// Steady-clock microseconds: the time base of receipt-to-ledger latencies.
+int64_t SteadyMicros();
 
 class Dispatcher {
  public:
@@ -58,13 +61,21 @@ class Dispatcher {
   std::unique_ptr<RouterCore> core_;          // loop thread only
   std::thread thread_;
 
-  mutable absl::Mutex mu_;
-  std::vector<std::pair<std::string, int64_t>> inbox_ ABSL_GUARDED_BY(mu_);
-  bool stop_ ABSL_GUARDED_BY(mu_) = false;
-  uint64_t purges_requested_ ABSL_GUARDED_BY(mu_) = 0;
-  uint64_t purges_done_ ABSL_GUARDED_BY(mu_) = 0;
-  int64_t last_purge_count_ ABSL_GUARDED_BY(mu_) = 0;
-  RouterCoreStats stats_ ABSL_GUARDED_BY(mu_);
+  // std::mutex rather than absl::Mutex: Debian's Abseil is not built with TSan, so hand-offs
+  // through it would be invisible to the TSan build. Guards everything below.
+  mutable std::mutex mu_;
+  std::condition_variable purged_;
+  struct Arrival {
+    std::string id;
+    int64_t amount_cents;
+    int64_t received_us;
+  };
+  std::vector<Arrival> inbox_;
+  bool stop_ = false;
+  uint64_t purges_requested_ = 0;
+  uint64_t purges_done_ = 0;
+  int64_t last_purge_count_ = 0;
+  RouterCoreStats stats_;
 };
 
 }  // namespace rinha::router

@@ -3,9 +3,11 @@
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
+#include <chrono>
 #include <utility>
 
 #include "common/log.h"
+#include "router/dispatcher.h"
 
 namespace rinha::router {
 
@@ -78,18 +80,18 @@ LedgerClient::LedgerClient(const std::string& target, const Options& options)
 LedgerClient::~LedgerClient() {
   std::shared_ptr<grpc::ClientContext> context;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     shutdown_ = true;
     context = context_;
   }
+  changed_.notify_all();
   if (context != nullptr) context->TryCancel();
   {
-    absl::MutexLock lock(&mu_);
-    auto gone = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stream_ == nullptr; };
-    mu_.Await(absl::Condition(&gone));
+    std::unique_lock<std::mutex> lock(mu_);
+    changed_.wait(lock, [this] { return stream_ == nullptr; });
   }
   connector_.join();
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   if (unacked_count_ > 0) {
     RINHA_LOG_WARNING("router: %d settlements not acknowledged by the ledger at exit",
                       unacked_count_);
@@ -100,11 +102,8 @@ void LedgerClient::ConnectorLoop() {
   int64_t backoff_ms = 0;
   for (;;) {
     {
-      absl::MutexLock lock(&mu_);
-      auto need = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return shutdown_ || stream_ == nullptr;
-      };
-      mu_.Await(absl::Condition(&need));
+      std::unique_lock<std::mutex> lock(mu_);
+      changed_.wait(lock, [this] { return shutdown_ || stream_ == nullptr; });
       if (shutdown_) return;
       // Back off only when the previous stream ended without an acknowledgement.
       backoff_ms = acked_since_connect_ || streams_opened_ == 0
@@ -112,8 +111,7 @@ void LedgerClient::ConnectorLoop() {
                        : std::clamp<int64_t>(backoff_ms * 2, options_.reconnect_initial_ms,
                                              options_.reconnect_max_ms);
       if (backoff_ms > 0) {
-        auto stopping = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return shutdown_; };
-        mu_.AwaitWithTimeout(absl::Condition(&stopping), absl::Milliseconds(backoff_ms));
+        changed_.wait_for(lock, std::chrono::milliseconds(backoff_ms), [this] { return shutdown_; });
         if (shutdown_) return;
       }
       auto context = std::make_shared<grpc::ClientContext>();
@@ -126,8 +124,9 @@ void LedgerClient::ConnectorLoop() {
       acked_since_connect_ = false;
       // Everything not acknowledged goes again, in order, before newer settlements.
       for (auto it = unacked_.rbegin(); it != unacked_.rend(); ++it) {
-        for (int i = it->second.settlements_size() - 1; i >= 0; --i) {
-          unsent_.push_front(std::move(*it->second.mutable_settlements(i)));
+        Unacked& u = it->second;
+        for (int i = u.batch.settlements_size() - 1; i >= 0; --i) {
+          unsent_.push_front(Unsent{std::move(*u.batch.mutable_settlements(i)), u.received_us[i]});
         }
       }
       unacked_.clear();
@@ -137,22 +136,22 @@ void LedgerClient::ConnectorLoop() {
     // clears stream_ before deleting the stream, so stream_ == stream proves it still exists.
     Stream* stream;
     {
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       stream = stream_;
     }
     stream->Begin(stub_.get());
     {
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       if (stream_ == stream) stream->started = true;
     }
     TryWrite();
   }
 }
 
-void LedgerClient::Settle(const rinha::v1::Settlement& settlement) {
+void LedgerClient::Settle(const rinha::v1::Settlement& settlement, int64_t received_us) {
   {
-    absl::MutexLock lock(&mu_);
-    unsent_.push_back(settlement);
+    std::lock_guard<std::mutex> lock(mu_);
+    unsent_.push_back(Unsent{settlement, received_us});
     ++unacked_count_;
   }
   TryWrite();
@@ -161,21 +160,23 @@ void LedgerClient::Settle(const rinha::v1::Settlement& settlement) {
 void LedgerClient::TryWrite() {
   Stream* stream = nullptr;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     if (stream_ == nullptr || !stream_->started || stream_->broken || stream_->writing ||
         unsent_.empty()) {
       return;
     }
     stream = stream_;
     stream->writing = true;
-    rinha::v1::SettlementBatch& batch = unacked_[next_batch_id_];
-    batch.set_batch_id(next_batch_id_++);
+    Unacked& u = unacked_[next_batch_id_];
+    u.batch.set_batch_id(next_batch_id_++);
     const int n = std::min<int>(options_.max_batch, static_cast<int>(unsent_.size()));
+    u.received_us.reserve(n);
     for (int i = 0; i < n; ++i) {
-      *batch.add_settlements() = std::move(unsent_.front());
+      *u.batch.add_settlements() = std::move(unsent_.front().settlement);
+      u.received_us.push_back(unsent_.front().received_us);
       unsent_.pop_front();
     }
-    stream->write_buffer = batch;
+    stream->write_buffer = u.batch;
   }
   stream->StartWrite(&stream->write_buffer);
 }
@@ -183,7 +184,7 @@ void LedgerClient::TryWrite() {
 void LedgerClient::OnWriteDone(Stream* stream, bool ok) {
   bool release = false;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     stream->writing = false;
     if (!ok) stream->broken = true;
     if (stream->broken && !stream->released) {
@@ -199,10 +200,14 @@ void LedgerClient::OnWriteDone(Stream* stream, bool ok) {
 }
 
 void LedgerClient::OnAck(Stream* /*stream*/, const rinha::v1::SettlementAck& ack) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   auto it = unacked_.find(ack.batch_id());
   if (it == unacked_.end()) return;  // acknowledged before, on an earlier stream
-  const rinha::v1::SettlementBatch& batch = it->second;
+  const rinha::v1::SettlementBatch& batch = it->second.batch;
+  const int64_t now_us = SteadyMicros();
+  for (int64_t received : it->second.received_us) {
+    if (received > 0) latency_.Record(now_us - received);
+  }
   for (int i = 0; i < ack.outcomes_size() && i < batch.settlements_size(); ++i) {
     const rinha::v1::SettlementOutcome outcome = ack.outcomes(i);
     if (outcome == rinha::v1::SETTLEMENT_OUTCOME_CONFLICT ||
@@ -221,7 +226,7 @@ void LedgerClient::OnAck(Stream* /*stream*/, const rinha::v1::SettlementAck& ack
 void LedgerClient::OnReadFailed(Stream* stream) {
   bool release = false;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     stream->broken = true;
     if (!stream->writing && !stream->released) {
       stream->released = true;
@@ -232,11 +237,14 @@ void LedgerClient::OnReadFailed(Stream* stream) {
 }
 
 void LedgerClient::OnStreamDone(Stream* stream) {
-  absl::MutexLock lock(&mu_);
-  if (stream_ == stream) {
-    stream_ = nullptr;
-    context_.reset();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stream_ == stream) {
+      stream_ = nullptr;
+      context_.reset();
+    }
   }
+  changed_.notify_all();
 }
 
 }  // namespace rinha::router
@@ -244,22 +252,32 @@ void LedgerClient::OnStreamDone(Stream* stream) {
 namespace rinha::router {
 
 int64_t LedgerClient::unacknowledged() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return unacked_count_;
 }
 
+LedgerClient::Latency LedgerClient::latency() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  Latency l;
+  l.count = latency_.count();
+  l.p50_us = latency_.Percentile(0.50);
+  l.p99_us = latency_.Percentile(0.99);
+  l.max_us = latency_.max();
+  return l;
+}
+
 int64_t LedgerClient::acknowledged() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return acknowledged_;
 }
 
 int64_t LedgerClient::rejected() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return rejected_;
 }
 
 int64_t LedgerClient::streams_opened() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return streams_opened_;
 }
 

@@ -8,16 +8,18 @@
 // gRPC's threads; a connector thread (re)opens the stream.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
-#include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "payments.grpc.pb.h"
+#include "router/latency_histogram.h"
 #include "router/router_core.h"
 
 namespace rinha::router {
@@ -42,7 +44,16 @@ class LedgerClient final : public SettlementSink {
   LedgerClient(const LedgerClient&) = delete;
   LedgerClient& operator=(const LedgerClient&) = delete;
 
-  void Settle(const rinha::v1::Settlement& settlement) override;
+  void Settle(const rinha::v1::Settlement& settlement, int64_t received_us) override;
+
+  struct Latency {
+    int64_t count = 0;
+    int64_t p50_us = 0;
+    int64_t p99_us = 0;
+    int64_t max_us = 0;
+  };
+  // Receipt (by the router) to acknowledgement (by the ledger), over every settlement so far.
+  Latency latency() const;
 
   // Settlements handed over and not yet acknowledged by the ledger.
   int64_t unacknowledged() const;
@@ -67,18 +78,30 @@ class LedgerClient final : public SettlementSink {
   std::unique_ptr<rinha::v1::Ledger::Stub> stub_;
   std::thread connector_;
 
-  mutable absl::Mutex mu_;
-  bool shutdown_ ABSL_GUARDED_BY(mu_) = false;
-  Stream* stream_ ABSL_GUARDED_BY(mu_) = nullptr;
-  std::shared_ptr<grpc::ClientContext> context_ ABSL_GUARDED_BY(mu_);
-  std::deque<rinha::v1::Settlement> unsent_ ABSL_GUARDED_BY(mu_);
-  std::map<uint64_t, rinha::v1::SettlementBatch> unacked_ ABSL_GUARDED_BY(mu_);
-  int64_t unacked_count_ ABSL_GUARDED_BY(mu_) = 0;
-  uint64_t next_batch_id_ ABSL_GUARDED_BY(mu_) = 1;
-  int64_t acknowledged_ ABSL_GUARDED_BY(mu_) = 0;
-  int64_t rejected_ ABSL_GUARDED_BY(mu_) = 0;
-  int64_t streams_opened_ ABSL_GUARDED_BY(mu_) = 0;
-  bool acked_since_connect_ ABSL_GUARDED_BY(mu_) = false;
+  // std::mutex (not absl::Mutex): visible to TSan with Debian's uninstrumented Abseil. Guards
+  // everything below, and the per-stream flags in Stream.
+  mutable std::mutex mu_;
+  std::condition_variable changed_;  // stream_ ended or shutdown_ set
+  bool shutdown_ = false;
+  Stream* stream_ = nullptr;
+  std::shared_ptr<grpc::ClientContext> context_;
+  struct Unsent {
+    rinha::v1::Settlement settlement;
+    int64_t received_us;
+  };
+  struct Unacked {
+    rinha::v1::SettlementBatch batch;
+    std::vector<int64_t> received_us;
+  };
+  std::deque<Unsent> unsent_;
+  std::map<uint64_t, Unacked> unacked_;
+  LatencyHistogram latency_;
+  int64_t unacked_count_ = 0;
+  uint64_t next_batch_id_ = 1;
+  int64_t acknowledged_ = 0;
+  int64_t rejected_ = 0;
+  int64_t streams_opened_ = 0;
+  bool acked_since_connect_ = false;
 };
 
 }  // namespace rinha::router

@@ -87,7 +87,7 @@ RouterCore::RouterCore(const RouterConfig& config, Transport& transport, Settlem
              HealthPollGate(config.health.min_interval_ms)} {}
 
 RouterCore::AcceptResult RouterCore::Accept(std::string_view correlation_id,
-                                            int64_t amount_cents) {
+                                            int64_t amount_cents, int64_t received_us) {
   if (correlation_id.empty() || amount_cents <= 0) return AcceptResult::kInvalid;
   switch (ids_.Insert(correlation_id)) {
     case CorrelationIdSet::InsertResult::kDuplicate:
@@ -102,6 +102,7 @@ RouterCore::AcceptResult RouterCore::Accept(std::string_view correlation_id,
   Payment& p = payments_[seq];
   p.id = std::string(correlation_id);
   p.amount_cents = amount_cents;
+  p.received_us = received_us;
   ready_.push_back(seq);
   return AcceptResult::kAccepted;
 }
@@ -154,8 +155,9 @@ void RouterCore::SettleAndForget(uint64_t seq, Target target, int64_t requested_
   s.set_processor(ToProto(target));
   s.set_requested_at_ms(requested_at_ms);
   ++settled_[static_cast<int>(target)];
+  const int64_t received_us = it->second.received_us;
   payments_.erase(it);
-  sink_.Settle(s);
+  sink_.Settle(s, received_us);
 }
 
 void RouterCore::OnHttpDone(uint64_t token, const HttpOutcome& outcome, int64_t now_ms) {

@@ -72,7 +72,9 @@ class Transport {
 class SettlementSink {
  public:
   virtual ~SettlementSink() = default;
-  virtual void Settle(const rinha::v1::Settlement& settlement) = 0;
+  // `received_us`: when the router received the payment (steady clock µs, 0 if unknown), for the
+  // receipt-to-ledger latency.
+  virtual void Settle(const rinha::v1::Settlement& settlement, int64_t received_us) = 0;
 };
 
 struct RouterCoreStats {
@@ -94,7 +96,8 @@ class RouterCore {
   enum class AcceptResult { kAccepted, kDuplicate, kInvalid, kFull };
   // Takes responsibility for a payment. A known id (pending or settled since the last purge) is
   // ignored.
-  AcceptResult Accept(std::string_view correlation_id, int64_t amount_cents);
+  AcceptResult Accept(std::string_view correlation_id, int64_t amount_cents,
+                      int64_t received_us = 0);
 
   void OnHttpDone(uint64_t token, const HttpOutcome& outcome, int64_t now_ms);
 
@@ -118,6 +121,7 @@ class RouterCore {
   struct Payment {
     std::string id;
     int64_t amount_cents = 0;
+    int64_t received_us = 0;
     Phase phase = Phase::kWaiting;
     // Set while the payment may be held by (or is known to be held by) one processor.
     bool pinned = false;

@@ -2,8 +2,7 @@
 
 #include <deque>
 
-#include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
+#include <mutex>
 
 namespace rinha::router {
 namespace {
@@ -20,7 +19,7 @@ class SubmitReactor final
     if (!ok) {
       bool finish = false;
       {
-        absl::MutexLock lock(&mu_);
+        std::lock_guard<std::mutex> lock(mu_);
         reading_done_ = true;
         finish = MayFinish();
       }
@@ -31,7 +30,7 @@ class SubmitReactor final
     dispatcher_.Submit(batch_);
     bool write = false;
     {
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       owed_.push_back(batch_.batch_id());
       write = NextWrite();
     }
@@ -44,7 +43,7 @@ class SubmitReactor final
     bool finish = false;
     bool broken = false;
     {
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       writing_ = false;
       if (!ok) {
         // The client is gone; it resends what was not acknowledged on its next stream.
@@ -63,14 +62,14 @@ class SubmitReactor final
   void OnDone() override { delete this; }
 
  private:
-  bool NextWrite() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  bool NextWrite() {
     if (writing_ || owed_.empty() || broken_) return false;
     ack_.set_batch_id(owed_.front());
     owed_.pop_front();
     writing_ = true;
     return true;
   }
-  bool MayFinish() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  bool MayFinish() {
     if (finished_ || !reading_done_ || writing_ || (!owed_.empty() && !broken_)) return false;
     finished_ = true;
     return true;
@@ -79,12 +78,12 @@ class SubmitReactor final
   Dispatcher& dispatcher_;
   rinha::v1::PaymentBatch batch_;  // reactions on reads are serialised by gRPC
   rinha::v1::PaymentAck ack_;      // one write at a time (writing_)
-  absl::Mutex mu_;
-  std::deque<uint64_t> owed_ ABSL_GUARDED_BY(mu_);
-  bool writing_ ABSL_GUARDED_BY(mu_) = false;
-  bool reading_done_ ABSL_GUARDED_BY(mu_) = false;
-  bool broken_ ABSL_GUARDED_BY(mu_) = false;
-  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  std::mutex mu_;  // guards the fields below (std::mutex: visible to TSan)
+  std::deque<uint64_t> owed_;
+  bool writing_ = false;
+  bool reading_done_ = false;
+  bool broken_ = false;
+  bool finished_ = false;
 };
 
 }  // namespace
@@ -103,6 +102,11 @@ grpc::ServerUnaryReactor* RouterService::Stats(grpc::CallbackServerContext* cont
   response->set_unsettled(ledger_.unacknowledged());
   response->set_settled_default(s.settled_default);
   response->set_settled_fallback(s.settled_fallback);
+  const LedgerClient::Latency latency = ledger_.latency();
+  response->set_settle_latency_count(latency.count);
+  response->set_settle_latency_p50_us(latency.p50_us);
+  response->set_settle_latency_p99_us(latency.p99_us);
+  response->set_settle_latency_max_us(latency.max_us);
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   reactor->Finish(grpc::Status::OK);
   return reactor;

@@ -44,7 +44,7 @@ class FakeTransport : public Transport {
 
 class RecordingSink : public SettlementSink {
  public:
-  void Settle(const rinha::v1::Settlement& s) override { settled.push_back(s); }
+  void Settle(const rinha::v1::Settlement& s, int64_t) override { settled.push_back(s); }
   std::vector<rinha::v1::Settlement> settled;
 };
 
