@@ -3,37 +3,39 @@
 namespace rinha::testing {
 
 absl::Time FakeClock::Now() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return now_;
 }
 
 void FakeClock::SleepUntil(absl::Time deadline) {
-  absl::MutexLock lock(&mu_);
+  std::unique_lock<std::mutex> lock(mu_);
   ++sleepers_;
-  auto reached = [this, deadline]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return now_ >= deadline; };
-  mu_.Await(absl::Condition(&reached));
+  changed_.notify_all();
+  changed_.wait(lock, [this, deadline] { return now_ >= deadline; });
   --sleepers_;
 }
 
 void FakeClock::Advance(absl::Duration d) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   now_ += d;
+  changed_.notify_all();
 }
 
 void FakeClock::SetTime(absl::Time t) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   now_ = t;
+  changed_.notify_all();
 }
 
 int FakeClock::sleepers() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return sleepers_;
 }
 
 bool FakeClock::AwaitSleepers(int n, absl::Duration timeout) const {
-  absl::MutexLock lock(&mu_);
-  auto enough = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return sleepers_ >= n; };
-  return mu_.AwaitWithTimeout(absl::Condition(&enough), timeout);
+  std::unique_lock<std::mutex> lock(mu_);
+  return changed_.wait_for(lock, absl::ToChronoNanoseconds(timeout),
+                           [this, n] { return sleepers_ >= n; });
 }
 
 }  // namespace rinha::testing

@@ -2,9 +2,11 @@
 // time reaches the deadline, so tests control every wait without real sleeping.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
+#include <mutex>
 
-#include "absl/synchronization/mutex.h"
+#include "absl/base/thread_annotations.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
 
@@ -28,7 +30,10 @@ class FakeClock final : public Clock {
   bool AwaitSleepers(int n, absl::Duration timeout = absl::Seconds(10)) const;
 
  private:
-  mutable absl::Mutex mu_;
+  // std::mutex, not absl::Mutex: Debian's Abseil is not built with TSan, so absl::Mutex
+  // hand-offs are invisible to the TSan build and every guarded field looks racy.
+  mutable std::mutex mu_;
+  mutable std::condition_variable changed_;  // time moved, or a sleeper arrived
   absl::Time now_ ABSL_GUARDED_BY(mu_);
   int sleepers_ ABSL_GUARDED_BY(mu_) = 0;
 };
