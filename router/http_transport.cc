@@ -350,10 +350,10 @@ void HttpTransport::TryWrite(HttpConn* conn) {
       return;
     }
     if (n < 0 && errno == EINTR) continue;
-    // A reused connection the peer just closed, or a reset: the request may be partly sent.
-    Finish(conn, HttpOutcome{conn->out_offset == 0 && !conn->ever_connected
-                                 ? HttpOutcome::Kind::kConnectFailed
-                                 : HttpOutcome::Kind::kConnectionLost,
+    // A reused connection the peer just closed, or a reset. With no byte of this request
+    // accepted by the kernel the processor cannot have it; otherwise it may.
+    Finish(conn, HttpOutcome{conn->out_offset == 0 ? HttpOutcome::Kind::kConnectFailed
+                                                   : HttpOutcome::Kind::kConnectionLost,
                              0, ""},
            false);
     return;
