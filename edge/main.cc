@@ -1,3 +1,59 @@
-#include "edge/edge_config.h"
+// The edge process: flags, start, report readiness on stdout, stop on SIGTERM/SIGINT.
+#include <signal.h>
 
-int main() { return rinha::edge::RunPlaceholder(); }
+#include <cstdio>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/numbers.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "edge/edge_server.h"
+
+ABSL_FLAG(std::string, listen, "0.0.0.0:8080", "HTTP address host:port (port 0 = any)");
+ABSL_FLAG(std::string, router, "unix:/run/rinha/router.sock", "gRPC target of the router");
+ABSL_FLAG(std::string, ledger, "unix:/run/rinha/ledger.sock", "gRPC target of the ledger");
+ABSL_FLAG(int, threads, 32, "HTTP worker threads (= connections served at once)");
+ABSL_FLAG(int64_t, max_queued, 100000,
+          "payments held before the router acknowledges them; above it POST /payments gets 503");
+ABSL_FLAG(int, drain_ms, 3000, "on SIGTERM, how long to wait for held payments to be delivered");
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  rinha::edge::EdgeServerOptions options;
+  const std::string listen = absl::GetFlag(FLAGS_listen);
+  const size_t colon = listen.rfind(':');
+  if (colon == std::string::npos ||
+      !absl::SimpleAtoi(listen.substr(colon + 1), &options.port)) {
+    RINHA_LOG_ERROR("--listen must be host:port, got '%s'", listen);
+    return 2;
+  }
+  options.host = listen.substr(0, colon);
+  options.router_target = absl::GetFlag(FLAGS_router);
+  options.ledger_target = absl::GetFlag(FLAGS_ledger);
+  options.threads = absl::GetFlag(FLAGS_threads);
+  options.stream.max_pending = static_cast<size_t>(absl::GetFlag(FLAGS_max_queued));
+
+  auto server = rinha::edge::EdgeServer::Start(options, rinha::RealClock::Get());
+  if (!server.ok()) {
+    RINHA_LOG_ERROR("edge failed to start: %s", server.status().ToString());
+    return 1;
+  }
+  std::printf("edge listening port=%d\n", (*server)->port());
+  std::fflush(stdout);
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  RINHA_LOG_INFO("edge got signal %d, shutting down", signal_number);
+  (*server)->Shutdown(absl::Milliseconds(absl::GetFlag(FLAGS_drain_ms)));
+  return 0;
+}

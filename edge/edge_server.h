@@ -1,0 +1,80 @@
+// The edge process minus main(): the contest's HTTP API (cpp-httplib, tuned for latency) in
+// front of the router stream (POST /payments) and the ledger (GET /payments-summary).
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "edge/router_stream.h"
+#include "payments.grpc.pb.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace rinha::edge {
+
+struct EdgeServerOptions {
+  std::string host = "0.0.0.0";
+  int port = 8080;  // 0: any free port (see EdgeServer::port())
+  // gRPC targets, e.g. "unix:/run/rinha/router.sock" or "127.0.0.1:50051".
+  std::string router_target = "unix:/run/rinha/router.sock";
+  std::string ledger_target = "unix:/run/rinha/ledger.sock";
+  // HTTP worker threads. cpp-httplib holds a thread per open connection for its whole life, so
+  // this is the number of concurrently open (keep-alive) connections that get served at once:
+  // size it to the load balancer's upstream connections. Each idle connection costs a wake-up
+  // every 10 ms (the library's keep-alive poll), so do not oversize it either.
+  int threads = 32;
+  int listen_backlog = 4096;
+  // Request bodies above this get 413. A payment body is under 100 bytes.
+  size_t max_body_bytes = 4096;
+  absl::Duration io_timeout = absl::Seconds(5);       // read and write of one request
+  // An idle keep-alive connection is closed after this. Keep it longer than the load
+  // balancer's own upstream idle timeout, so that the balancer, not the edge, closes idle
+  // connections (otherwise a POST may race a close and fail). Shutdown waits for open
+  // connections to close or reach this timeout (cpp-httplib has no way to force them).
+  absl::Duration keep_alive_timeout = absl::Seconds(60);
+  absl::Duration summary_deadline = absl::Milliseconds(1200);
+  absl::Duration purge_deadline = absl::Seconds(5);
+  RouterStream::Options stream;
+};
+
+class EdgeServer {
+ public:
+  // Creates the channels (they connect lazily: the router and ledger may start later), binds
+  // the HTTP port and starts serving. Fails when the address cannot be bound.
+  static absl::StatusOr<std::unique_ptr<EdgeServer>> Start(const EdgeServerOptions& options,
+                                                           Clock& clock);
+  ~EdgeServer();  // Shutdown(absl::ZeroDuration())
+  EdgeServer(const EdgeServer&) = delete;
+  EdgeServer& operator=(const EdgeServer&) = delete;
+
+  int port() const { return port_; }
+  RouterStream& router_stream() { return *stream_; }
+
+  // Stops the HTTP server (in-flight requests finish; idle keep-alive connections are waited
+  // for, see keep_alive_timeout), then gives the router stream up to
+  // `drain` to deliver what was accepted. Idempotent; not from an HTTP handler.
+  void Shutdown(absl::Duration drain);
+
+ private:
+  EdgeServer(const EdgeServerOptions& options, Clock& clock);
+  void InstallHandlers();
+
+  const EdgeServerOptions options_;
+  Clock& clock_;
+  std::unique_ptr<rinha::v1::Ledger::Stub> ledger_;
+  std::unique_ptr<rinha::v1::Router::Stub> router_;
+  std::unique_ptr<RouterStream> stream_;
+  std::unique_ptr<httplib::Server> http_;
+  std::thread http_thread_;
+  int port_ = 0;
+  bool shut_down_ = false;
+};
+
+}  // namespace rinha::edge

@@ -1,0 +1,280 @@
+// The edge's HTTP API in-process on port 0, against fake router and ledger gRPC servers.
+#include "edge/edge_server.h"
+
+#include <httplib.h>
+#include <unistd.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/edge/fake_backends.h"
+#include "tests/testing/fake_clock.h"
+#include "tests/testing/wait.h"
+
+namespace rinha::edge {
+namespace {
+
+using ::rinha::edge::testing::FakeLedger;
+using ::rinha::edge::testing::FakeRouter;
+using ::rinha::edge::testing::Serve;
+using ::rinha::edge::testing::StopNow;
+using ::rinha::testing::WaitUntil;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+constexpr char kBody[] = R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3","amount":20.05})";
+
+std::string PaymentBody(int n) {
+  return absl::StrFormat(R"({"correlationId":"00000000-0000-4000-8000-%012x","amount":19.90})", n);
+}
+
+class EdgeServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    router_server_ = Serve(&router_, "127.0.0.1:0", &router_port_);
+    ledger_server_ = Serve(&ledger_, "127.0.0.1:0", &ledger_port_);
+    ASSERT_GT(router_port_, 0);
+    ASSERT_GT(ledger_port_, 0);
+  }
+  void TearDown() override {
+    // First: the server's stop waits for open keep-alive connections to close or time out.
+    client_.reset();
+    if (edge_ != nullptr) edge_->Shutdown(absl::Seconds(1));
+    StopNow(router_server_);
+    StopNow(ledger_server_);
+  }
+
+  void StartEdge(EdgeServerOptions options = {}) {
+    options.host = "127.0.0.1";
+    options.port = 0;
+    if (options.router_target == EdgeServerOptions().router_target) {
+      options.router_target = absl::StrCat("127.0.0.1:", router_port_);
+    }
+    if (options.ledger_target == EdgeServerOptions().ledger_target) {
+      options.ledger_target = absl::StrCat("127.0.0.1:", ledger_port_);
+    }
+    options.threads = 4;
+    auto edge = EdgeServer::Start(options, clock_);
+    ASSERT_TRUE(edge.ok()) << edge.status();
+    edge_ = *std::move(edge);
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", edge_->port());
+    client_->set_keep_alive(true);
+  }
+
+  rinha::testing::FakeClock clock_;
+  FakeRouter router_;
+  FakeLedger ledger_;
+  std::unique_ptr<grpc::Server> router_server_;
+  std::unique_ptr<grpc::Server> ledger_server_;
+  int router_port_ = 0;
+  int ledger_port_ = 0;
+  std::unique_ptr<EdgeServer> edge_;
+  std::unique_ptr<httplib::Client> client_;
+};
+
+TEST_F(EdgeServerTest, PostPaymentAnswers202WithAnEmptyBodyAndForwardsIt) {
+  StartEdge();
+  auto res = client_->Post("/payments", kBody, "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 202);
+  EXPECT_EQ(res->body, "");
+  EXPECT_EQ(res->get_header_value("Content-Length"), "0");
+  ASSERT_TRUE(WaitUntil([&] { return router_.received() == 1; }));
+  const rinha::v1::Payment p = router_.payments()[0];
+  EXPECT_EQ(p.correlation_id(), "4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3");
+  EXPECT_EQ(p.amount_cents(), 2005);
+  EXPECT_EQ(p.accepted_at_ms(), clock_.NowMillis());
+}
+
+TEST_F(EdgeServerTest, KeepAliveConnectionServesManyMoreThanFiveRequests) {
+  StartEdge();
+  for (int i = 0; i < 50; ++i) {
+    auto res = client_->Post("/payments", PaymentBody(i), "application/json");
+    ASSERT_TRUE(res);
+    ASSERT_EQ(res->status, 202);
+    EXPECT_NE(res->get_header_value("Connection"), "close") << "request " << i;
+  }
+  ASSERT_TRUE(WaitUntil([&] { return router_.distinct_ids().size() == 50; }));
+}
+
+TEST_F(EdgeServerTest, MalformedBodyIs400WithAJsonErrorAndIsNotForwarded) {
+  StartEdge();
+  auto res = client_->Post("/payments", "{\"correlationId\":", "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+  EXPECT_THAT(res->body, StartsWith("{\"error\":\""));
+  EXPECT_EQ(res->get_header_value("Content-Type"), "application/json");
+  res = client_->Post("/payments", "", "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+  EXPECT_EQ(edge_->router_stream().stats().pending, 0);
+  EXPECT_EQ(router_.received(), 0u);
+}
+
+TEST_F(EdgeServerTest, InvalidPaymentIs422AndIsNotForwarded) {
+  StartEdge();
+  auto res = client_->Post(
+      "/payments", R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3","amount":-1})",
+      "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 422);
+  EXPECT_THAT(res->body, HasSubstr("positive"));
+  res = client_->Post("/payments", R"({"correlationId":"nope","amount":1})", "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 422);
+  // A valid one afterwards still goes through, and alone.
+  res = client_->Post("/payments", kBody, "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 202);
+  ASSERT_TRUE(WaitUntil([&] { return router_.received() == 1; }));
+}
+
+TEST_F(EdgeServerTest, OversizedBodyIs413) {
+  EdgeServerOptions options;
+  options.max_body_bytes = 1024;
+  StartEdge(options);
+  const std::string big = absl::StrCat(R"({"x":")", std::string(2000, 'a'), R"("})");
+  auto res = client_->Post("/payments", big, "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 413);
+}
+
+TEST_F(EdgeServerTest, UnknownPathIs404) {
+  StartEdge();
+  auto res = client_->Get("/nope");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 404);
+  res = client_->Post("/payments/x", kBody, "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 404);
+  res = client_->Get("/");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 404);
+}
+
+TEST_F(EdgeServerTest, WrongMethodOnAKnownPathIs405) {
+  StartEdge();
+  auto res = client_->Get("/payments");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 405);
+  EXPECT_EQ(res->get_header_value("Allow"), "POST");
+  res = client_->Post("/payments-summary", "", "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 405);
+  EXPECT_EQ(res->get_header_value("Allow"), "GET");
+  res = client_->Delete("/purge-payments");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 405);
+  res = client_->Put("/payments", kBody, "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 405);
+  EXPECT_EQ(router_.received(), 0u);
+}
+
+TEST_F(EdgeServerTest, SummaryHasTheContestShapeAndPassesTheBounds) {
+  rinha::v1::SummaryResponse s;
+  s.mutable_default_totals()->set_total_requests(2);
+  s.mutable_default_totals()->set_total_amount_cents(4010);
+  s.mutable_fallback_totals()->set_total_requests(1);
+  s.mutable_fallback_totals()->set_total_amount_cents(2005);
+  ledger_.set_summary(s);
+  StartEdge();
+  auto res = client_->Get(
+      "/payments-summary?from=2025-07-15T12:34:56.000Z&to=2025-07-15T12:35:56.999Z");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->body,
+            R"({"default":{"totalRequests":2,"totalAmount":40.10},)"
+            R"("fallback":{"totalRequests":1,"totalAmount":20.05}})");
+  EXPECT_EQ(res->get_header_value("Content-Type"), "application/json");
+  const rinha::v1::SummaryRequest request = ledger_.last_request();
+  EXPECT_EQ(request.from_ms(), 1752582896000);
+  EXPECT_EQ(request.to_ms(), 1752582956999);
+}
+
+TEST_F(EdgeServerTest, SummaryWithoutBoundsAsksForEverything) {
+  StartEdge();
+  auto res = client_->Get("/payments-summary");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->body,
+            R"({"default":{"totalRequests":0,"totalAmount":0.00},)"
+            R"("fallback":{"totalRequests":0,"totalAmount":0.00}})");
+  EXPECT_FALSE(ledger_.last_request().has_from_ms());
+  EXPECT_FALSE(ledger_.last_request().has_to_ms());
+}
+
+TEST_F(EdgeServerTest, SummaryWithAnUnparsableBoundIs400) {
+  StartEdge();
+  auto res = client_->Get("/payments-summary?from=yesterday");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+  EXPECT_THAT(res->body, HasSubstr("from"));
+}
+
+TEST_F(EdgeServerTest, SummaryIs503WhenTheLedgerIsDown) {
+  EdgeServerOptions options;
+  options.ledger_target = absl::StrCat("unix:", ::testing::TempDir(), "edge_no_ledger_",
+                                       getpid(), ".sock");
+  options.summary_deadline = absl::Milliseconds(300);
+  StartEdge(options);
+  auto res = client_->Get("/payments-summary");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 503);
+  EXPECT_THAT(res->body, StartsWith("{\"error\":"));
+}
+
+TEST_F(EdgeServerTest, PurgeClearsTheLedgerAndTheRouterThenAnswers200) {
+  StartEdge();
+  auto res = client_->Post("/purge-payments", "", "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(ledger_.purges.load(), 1);
+  EXPECT_EQ(router_.purges.load(), 1);
+}
+
+TEST_F(EdgeServerTest, PostIs503WhenTooManyPaymentsArePendingAndAcceptedOnesSurvive) {
+  EdgeServerOptions options;
+  options.router_target = absl::StrCat("unix:", ::testing::TempDir(), "edge_late_router_",
+                                       getpid(), ".sock");
+  options.stream.max_pending = 3;
+  StartEdge(options);
+  for (int i = 0; i < 3; ++i) {
+    auto res = client_->Post("/payments", PaymentBody(i), "application/json");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 202);
+  }
+  auto res = client_->Post("/payments", PaymentBody(3), "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 503);
+
+  // The router appears on that socket: the three accepted payments reach it.
+  FakeRouter late;
+  auto late_server = Serve(&late, options.router_target);
+  ASSERT_TRUE(WaitUntil([&] { return late.distinct_ids().size() == 3; }));
+  client_.reset();
+  edge_->Shutdown(absl::Seconds(1));
+  edge_.reset();
+  StopNow(late_server);
+  unlink(options.router_target.substr(5).c_str());
+}
+
+TEST(EdgeServerStartTest, FailsWhenThePortIsTaken) {
+  rinha::testing::FakeClock clock;
+  EdgeServerOptions options;
+  options.host = "127.0.0.1";
+  options.port = 0;
+  options.threads = 2;
+  auto first = EdgeServer::Start(options, clock);
+  ASSERT_TRUE(first.ok());
+  options.port = (*first)->port();
+  auto second = EdgeServer::Start(options, clock);
+  EXPECT_FALSE(second.ok());
+}
+
+}  // namespace
+}  // namespace rinha::edge

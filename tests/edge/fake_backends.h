@@ -1,0 +1,124 @@
+// In-process stand-ins for the router and the ledger (gRPC sync servers on a unix socket or
+// TCP port 0) that record what the edge sends them.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "payments.grpc.pb.h"
+
+namespace rinha::edge::testing {
+
+class FakeRouter final : public rinha::v1::Router::Service {
+ public:
+  // ack = false: batches are received and recorded but never acknowledged.
+  explicit FakeRouter(bool ack = true) : ack_(ack) {}
+
+  grpc::Status Submit(
+      grpc::ServerContext*,
+      grpc::ServerReaderWriter<rinha::v1::PaymentAck, rinha::v1::PaymentBatch>* stream) override {
+    rinha::v1::PaymentBatch batch;
+    while (stream->Read(&batch)) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        for (const rinha::v1::Payment& p : batch.payments()) payments_.push_back(p);
+        ++batches_;
+      }
+      if (ack_) {
+        rinha::v1::PaymentAck ack;
+        ack.set_batch_id(batch.batch_id());
+        if (!stream->Write(ack)) break;
+      }
+    }
+    return grpc::Status::OK;
+  }
+
+  grpc::Status Purge(grpc::ServerContext*, const rinha::v1::PurgeRequest*,
+                     rinha::v1::PurgeResponse*) override {
+    ++purges;
+    return grpc::Status::OK;
+  }
+
+  std::vector<rinha::v1::Payment> payments() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return payments_;
+  }
+  size_t received() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return payments_.size();
+  }
+  std::set<std::string> distinct_ids() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::set<std::string> ids;
+    for (const auto& p : payments_) ids.insert(p.correlation_id());
+    return ids;
+  }
+
+  std::atomic<int> purges{0};
+
+ private:
+  const bool ack_;
+  mutable std::mutex mu_;
+  std::vector<rinha::v1::Payment> payments_;
+  int batches_ = 0;
+};
+
+class FakeLedger final : public rinha::v1::Ledger::Service {
+ public:
+  grpc::Status Summary(grpc::ServerContext*, const rinha::v1::SummaryRequest* request,
+                       rinha::v1::SummaryResponse* response) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    last_request_ = *request;
+    *response = summary_;
+    return grpc::Status::OK;
+  }
+  grpc::Status Purge(grpc::ServerContext*, const rinha::v1::PurgeRequest*,
+                     rinha::v1::PurgeResponse*) override {
+    ++purges;
+    return grpc::Status::OK;
+  }
+
+  void set_summary(const rinha::v1::SummaryResponse& s) {
+    std::lock_guard<std::mutex> lock(mu_);
+    summary_ = s;
+  }
+  rinha::v1::SummaryRequest last_request() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return last_request_;
+  }
+
+  std::atomic<int> purges{0};
+
+ private:
+  mutable std::mutex mu_;
+  rinha::v1::SummaryResponse summary_;
+  rinha::v1::SummaryRequest last_request_;
+};
+
+// Serves `service` on `address` ("unix:/path" or "127.0.0.1:0"); *port gets the TCP port.
+inline std::unique_ptr<grpc::Server> Serve(grpc::Service* service, const std::string& address,
+                                           int* port = nullptr) {
+  grpc::ServerBuilder builder;
+  int bound = 0;
+  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &bound);
+  builder.RegisterService(service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (port != nullptr) *port = bound;
+  return server;
+}
+
+// Stops at once, cancelling open streams (as a crash would, from the client's point of view).
+inline void StopNow(std::unique_ptr<grpc::Server>& server) {
+  if (server == nullptr) return;
+  server->Shutdown(std::chrono::system_clock::now());
+  server->Wait();
+  server.reset();
+}
+
+}  // namespace rinha::edge::testing
