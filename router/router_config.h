@@ -31,6 +31,9 @@ struct RoutingConfig {
   // When both processors fail, payments wait; this many per processor are still sent as probes
   // (a 500 stores nothing, so probing costs only the probe's latency).
   int probe_in_flight = 1;
+  // GET /payments/{id} lookups in flight per processor; more wait (they share the processor's
+  // limiter and connections with payments).
+  int max_lookups_in_flight = 32;
 };
 
 // When a failed attempt is tried again.

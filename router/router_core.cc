@@ -117,7 +117,14 @@ void RouterCore::StartPost(uint64_t seq, Payment& p, Target target, int64_t now_
   transport_.PostPayment(token, target, PaymentRequestBody(p.id, p.amount_cents, now_ms));
 }
 
-void RouterCore::StartLookup(uint64_t seq, Payment& p, int64_t /*now_ms*/) {
+void RouterCore::StartLookup(uint64_t seq, Payment& p, int64_t now_ms) {
+  int& at_target = lookups_in_flight_at_[static_cast<int>(p.pinned_to)];
+  if (at_target >= config_.routing.max_lookups_in_flight) {
+    // Bounded: a burst of ambiguous payments must not flood the processor with lookups.
+    ArmTimer(seq, p, now_ms + config_.retry.initial_backoff_ms);
+    return;
+  }
+  ++at_target;
   const uint64_t token = next_token_++;
   p.phase = Phase::kLookingUp;
   requests_[token] = Request{RequestKind::kLookup, p.pinned_to, seq};
@@ -177,6 +184,7 @@ void RouterCore::OnHttpDone(uint64_t token, const HttpOutcome& outcome, int64_t 
       return;
     case RequestKind::kLookup:
       --lookups_in_flight_;
+      --lookups_in_flight_at_[static_cast<int>(req.target)];
       OnLookupDone(req.seq, req.target, outcome, now_ms);
       return;
   }

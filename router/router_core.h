@@ -180,6 +180,7 @@ class RouterCore {
   int64_t rejected_ = 0;
   int64_t lookups_ = 0;
   int64_t lookups_in_flight_ = 0;
+  int lookups_in_flight_at_[kTargets] = {0, 0};
   int64_t posts_in_flight_ = 0;
 };
 

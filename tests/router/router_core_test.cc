@@ -354,6 +354,23 @@ TEST_F(RouterCoreTest, OverflowsToTheFallbackWhenDefaultIsFull) {
   EXPECT_EQ(to_fallback, 5);
 }
 
+TEST_F(RouterCoreTest, LookupsInFlightAreBoundedPerProcessor) {
+  const int n = config_.routing.max_lookups_in_flight + 10;
+  for (int i = 0; i < n; ++i) {
+    core_.Accept(absl::StrFormat("00000000-0000-4000-8000-%012d", i), 100);
+  }
+  core_.Run(now());
+  for (const Call& c : Posts()) Answer(c, Response(422));
+  std::vector<Call> gets = Gets();
+  EXPECT_EQ(static_cast<int>(gets.size()), config_.routing.max_lookups_in_flight);
+  for (const Call& c : gets) Answer(c, Response(200, R"({"requestedAt":"2025-07-15T12:34:56.000Z"})"));
+  RunFor(config_.retry.initial_backoff_ms);
+  gets = Gets();
+  EXPECT_EQ(gets.size(), 10u);
+  for (const Call& c : gets) Answer(c, Response(200, R"({"requestedAt":"2025-07-15T12:34:56.000Z"})"));
+  EXPECT_EQ(static_cast<int>(sink_.settled.size()), n);
+}
+
 TEST_F(RouterCoreTest, RejectsInvalidPayments) {
   EXPECT_EQ(core_.Accept("", 100), RouterCore::AcceptResult::kInvalid);
   EXPECT_EQ(core_.Accept(kId1, 0), RouterCore::AcceptResult::kInvalid);
