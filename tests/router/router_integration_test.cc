@@ -20,6 +20,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/iso_time.h"
+#include "common/log.h"
 #include "common/json.h"
 #include "common/money.h"
 #include "gtest/gtest.h"
@@ -125,7 +126,10 @@ class RouterIntegrationTest : public ::testing::Test {
               absl::StrCat("--processor_fallback_url=", fallback_->url()),
               // The emulator holds a thread per connection (1200 here): keep the router's
               // connections well below it, also in slow sanitizer builds.
-              "--max_in_flight=300"};
+              "--max_in_flight=300",
+              // Shorter than the 2000 ms delay of one stage: payments in flight then time out
+              // and are inserted afterwards, exercising the ambiguous path for real.
+              "--payment_timeout_ms=1500"};
     auto child = Subprocess::Spawn(ROUTER_BINARY, o);
     ASSERT_TRUE(child.ok()) << child.status();
     router_ = *std::move(child);
@@ -259,6 +263,7 @@ TEST_F(RouterIntegrationTest, ScriptedRunSettlesEveryPaymentOnceAndMatchesThePro
       absl::Seconds(120)))
       << RouterStats().DebugString();
   const auto stats = RouterStats();
+  RINHA_LOG_INFO("stats at the end: %s", stats.ShortDebugString());
   EXPECT_GT(stats.settled_default(), 0);
   EXPECT_GT(stats.settled_fallback(), 0);
 
