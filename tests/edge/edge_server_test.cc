@@ -35,6 +35,7 @@ std::string PaymentBody(int n) {
 class EdgeServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    RINHA_EDGE_SKIP_GRPC_UNDER_TSAN();
     router_server_ = Serve(&router_, "127.0.0.1:0", &router_port_);
     ledger_server_ = Serve(&ledger_, "127.0.0.1:0", &ledger_port_);
     ASSERT_GT(router_port_, 0);
@@ -264,6 +265,7 @@ TEST_F(EdgeServerTest, PostIs503WhenTooManyPaymentsArePendingAndAcceptedOnesSurv
 }
 
 TEST(EdgeServerStartTest, FailsWhenThePortIsTaken) {
+  RINHA_EDGE_SKIP_GRPC_UNDER_TSAN();
   rinha::testing::FakeClock clock;
   EdgeServerOptions options;
   options.host = "127.0.0.1";

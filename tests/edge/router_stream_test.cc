@@ -35,6 +35,7 @@ class RouterStreamTest : public ::testing::Test {
       : address_(absl::StrCat("unix:", ::testing::TempDir(), "edge_rs_", getpid(), "_",
                               counter_++, ".sock")) {}
   ~RouterStreamTest() override { unlink(address_.substr(5).c_str()); }
+  void SetUp() override { RINHA_EDGE_SKIP_GRPC_UNDER_TSAN(); }
 
   std::shared_ptr<grpc::Channel> Channel() {
     grpc::ChannelArguments args;
