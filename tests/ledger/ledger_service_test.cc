@@ -9,6 +9,7 @@
 
 #include <cstdio>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -19,6 +20,7 @@
 #include "ledger/ledger_server.h"
 #include "payments.grpc.pb.h"
 #include "tests/ledger/ledger_test_util.h"
+#include "tests/testing/wait.h"
 
 namespace rinha::ledger {
 namespace {
@@ -286,6 +288,72 @@ TEST_F(LedgerServiceTest, StoreFailureEndsTheStreamWithItsStatus) {
   SettlementAck ack;
   EXPECT_FALSE(stream->Read(&ack));
   EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
+// Streams that cancel at arbitrary points and a server shutdown racing with them: every batch
+// the client saw acknowledged must be in the store afterwards, and nothing may crash (run it
+// under ASan for the reactor's lifetime).
+TEST_F(LedgerServiceTest, EveryAcknowledgedSettlementIsStoredDespiteCancelsAndShutdown) {
+  server_.reset();
+  StartServer({.max_unacked_batches_per_stream = 2});
+  constexpr int kClients = 4, kStreamsPerClient = 30, kBatches = 12, kBatchSize = 5;
+  std::mutex acked_mu;
+  std::vector<int64_t> acked_ids;  // requested_at_ms == id, unique per settlement
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kClients; ++c) {
+    clients.emplace_back([&, c] {
+      auto stub = c % 2 == 0 ? UnixStub() : TcpStub();
+      for (int s = 0; s < kStreamsPerClient; ++s) {
+        grpc::ClientContext context;
+        WithDeadline(context);
+        auto stream = stub->Settle(&context);
+        const int stream_no = c * kStreamsPerClient + s;
+        std::vector<std::vector<int64_t>> ids(kBatches);
+        for (int b = 0; b < kBatches; ++b) {
+          SettlementBatch batch;
+          batch.set_batch_id(b);
+          for (int i = 0; i < kBatchSize; ++i) {
+            const int64_t id = (static_cast<int64_t>(stream_no) * kBatches + b) * kBatchSize + i;
+            ids[b].push_back(id);
+            AddSettlement(batch, static_cast<uint64_t>(id), 1, rinha::v1::PROCESSOR_DEFAULT, id);
+          }
+          if (!stream->Write(batch)) break;
+        }
+        // Read a stream-dependent number of acks, then cancel (or half-close on some streams).
+        const int acks_to_read = stream_no % (kBatches + 1);
+        SettlementAck ack;
+        for (int a = 0; a < acks_to_read && stream->Read(&ack); ++a) {
+          std::lock_guard<std::mutex> lock(acked_mu);
+          for (int64_t id : ids[ack.batch_id()]) acked_ids.push_back(id);
+        }
+        if (stream_no % 3 == 0) {
+          stream->WritesDone();
+          while (stream->Read(&ack)) {
+            std::lock_guard<std::mutex> lock(acked_mu);
+            for (int64_t id : ids[ack.batch_id()]) acked_ids.push_back(id);
+          }
+        } else {
+          context.TryCancel();
+        }
+        stream->Finish();
+      }
+    });
+  }
+  // Shut down while the clients are still streaming: their later streams fail, which is fine.
+  ASSERT_TRUE(rinha::testing::WaitUntil([&] {
+    std::lock_guard<std::mutex> lock(acked_mu);
+    return acked_ids.size() >= 200;
+  }, absl::Seconds(60)));
+  server_->Shutdown(absl::Milliseconds(50));
+  for (std::thread& t : clients) t.join();
+
+  std::lock_guard<std::mutex> lock(acked_mu);
+  ASSERT_GE(acked_ids.size(), 200u);
+  for (int64_t id : acked_ids) {
+    absl::StatusOr<SummaryTotals> one = server_->store().Summary({id, id});
+    ASSERT_TRUE(one.ok()) << one.status();
+    ASSERT_EQ(one->default_totals.count, 1) << "acknowledged settlement " << id << " is missing";
+  }
 }
 
 TEST(LedgerServerStartTest, ReplacesAStaleSocketFileAndRefusesOtherFiles) {
