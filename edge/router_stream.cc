@@ -37,8 +37,8 @@ bool RouterStream::Enqueue(rinha::v1::Payment payment) {
       ++stats_.refused;
       return false;
     }
-    wake = queued_.empty();
     queued_.push_back(std::move(payment));
+    wake = queued_.size() == 1 || queued_.size() == options_.max_batch;
     ++stats_.pending;
   }
   if (wake) wake_.notify_all();
@@ -55,6 +55,7 @@ void RouterStream::Shutdown(absl::Duration drain) {
   {
     std::unique_lock<std::mutex> lock(mu_);
     accepting_ = false;
+    wake_.notify_all();  // a sender waiting out its batch window sends now
     if (drain > absl::ZeroDuration()) {
       wake_.wait_for(lock, absl::ToChronoNanoseconds(drain), [&] { return stats_.pending == 0; });
     }
@@ -144,6 +145,15 @@ bool RouterStream::RunStream(grpc::Status* status) {
       std::unique_lock<std::mutex> lock(mu_);
       wake_.wait(lock, [&] { return !queued_.empty() || stream_broken_ || stopping_; });
       if (stream_broken_ || stopping_) break;
+      if (options_.batch_window > absl::ZeroDuration() && queued_.size() < options_.max_batch) {
+        // Enqueue wakes the sender only on empty -> non-empty, so this sleeps the whole window
+        // unless the batch fills up or the stream ends.
+        wake_.wait_for(lock, absl::ToChronoNanoseconds(options_.batch_window), [&] {
+          return queued_.size() >= options_.max_batch || stream_broken_ || stopping_ ||
+                 !accepting_;
+        });
+        if (stream_broken_ || stopping_) break;
+      }
       const size_t n = std::min(queued_.size(), options_.max_batch);
       batch->mutable_payments()->Reserve(static_cast<int>(n));
       for (size_t i = 0; i < n; ++i) {
