@@ -7,6 +7,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "google/protobuf/descriptor.pb.h"
@@ -129,6 +130,65 @@ TEST_F(LedgerProcessTest, AcknowledgedSettlementsSurviveKillDashNine) {
   EXPECT_EQ(
       summary.default_totals().total_amount_cents() + summary.fallback_totals().total_amount_cents(),
       expected_cents);
+}
+
+TEST_F(LedgerProcessTest, AcksReceivedBeforeAKillMidStreamAreAllDurable) {
+  TempDir dir;
+  constexpr int kBatchSize = 20;
+  constexpr int kAcksBeforeKill = 150;
+  std::vector<int64_t> acked_ids;  // requested_at_ms == id
+  {
+    LedgerProcess ledger(dir);
+    ASSERT_TRUE(ledger.ready());
+    auto stub = rinha::v1::Ledger::NewStub(ledger.UnixChannel());
+    grpc::ClientContext context;
+    context.set_deadline(Deadline());
+    auto stream = stub->Settle(&context);
+    // The writer keeps the stream busy while the process dies, so some batches are in the
+    // ledger's queue or mid-commit at the kill; only the acknowledged ones must survive.
+    std::thread writer([&] {
+      for (int b = 0;; ++b) {
+        rinha::v1::SettlementBatch batch;
+        batch.set_batch_id(b);
+        for (int i = 0; i < kBatchSize; ++i) {
+          const int64_t id = static_cast<int64_t>(b) * kBatchSize + i;
+          rinha::v1::Settlement* s = batch.add_settlements();
+          s->set_correlation_id(Uuid(id));
+          s->set_amount_cents(1);
+          s->set_processor(rinha::v1::PROCESSOR_DEFAULT);
+          s->set_requested_at_ms(id);
+        }
+        if (!stream->Write(batch)) return;
+      }
+    });
+    rinha::v1::SettlementAck ack;
+    while (static_cast<int>(acked_ids.size()) < kAcksBeforeKill * kBatchSize && stream->Read(&ack)) {
+      for (int i = 0; i < kBatchSize; ++i) {
+        acked_ids.push_back(static_cast<int64_t>(ack.batch_id()) * kBatchSize + i);
+      }
+    }
+    int status = ledger.child().Kill();
+    EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    context.TryCancel();
+    writer.join();
+    stream->Finish();
+  }
+  ASSERT_EQ(static_cast<int>(acked_ids.size()), kAcksBeforeKill * kBatchSize);
+
+  LedgerProcess restarted(dir);
+  ASSERT_TRUE(restarted.ready());
+  auto stub = rinha::v1::Ledger::NewStub(restarted.UnixChannel());
+  for (int64_t id : acked_ids) {
+    grpc::ClientContext context;
+    context.set_deadline(Deadline());
+    rinha::v1::SummaryRequest request;
+    request.set_from_ms(id);
+    request.set_to_ms(id);
+    rinha::v1::SummaryResponse summary;
+    grpc::Status status = stub->Summary(&context, request, &summary);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    ASSERT_EQ(summary.default_totals().total_requests(), 1) << "acknowledged id " << id << " lost";
+  }
 }
 
 TEST_F(LedgerProcessTest, ReflectionListsLedgerHealthAndReflectionServices) {
