@@ -43,6 +43,16 @@ ProcessorServer::ProcessorServer(Clock& clock, const ServerOptions& options)
 absl::StatusOr<std::unique_ptr<ProcessorServer>> ProcessorServer::Start(Clock& clock,
                                                                         ServerOptions options) {
   if (options.threads < 1) return absl::InvalidArgumentError("threads must be >= 1");
+  // Each of these would otherwise hang every request (no slot ever free) or divide by a zero
+  // window in the health limiter.
+  const ProcessorOptions& p = options.processor;
+  if (p.max_in_flight < 1) return absl::InvalidArgumentError("max_in_flight must be >= 1");
+  if (p.max_queued < 0) return absl::InvalidArgumentError("max_queued must be >= 0");
+  if (p.health_window <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("health window must be positive");
+  }
+  if (p.health_max_queued < 0) return absl::InvalidArgumentError("health_max_queued must be >= 0");
+  if (p.initial_delay_ms < 0) return absl::InvalidArgumentError("initial delay must be >= 0");
   std::unique_ptr<ProcessorServer> server(new ProcessorServer(clock, options));
   httplib::Server& http = *server->http_;
 

@@ -333,6 +333,21 @@ TEST_F(ProcessorServerTest, HealthCheckQueuesTwoCallsThenAnswers429) {
   EXPECT_EQ(third.get()->status, 200);
 }
 
+TEST(ProcessorServerStartTest, RejectsSettingsThatWouldHangOrDivideByZero) {
+  testing::FakeClock clock;
+  auto start = [&](ProcessorOptions processor) {
+    ServerOptions options;
+    options.threads = 2;
+    options.processor = processor;
+    return ProcessorServer::Start(clock, options).status().code();
+  };
+  EXPECT_EQ(start({.health_window = absl::ZeroDuration()}), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(start({.max_in_flight = 0}), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(start({.max_queued = -1}), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(start({.initial_delay_ms = -5}), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(start({}), absl::StatusCode::kOk);
+}
+
 TEST(ProcessorServerRealClockTest, DelayTakesRealTime) {
   ServerOptions options;
   options.threads = 4;
