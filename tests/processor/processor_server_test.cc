@@ -182,15 +182,19 @@ TEST_F(ProcessorServerTest, AdminEndpointsAnswer401WithoutTheToken) {
                         {"PUT", "/admin/configurations/failure", R"({"failure":true})"},
                         {"POST", "/admin/purge-payments", ""}};
   for (const Call& call : calls) {
-    EXPECT_EQ(Admin(call.method, call.path, call.body, "wrong")->status, 401) << call.path;
+    httplib::Result wrong = Admin(call.method, call.path, call.body, "wrong");
+    ASSERT_TRUE(wrong) << call.path;
+    EXPECT_EQ(wrong->status, 401) << call.path;
     httplib::Client client = Client();
     httplib::Result missing = call.method == "GET"   ? client.Get(call.path)
                               : call.method == "PUT" ? client.Put(call.path, call.body, kJson)
                                                      : client.Post(call.path, call.body, kJson);
+    ASSERT_TRUE(missing) << call.path;
     EXPECT_EQ(missing->status, 401) << call.path;
   }
   // Nothing changed.
   httplib::Result health = Client().Get("/payments/service-health");
+  ASSERT_TRUE(health);
   EXPECT_EQ(health->body, R"({"failing":false,"minResponseTime":0})");
 }
 
