@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Fuzzes the edge's text parsers (JSON object, money, ISO time, UUID) with libFuzzer under
-# ASan+UBSan for a bounded time.
-#   scripts/fuzz.sh [seconds]     default 60
-#   RINHA_FUZZ_KEEP=1 keeps the temporary directory (binary, grown corpus, log) afterwards.
-# Builds tests/fuzz/json_money_fuzz.cc with clang++-14 directly (no CMake), seeds a corpus of its
-# own in a temporary directory and exits non-zero when the fuzzer reports a crash, a sanitizer
-# error, a timeout or a broken invariant; the failing input is then kept and its path printed.
+# Fuzzes the edge's input handling with libFuzzer under ASan+UBSan, each target for a bounded
+# time:
+#   json_money_fuzz   the text parsers (JSON object, money, ISO time, UUID) and their writers
+#   edge_codec_fuzz   DecodePayment (POST /payments bodies) and ParseSummaryQuery (summary bounds)
+#   scripts/fuzz.sh [seconds]     per target, default 60
+#   RINHA_FUZZ_KEEP=1 keeps the temporary directory (binaries, grown corpus, logs) afterwards.
+# Builds tests/fuzz/*.cc with clang++-14 directly (no CMake; protoc generates the message code),
+# seeds a corpus in a temporary directory and exits non-zero when a fuzzer reports a crash, a
+# sanitizer error, a timeout or a broken invariant; the failing input is then kept and its path
+# printed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,15 +22,22 @@ keep_work=${RINHA_FUZZ_KEEP:-0}
 cleanup() { if [[ $keep_work == 0 ]]; then rm -rf "$work"; fi; }
 trap cleanup EXIT
 
-echo "=== building json_money_fuzz with $cxx"
-# Abseil comes from Debian's shared libraries (built with GCC; same libstdc++ ABI).
-read -r -a absl_libs <<<"$(pkg-config --libs absl_status absl_statusor absl_strings \
-  absl_str_format absl_time)"
-"$cxx" -std=c++20 -O1 -g -fno-omit-frame-pointer \
-  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-  -I. tests/fuzz/json_money_fuzz.cc \
-  common/json.cc common/money.cc common/iso_time.cc common/uuid.cc \
-  "${absl_libs[@]}" -o "$work/json_money_fuzz"
+# Abseil and protobuf come from Debian's shared libraries (built with GCC; same libstdc++ ABI).
+read -r -a libs <<<"$(pkg-config --libs absl_status absl_statusor absl_strings \
+  absl_str_format absl_time protobuf)"
+mkdir -p "$work/gen"
+protoc --cpp_out="$work/gen" -Iproto proto/payments.proto
+common_sources=(common/json.cc common/money.cc common/iso_time.cc common/uuid.cc)
+build() {
+  local name=$1; shift
+  echo "=== building $name with $cxx"
+  "$cxx" -std=c++20 -O1 -g -fno-omit-frame-pointer \
+    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+    -I. -I"$work/gen" "tests/fuzz/$name.cc" "${common_sources[@]}" "$@" \
+    "${libs[@]}" -o "$work/$name"
+}
+build json_money_fuzz
+build edge_codec_fuzz edge/payment_codec.cc "$work/gen/payments.pb.cc"
 
 corpus="$work/corpus"
 mkdir -p "$corpus" "$work/artifacts"
@@ -48,6 +58,8 @@ seed deep '{"a":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[
 seed bare_amount '19.995'
 seed bare_time '2025-07-15T12:34:56.123456+01:30'
 seed bare_uuid '4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3'
+seed window '2025-07-15T12:34:56.000Z&2025-07-15T12:35:09.999Z'
+seed window_open '&2025-07-15T12:35:09'
 
 dict="$work/json.dict"
 cat >"$dict" <<'DICT'
@@ -86,20 +98,31 @@ cat >"$dict" <<'DICT'
 "\"requestedAt\""
 DICT
 
-echo "=== fuzzing for ${seconds}s (corpus and artifacts under $work)"
-start=$(date +%s)
-set +e
-"$work/json_money_fuzz" "$corpus" -dict="$dict" -max_total_time="$seconds" -max_len=4096 \
-  -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$work/artifacts/" \
-  >"$work/fuzz.log" 2>&1
-status=$?
-set -e
-grep -E '^(stat::|#[0-9]+ +DONE|Done [0-9]+ runs)' "$work/fuzz.log" || true
-echo "=== fuzz run took $(( $(date +%s) - start ))s, exit status $status"
-if [[ $status != 0 ]]; then
+failed=0
+fuzz() {
+  local name=$1
+  echo "=== fuzzing $name for ${seconds}s (corpus and artifacts under $work)"
+  local start status
+  start=$(date +%s)
+  set +e
+  "$work/$name" "$corpus" -dict="$dict" -max_total_time="$seconds" -max_len=4096 \
+    -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$work/artifacts/" \
+    >"$work/$name.log" 2>&1
+  status=$?
+  set -e
+  grep -E '^(stat::|#[0-9]+ +DONE|Done [0-9]+ runs)' "$work/$name.log" || true
+  echo "=== $name took $(( $(date +%s) - start ))s, exit status $status"
+  if [[ $status != 0 ]]; then
+    failed=1
+    tail -n 60 "$work/$name.log" >&2
+    echo "=== $name FAILED: failing input(s) kept in $work/artifacts/ (log: $work/$name.log)" >&2
+  fi
+}
+# Both targets share one corpus: inputs one grows are seeds for the other.
+fuzz json_money_fuzz
+fuzz edge_codec_fuzz
+if [[ $failed != 0 ]]; then
   keep_work=1
-  tail -n 60 "$work/fuzz.log" >&2
-  echo "=== FAILED: failing input(s) kept in $work/artifacts/ (log: $work/fuzz.log)" >&2
   exit 1
 fi
 echo "=== fuzz passed"
