@@ -1,0 +1,42 @@
+// One whole contest run, as the official runner does it: setup (purge target and processors,
+// reset their configuration, wait for the target), the VU load on its own epoll thread, the
+// instability timeline, the audit and the optional Router.Stats polling on control threads, then
+// the teardown summaries, the score, the processors' reset and the output files.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/clock.h"
+#include "contest/load/run_record.h"
+
+namespace rinha::contest {
+
+struct RunConfig {
+  std::string target = "http://127.0.0.1:9999";
+  std::string default_processor = "http://127.0.0.1:8001";
+  std::string fallback_processor = "http://127.0.0.1:8002";
+  std::string admin_token = "123";
+  std::string test = "final";
+  std::string timeline;      // empty: same as test
+  int64_t duration_s = 0;    // 0: the test's (300 / 60)
+  int max_vus = 0;           // 0: the test's (603 / 550)
+  std::string router_stats;  // host:port of Router.Stats; empty: not polled
+  std::string out_dir;       // empty: no files
+  bool quiet = false;
+  // The official values; tests shorten the audit period and the ready wait.
+  int64_t timeout_ms = 1500;
+  int64_t think_ms = 1000;
+  int64_t audit_period_ms = 10'000;
+  int64_t ready_timeout_ms = 3000;
+  int64_t teardown_window_s = 360;  // widened to duration + 60 s for longer runs
+};
+
+// Runs the contest; progress lines and the final table go to `progress` (unless quiet). Errors:
+// bad configuration, target not ready, an admin endpoint answering another code than the
+// contest's (the run is aborted then), output files not writable.
+absl::StatusOr<RunRecord> RunContest(const RunConfig& config, Clock& clock, std::FILE* progress);
+
+}  // namespace rinha::contest
