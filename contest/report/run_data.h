@@ -1,0 +1,140 @@
+// The report's data model: what the load generator (run.json, final-results.json) and the
+// runner (resources.json) wrote, read into plain structs; field names are the writers' (contest/).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "contest/report/json_reader.h"
+
+namespace rinha::report {
+
+// One instability stage of the timeline: the processors' configuration during [from_s, to_s).
+struct Stage {
+  double from_s = 0;
+  double to_s = 0;
+  int64_t default_delay_ms = 0;
+  bool default_failing = false;
+  int64_t fallback_delay_ms = 0;
+  bool fallback_failing = false;
+};
+
+// One second of the run. Optional fields are absent in the file (or null): latencies in a second
+// without a successful request, settled counts and router gauges without --router_stats.
+struct Second {
+  double t_s = 0;
+  double vus = 0;
+  double requests = 0;
+  double ok = 0;
+  double failed = 0;
+  std::optional<double> p50_ms;
+  std::optional<double> p99_ms;
+  std::optional<double> max_ms;
+  std::optional<double> settled_default;
+  std::optional<double> settled_fallback;
+  std::optional<double> router_queued;
+  std::optional<double> router_in_flight;
+};
+
+struct Audit {
+  double t_s = 0;
+  std::string from;
+  std::string to;
+  int64_t ours_default = 0;
+  int64_t ours_fallback = 0;
+  int64_t processor_default = 0;   // "default"
+  int64_t processor_fallback = 0;  // "fallback"
+  int64_t inconsistencies = 0;
+  bool ok = true;
+};
+
+struct RunSummary {
+  std::optional<double> p99_ms;
+  std::optional<double> p50_ms;
+  std::optional<double> requests;
+  std::optional<double> failed;
+  std::optional<double> score;
+  std::optional<double> inconsistencies;
+  std::optional<double> lag;
+};
+
+// run.json.
+struct RunData {
+  std::string test;
+  std::string timeline;
+  double duration_s = 0;
+  int64_t max_vus = 0;
+  std::optional<int64_t> started_at_ms;
+  std::vector<Stage> stages;
+  std::vector<Second> series;
+  std::vector<Audit> audits;
+  RunSummary summary;
+  std::optional<double> loadgen_cpu_s;
+  std::optional<double> loadgen_max_rss_kb;
+};
+
+struct ProcessorTotals {
+  std::optional<double> gross;     // total_bruto
+  std::optional<double> payments;  // num_pagamentos
+  std::optional<double> fees;      // total_taxas
+};
+
+// final-results.json: the contest's field names, every field optional (a partial file still
+// gives a useful picture).
+struct Results {
+  std::optional<double> score;
+  std::optional<double> net;            // total_liquido
+  std::optional<double> gross;          // total_bruto
+  std::optional<double> fees;           // total_taxas
+  std::string p99;                      // p99.valor, e.g. "2.55ms"
+  std::optional<double> bonus;          // p99.bonus, a fraction
+  std::optional<double> fine_fraction;  // multa.porcentagem
+  std::optional<double> fine_total;     // multa.total
+  // multa.composicao.num_inconsistencias (final) or total_inconsistencias (preview).
+  std::optional<double> inconsistencies;
+  std::optional<double> lag;                 // lag.lag
+  std::optional<double> payments_total;      // lag.num_pagamentos_total
+  std::optional<double> payments_requested;  // lag.num_pagamentos_solicitados
+  std::optional<double> requests_ok;         // pagamentos_solicitados.qtd_sucesso
+  std::optional<double> requests_failed;     // pagamentos_solicitados.qtd_falha
+  ProcessorTotals default_processor;         // pagamentos_realizados_default
+  ProcessorTotals fallback_processor;        // pagamentos_realizados_fallback
+};
+
+// One service of resources.json (cgroup figures over the run).
+struct ServiceResources {
+  std::string name;
+  std::optional<double> cpu_limit;  // cores
+  std::optional<double> memory_limit_bytes;
+  std::optional<double> cpu_s;
+  std::optional<double> nr_periods;
+  std::optional<double> nr_throttled;
+  std::optional<double> throttled_s;
+  std::optional<double> memory_peak_bytes;
+  std::optional<double> memory_failcnt;
+  std::optional<double> oom_kills;
+};
+
+// Everything one report draws.
+struct ReportInput {
+  RunData run;
+  Results results;
+  std::optional<std::vector<ServiceResources>> resources;  // absent without --resources
+};
+
+// Each returns InvalidArgument naming the offending field ("series[3].t_s: expected a number")
+// when a present field has the wrong type or a required one is missing. Required: run.json's
+// "series" and each element's "t_s", each stage's "from_s"/"to_s", each audit's "t_s"; each
+// service's "name". Unknown fields are ignored (the writers may add more).
+absl::StatusOr<RunData> RunDataFromJson(const Json& json);
+absl::StatusOr<Results> ResultsFromJson(const Json& json);
+absl::StatusOr<std::vector<ServiceResources>> ResourcesFromJson(const Json& json);
+
+// Reads and parses a file; errors name the path.
+absl::StatusOr<Json> ReadJsonFile(const std::string& path);
+
+}  // namespace rinha::report

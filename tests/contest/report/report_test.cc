@@ -1,0 +1,200 @@
+#include "contest/report/report.h"
+
+#include <cstdlib>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace rinha::report {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+int Count(const std::string& text, const std::string& needle) {
+  int count = 0;
+  for (size_t pos = text.find(needle); pos != std::string::npos;
+       pos = text.find(needle, pos + needle.size())) {
+    ++count;
+  }
+  return count;
+}
+
+// A 60-second run shaped like the preview: six stages, the first one healthy.
+ReportInput PreviewLikeInput(bool with_router_series = true) {
+  ReportInput input;
+  RunData& run = input.run;
+  run.test = "preview";
+  run.timeline = "preview";
+  run.duration_s = 60;
+  run.max_vus = 50;
+  run.stages = {{0, 10, 0, false, 0, false},    {10, 20, 100, false, 0, false},
+                {20, 30, 100, true, 0, false},  {30, 40, 2000, true, 1000, true},
+                {40, 50, 20, false, 20, false}, {50, 60, 0, false, 5000, false}};
+  for (int t = 1; t <= 60; ++t) {
+    Second s;
+    s.t_s = t;
+    s.vus = t;
+    s.requests = t;
+    s.ok = t;
+    s.p50_ms = 0.6;
+    s.p99_ms = 1.0 + t % 3;
+    if (with_router_series) {
+      s.settled_default = t < 20 ? t : 0;
+      s.settled_fallback = t < 20 ? 0 : t;
+      s.router_queued = t > 30 && t < 40 ? 10 * (t - 30) : 0;
+      s.router_in_flight = 2;
+    }
+    run.series.push_back(s);
+  }
+  run.audits = {{10, "a", "b", 5, 0, 5, 0, 0, true}, {20, "a", "b", 5, 1, 5, 0, 1, false}};
+  run.summary.p99_ms = 2.31;
+  input.results.score = 1949876.0;
+  input.results.p99 = "2.31ms";
+  return input;
+}
+
+TEST(DescribeStageTest, LabelsSayWhichProcessorIsSlowOrFailing) {
+  EXPECT_TRUE(DescribeStage({0, 30, 0, false, 0, false}).normal);
+  const StageStyle slow = DescribeStage({30, 60, 1000, false, 0, false});
+  EXPECT_FALSE(slow.normal);
+  EXPECT_EQ(slow.label, "default 1000 ms");
+  EXPECT_EQ(slow.short_label, "D 1000");
+  EXPECT_EQ(slow.category, "default slow");
+  const StageStyle both = DescribeStage({90, 120, 2000, true, 1000, false});
+  EXPECT_EQ(both.label, "default failing (2000 ms), fallback 1000 ms");
+  EXPECT_EQ(both.short_label, "D fail · F 1000");
+  EXPECT_EQ(both.category, "default failing");
+  const StageStyle fallback = DescribeStage({150, 180, 0, false, 5, true});
+  EXPECT_EQ(fallback.label, "fallback failing (5 ms)");
+  EXPECT_EQ(fallback.category, "fallback failing");
+  EXPECT_NE(fallback.color, both.color);
+  EXPECT_EQ(DescribeStage({0, 1, 0, true, 0, true}).category, "both failing");
+}
+
+TEST(RenderReportTest, ShadesEveryUnhealthyStageOnEveryChart) {
+  const std::string html = RenderReport(PreviewLikeInput());
+  EXPECT_EQ(Count(html, "<svg class=\"chart\""), 5);
+  // Five of the six stages are unhealthy, on each of the five charts.
+  EXPECT_EQ(Count(html, "<rect class=\"stage\""), 5 * 5);
+  EXPECT_THAT(html, HasSubstr("default failing (2000 ms), fallback failing (1000 ms)"));
+  EXPECT_THAT(html, HasSubstr(">D 100</text>"));
+}
+
+TEST(RenderReportTest, StagesOutsideTheRunAreClippedOrSkipped) {
+  ReportInput input = PreviewLikeInput();
+  input.run.stages = {{-10, -5, 100, false, 0, false},  // before the start: nothing to shade
+                      {50, 500, 0, true, 0, false}};    // runs past the end: clipped
+  const std::string html = RenderReport(input);
+  EXPECT_EQ(Count(html, "<rect class=\"stage\""), 5);
+  // Clipped at the right edge of the plot (x = 944).
+  std::smatch match;
+  const std::regex stage_rect(
+      R"re(<rect class="stage" x="([0-9.]+)" y="[0-9.]+" width="([0-9.]+)")re");
+  ASSERT_TRUE(std::regex_search(html, match, stage_rect));
+  EXPECT_NEAR(std::stod(match[1]) + std::stod(match[2]), 944, 0.11);
+}
+
+TEST(RenderReportTest, EscapesTextFromTheFiles) {
+  ReportInput input = PreviewLikeInput();
+  input.run.test = "<script>alert('x')</script>";
+  input.results.p99 = "1ms & <b>";
+  input.resources = std::vector<ServiceResources>{{.name = "edge\"1<"}};
+  const std::string html = RenderReport(input);
+  EXPECT_THAT(html, Not(HasSubstr("<script>alert")));
+  EXPECT_THAT(html, HasSubstr("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"));
+  EXPECT_THAT(html, HasSubstr("1ms &amp; &lt;b&gt;"));
+  EXPECT_THAT(html, HasSubstr("edge&quot;1&lt;"));
+  EXPECT_EQ(Count(html, "<script>"), 1);  // only the page's own check
+}
+
+TEST(RenderReportTest, AbsentRouterSeriesLeaveANoteInsteadOfACharts) {
+  const std::string html = RenderReport(PreviewLikeInput(/*with_router_series=*/false));
+  EXPECT_EQ(Count(html, "<svg class=\"chart\""), 3);
+  EXPECT_THAT(html, Not(HasSubstr("id=\"router\"")));
+  EXPECT_THAT(html, Not(HasSubstr("id=\"settled\"")));
+  EXPECT_THAT(html, HasSubstr("no router_queued/router_in_flight series"));
+  EXPECT_THAT(html, HasSubstr("no settled_default/settled_fallback series"));
+  EXPECT_THAT(html, HasSubstr("id=\"latency\""));
+}
+
+TEST(RenderReportTest, LatencyChartHasTheOverallP99Line) {
+  const std::string html = RenderReport(PreviewLikeInput());
+  EXPECT_THAT(html, HasSubstr("overall p99 2.31 ms"));
+  EXPECT_EQ(Count(html, "<line class=\"reference\""), 1);
+  EXPECT_THAT(html, HasSubstr("ms (log scale)"));
+}
+
+TEST(RenderReportTest, AuditMarkersAreColouredByConsistency) {
+  const std::string html = RenderReport(PreviewLikeInput());
+  EXPECT_EQ(Count(html, "<circle class=\"plot marker\""), 2);
+  EXPECT_THAT(html, HasSubstr("2 audits, 1 inconsistencies in all"));
+  EXPECT_THAT(html, HasSubstr("1 inconsistencies</title>"));
+}
+
+TEST(RenderReportTest, EveryPlottedCoordinateIsInsideTheChart) {
+  ReportInput input = PreviewLikeInput();
+  input.run.series[5].p99_ms = 0;  // not plottable on a log scale: a gap, not -inf
+  input.run.series[6].p50_ms.reset();
+  const std::string html = RenderReport(input);
+  EXPECT_THAT(html, Not(HasSubstr("nan")));
+  EXPECT_THAT(html, Not(HasSubstr("inf")));
+  const std::regex path(R"(class="plot line" d="([^"]*)\")");
+  int paths = 0;
+  for (auto it = std::sregex_iterator(html.begin(), html.end(), path); it != std::sregex_iterator();
+       ++it) {
+    ++paths;
+    const std::string d = (*it)[1];
+    const std::regex pair(R"([ML]([-0-9.]+) ([-0-9.]+))");
+    for (auto p = std::sregex_iterator(d.begin(), d.end(), pair); p != std::sregex_iterator();
+         ++p) {
+      const double x = std::stod((*p)[1]);
+      const double y = std::stod((*p)[2]);
+      EXPECT_GE(x, 64);
+      EXPECT_LE(x, 944);
+      EXPECT_GE(y, 22);
+      EXPECT_LE(y, 210);
+    }
+  }
+  EXPECT_EQ(paths, 3 + 2 + 2 + 2);
+}
+
+TEST(RenderReportTest, ScoreAndResourceTables) {
+  ReportInput input = PreviewLikeInput();
+  input.results.inconsistencies = 2;
+  input.results.fine_fraction = 0.35;
+  std::string html = RenderReport(input);
+  EXPECT_THAT(html, HasSubstr("1,949,876.00"));
+  EXPECT_THAT(html, HasSubstr("<tr class=\"bad\"><th>inconsistencies</th><td>2</td>"));
+  EXPECT_THAT(html, Not(HasSubstr("class=\"resources\"")));
+
+  ServiceResources router;
+  router.name = "router";
+  router.cpu_limit = 0.4;
+  router.cpu_s = 12;  // over 60 s: 0.2 cores, half the limit
+  router.nr_periods = 600;
+  router.nr_throttled = 60;
+  router.memory_limit_bytes = 100.0 * 1024 * 1024;
+  router.memory_peak_bytes = 25.0 * 1024 * 1024;
+  input.resources = std::vector<ServiceResources>{router};
+  html = RenderReport(input);
+  EXPECT_THAT(html, HasSubstr("class=\"resources\""));
+  EXPECT_THAT(html, HasSubstr("0.200 (50 %)"));
+  EXPECT_THAT(html, HasSubstr("60 of 600 (10.0 %)"));
+  EXPECT_THAT(html, HasSubstr("25.0 MB / 100.0 MB (25 %)"));
+}
+
+TEST(RenderReportTest, PageIsSelfContained) {
+  const std::string html = RenderReport(PreviewLikeInput());
+  EXPECT_THAT(html, Not(HasSubstr("http://")));
+  EXPECT_THAT(html, Not(HasSubstr("https://")));
+  EXPECT_THAT(html, Not(HasSubstr("src=")));
+  EXPECT_THAT(html, Not(HasSubstr("<link")));
+  EXPECT_THAT(html, HasSubstr("data-charts-drawn"));
+}
+
+}  // namespace
+}  // namespace rinha::report

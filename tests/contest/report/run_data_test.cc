@@ -1,0 +1,137 @@
+#include "contest/report/run_data.h"
+
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace rinha::report {
+namespace {
+
+using ::testing::HasSubstr;
+
+const std::string kTestData = REPORT_TESTDATA_DIR;
+
+absl::StatusOr<RunData> RunFromText(absl::string_view text) {
+  absl::StatusOr<Json> json = ParseJson(text);
+  if (!json.ok()) return json.status();
+  return RunDataFromJson(*json);
+}
+
+TEST(RunDataTest, ReadsTheFixtureRun) {
+  absl::StatusOr<Json> json = ReadJsonFile(kTestData + "/run.json");
+  ASSERT_TRUE(json.ok()) << json.status();
+  absl::StatusOr<RunData> run = RunDataFromJson(*json);
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_EQ(run->test, "preview");
+  EXPECT_EQ(run->timeline, "preview");
+  EXPECT_EQ(run->duration_s, 60);
+  EXPECT_EQ(run->max_vus, 50);
+  EXPECT_EQ(run->started_at_ms, 1795636800000);
+  ASSERT_EQ(run->stages.size(), 6u);
+  EXPECT_EQ(run->stages[3].from_s, 30);
+  EXPECT_EQ(run->stages[3].default_delay_ms, 2000);
+  EXPECT_TRUE(run->stages[3].default_failing);
+  EXPECT_TRUE(run->stages[3].fallback_failing);
+  ASSERT_EQ(run->series.size(), 60u);
+  EXPECT_EQ(run->series[0].t_s, 1);
+  EXPECT_TRUE(run->series[0].p99_ms.has_value());
+  EXPECT_TRUE(run->series[0].router_queued.has_value());
+  EXPECT_TRUE(run->series[59].settled_default.has_value());
+  ASSERT_EQ(run->audits.size(), 6u);
+  EXPECT_EQ(run->audits[3].t_s, 40);
+  EXPECT_EQ(run->audits[3].inconsistencies, 1);
+  EXPECT_FALSE(run->audits[3].ok);
+  EXPECT_EQ(run->summary.p99_ms, 2.31);
+  EXPECT_EQ(run->loadgen_max_rss_kb, 24576);
+}
+
+TEST(RunDataTest, ReadsTheFixtureResultsAndResources) {
+  absl::StatusOr<Json> json = ReadJsonFile(kTestData + "/final-results.json");
+  ASSERT_TRUE(json.ok()) << json.status();
+  absl::StatusOr<Results> results = ResultsFromJson(*json);
+  ASSERT_TRUE(results.ok()) << results.status();
+  EXPECT_EQ(results->p99, "2.31ms");
+  EXPECT_EQ(results->bonus, 0.17);
+  EXPECT_EQ(results->fine_fraction, 0.35);
+  EXPECT_EQ(results->inconsistencies, 1);
+  EXPECT_EQ(results->requests_failed, 2);
+  EXPECT_EQ(results->default_processor.payments, 1315);
+  EXPECT_EQ(results->fallback_processor.payments, 213);
+  EXPECT_TRUE(results->score.has_value());
+
+  json = ReadJsonFile(kTestData + "/resources.json");
+  ASSERT_TRUE(json.ok()) << json.status();
+  absl::StatusOr<std::vector<ServiceResources>> services = ResourcesFromJson(*json);
+  ASSERT_TRUE(services.ok()) << services.status();
+  ASSERT_EQ(services->size(), 5u);
+  EXPECT_EQ((*services)[3].name, "router");
+  EXPECT_EQ((*services)[3].cpu_limit, 0.4);
+  EXPECT_EQ((*services)[3].nr_throttled, 3);
+}
+
+TEST(RunDataTest, PreviewResultsNameInconsistenciesDifferently) {
+  absl::StatusOr<Json> json =
+      ParseJson(R"({"multa": {"porcentagem": 0, "composicao": {"total_inconsistencias": 3}}})");
+  ASSERT_TRUE(json.ok());
+  absl::StatusOr<Results> results = ResultsFromJson(*json);
+  ASSERT_TRUE(results.ok()) << results.status();
+  EXPECT_EQ(results->inconsistencies, 3);
+  EXPECT_FALSE(results->net.has_value());
+}
+
+TEST(RunDataTest, MissingRouterSeriesAndNullLatenciesAreAbsent) {
+  absl::StatusOr<RunData> run =
+      RunFromText(R"({"series": [{"t_s": 1, "vus": 1, "ok": 0, "p50_ms": null, "p99_ms": null}]})");
+  ASSERT_TRUE(run.ok()) << run.status();
+  ASSERT_EQ(run->series.size(), 1u);
+  EXPECT_FALSE(run->series[0].p50_ms.has_value());
+  EXPECT_FALSE(run->series[0].router_queued.has_value());
+  EXPECT_FALSE(run->series[0].settled_default.has_value());
+  EXPECT_TRUE(run->stages.empty());
+  EXPECT_TRUE(run->audits.empty());
+}
+
+TEST(RunDataTest, ErrorsNameTheField) {
+  EXPECT_THAT(RunFromText(R"({"stages": []})").status().message(), HasSubstr("series: missing"));
+  EXPECT_THAT(RunFromText(R"({"series": {}})").status().message(),
+              HasSubstr("series: expected an array"));
+  EXPECT_THAT(
+      RunFromText(R"({"series": [{"t_s": 1}, {"t_s": 2, "p99_ms": "3"}]})").status().message(),
+      HasSubstr("series[1].p99_ms: expected a number"));
+  EXPECT_THAT(RunFromText(R"({"series": [{"vus": 3}]})").status().message(),
+              HasSubstr("series[0].t_s: missing"));
+  EXPECT_THAT(RunFromText(R"({"series": [], "stages": [{"from_s": 0}]})").status().message(),
+              HasSubstr("stages[0].to_s: missing"));
+  EXPECT_THAT(
+      RunFromText(R"({"series": [], "stages": [{"from_s": 0, "to_s": 1, "default_failing": 1}]})")
+          .status()
+          .message(),
+      HasSubstr("stages[0].default_failing: expected true or false"));
+  EXPECT_THAT(RunFromText(R"({"series": [], "max_vus": 1.5})").status().message(),
+              HasSubstr("max_vus: expected an integer"));
+  EXPECT_THAT(RunFromText(R"({"series": [], "summary": []})").status().message(),
+              HasSubstr("summary: expected an object"));
+  EXPECT_THAT(RunFromText(R"({"series": [], "summary": {"p99_ms": true}})").status().message(),
+              HasSubstr("summary.p99_ms: expected a number"));
+  EXPECT_THAT(RunFromText(R"([])").status().message(), HasSubstr("top level: expected an object"));
+  EXPECT_THAT(RunFromText(R"({"series": [3]})").status().message(),
+              HasSubstr("series[0]: expected an object"));
+
+  absl::StatusOr<Json> json =
+      ParseJson(R"({"pagamentos_realizados_default": {"total_bruto": "1"}})");
+  ASSERT_TRUE(json.ok());
+  EXPECT_THAT(ResultsFromJson(*json).status().message(),
+              HasSubstr("pagamentos_realizados_default.total_bruto: expected a number"));
+  json = ParseJson(R"({"services": [{"cpu_limit": 0.5}]})");
+  ASSERT_TRUE(json.ok());
+  EXPECT_THAT(ResourcesFromJson(*json).status().message(), HasSubstr("services[0].name: missing"));
+}
+
+TEST(RunDataTest, ReadJsonFileNamesThePath) {
+  EXPECT_THAT(ReadJsonFile("/nonexistent/run.json").status().message(),
+              HasSubstr("/nonexistent/run.json"));
+}
+
+}  // namespace
+}  // namespace rinha::report
