@@ -28,7 +28,7 @@ constexpr NominalStage kPreview[] = {
     {30, 2000, true, 1000, true}, {40, 20, false, 20, false}, {50, 0, false, 5000, false},
 };
 constexpr NominalStage kBothFail[] = {
-    {1, 0, false, 0, false},    {60, 0, true, 0, true},     {80, 1500, false, 0, false},
+    {1, 0, false, 0, false},    {60, 0, true, 0, true},     {80, 2000, false, 0, false},
     {120, 0, false, 0, false},  {180, 200, true, 200, true}, {200, 0, false, 0, false},
 };
 

@@ -41,7 +41,7 @@ absl::StatusOr<TestShape> TestShapeByName(std::string_view name);
 //   both-fail ours (nominal 300 s), for the "hold when both fail" path:
 //               1 s  normal
 //              60 s  both processors failing (no delay) for 20 s
-//              80 s  default slow beyond the client timeout (1500 ms), fallback normal
+//              80 s  default 2000 ms, slower than the client timeout (1500 ms), fallback normal
 //             120 s  recovery: both normal
 //             180 s  both failing with 200 ms delays for 20 s
 //             200 s  recovery
