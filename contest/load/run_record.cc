@@ -35,6 +35,24 @@ void ProcessorBlock(JsonWriter& w, const char* key, const ProcessorTotals& t, co
   w.EndObject();
 }
 
+// `key`: [...] with one object per item, its members written by write(writer, item). JsonWriter
+// has no arrays: the brackets and commas are written here.
+template <typename T, typename WriteMembers>
+void ObjectArray(JsonWriter& w, std::string* out, const char* key, const std::vector<T>& items,
+                 WriteMembers write) {
+  w.Key(key).Raw("[");
+  bool first = true;
+  for (const T& item : items) {
+    if (!first) out->push_back(',');
+    first = false;
+    JsonWriter item_writer(out);
+    item_writer.BeginObject();
+    write(item_writer, item);
+    item_writer.EndObject();
+  }
+  out->push_back(']');
+}
+
 }  // namespace
 
 std::string FinalResultsJson(const RunRecord& run, int64_t now_ms) {
@@ -107,79 +125,46 @@ std::string RunJson(const RunRecord& run) {
   w.Key("duration_s").Int(run.duration_s);
   w.Key("max_vus").Int(run.max_vus);
   w.Key("started_at_ms").Int(run.started_at_ms);
-  w.Key("stages").Raw("[");
-  {
-    bool first = true;
-    for (const Stage& st : run.stages) {
-      if (!first) out.push_back(',');
-      first = false;
-      JsonWriter sw(&out);
-      sw.BeginObject();
-      sw.Key("from_s").Raw(Num(static_cast<double>(st.from_ms) / 1000));
-      sw.Key("to_s").Raw(Num(static_cast<double>(st.to_ms) / 1000));
-      sw.Key("default_delay_ms").Int(st.default_delay_ms);
-      sw.Key("default_failing").Bool(st.default_failing);
-      sw.Key("fallback_delay_ms").Int(st.fallback_delay_ms);
-      sw.Key("fallback_failing").Bool(st.fallback_failing);
-      sw.EndObject();
-    }
-  }
-  out.push_back(']');
-  w.Key("series").Raw("[");
-  {
-    size_t r = 0;  // router samples are ascending in t_s, as the series
-    const RouterSample* previous = nullptr;
-    bool first = true;
-    for (const SecondStats& sec : run.series) {
-      if (!first) out.push_back(',');
-      first = false;
-      JsonWriter sw(&out);
-      sw.BeginObject();
-      sw.Key("t_s").Int(sec.t_s);
-      sw.Key("vus").Int(sec.vus);
-      sw.Key("requests").Int(sec.requests);
-      sw.Key("ok").Int(sec.ok);
-      sw.Key("failed").Int(sec.failed);
-      sw.Key("p50_ms").Raw(Ms(sec.p50_ms));
-      sw.Key("p99_ms").Raw(Ms(sec.p99_ms));
-      sw.Key("max_ms").Raw(Ms(sec.max_ms));
-      if (run.has_router_stats) {
-        while (r < run.router.size() && run.router[r].t_s < sec.t_s) previous = &run.router[r++];
-        if (r < run.router.size() && run.router[r].t_s == sec.t_s) {
-          const RouterSample& now = run.router[r];
-          const int64_t base_default = previous ? previous->settled_default : now.settled_default;
-          const int64_t base_fallback = previous ? previous->settled_fallback : now.settled_fallback;
-          sw.Key("settled_default").Int(now.settled_default - base_default);
-          sw.Key("settled_fallback").Int(now.settled_fallback - base_fallback);
-          sw.Key("router_queued").Int(now.queued);
-          sw.Key("router_in_flight").Int(now.in_flight);
-        }
-      }
-      sw.EndObject();
-    }
-  }
-  out.push_back(']');
-  w.Key("audits").Raw("[");
-  {
-    bool first = true;
-    for (const AuditRecord& a : run.audits) {
-      if (!first) out.push_back(',');
-      first = false;
-      JsonWriter aw(&out);
-      aw.BeginObject();
-      aw.Key("t_s").Int(a.t_s);
-      aw.Key("from").IsoMillis(a.from_ms);
-      aw.Key("to").IsoMillis(a.to_ms);
-      aw.Key("ours_default").Int(a.ours_default);
-      aw.Key("ours_fallback").Int(a.ours_fallback);
-      aw.Key("default").Int(a.default_requests);
-      aw.Key("fallback").Int(a.fallback_requests);
-      aw.Key("inconsistencies").Int(a.inconsistencies);
-      aw.Key("ok").Bool(a.ok);
-      aw.EndObject();
-    }
-  }
-  out.push_back(']');
+  ObjectArray(w, &out, "stages", run.stages, [](JsonWriter& sw, const Stage& st) {
+    sw.Key("from_s").Raw(Num(static_cast<double>(st.from_ms) / 1000));
+    sw.Key("to_s").Raw(Num(static_cast<double>(st.to_ms) / 1000));
+    sw.Key("default_delay_ms").Int(st.default_delay_ms);
+    sw.Key("default_failing").Bool(st.default_failing);
+    sw.Key("fallback_delay_ms").Int(st.fallback_delay_ms);
+    sw.Key("fallback_failing").Bool(st.fallback_failing);
+  });
+  size_t r = 0;  // router samples are ascending in t_s, as the series
+  const RouterSample* previous = nullptr;
+  ObjectArray(w, &out, "series", run.series, [&](JsonWriter& sw, const SecondStats& sec) {
+    sw.Key("t_s").Int(sec.t_s);
+    sw.Key("vus").Int(sec.vus);
+    sw.Key("requests").Int(sec.requests);
+    sw.Key("ok").Int(sec.ok);
+    sw.Key("failed").Int(sec.failed);
+    sw.Key("p50_ms").Raw(Ms(sec.p50_ms));
+    sw.Key("p99_ms").Raw(Ms(sec.p99_ms));
+    sw.Key("max_ms").Raw(Ms(sec.max_ms));
+    if (!run.has_router_stats) return;
+    while (r < run.router.size() && run.router[r].t_s < sec.t_s) previous = &run.router[r++];
+    if (r == run.router.size() || run.router[r].t_s != sec.t_s) return;  // that poll failed
+    const RouterSample& now = run.router[r];
+    const RouterSample& base = previous != nullptr ? *previous : now;
+    sw.Key("settled_default").Int(now.settled_default - base.settled_default);
+    sw.Key("settled_fallback").Int(now.settled_fallback - base.settled_fallback);
+    sw.Key("router_queued").Int(now.queued);
+    sw.Key("router_in_flight").Int(now.in_flight);
+  });
+  ObjectArray(w, &out, "audits", run.audits, [](JsonWriter& aw, const AuditRecord& a) {
+    aw.Key("t_s").Int(a.t_s);
+    aw.Key("from").IsoMillis(a.from_ms);
+    aw.Key("to").IsoMillis(a.to_ms);
+    aw.Key("ours_default").Int(a.ours_default);
+    aw.Key("ours_fallback").Int(a.ours_fallback);
+    aw.Key("default").Int(a.default_requests);
+    aw.Key("fallback").Int(a.fallback_requests);
+    aw.Key("inconsistencies").Int(a.inconsistencies);
+    aw.Key("ok").Bool(a.ok);
+  });
   w.Key("summary").BeginObject();
   w.Key("p99_ms").Raw(Ms(run.p99_ms));
   w.Key("p50_ms").Raw(Ms(run.p50_ms));

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <sstream>
 #include <string_view>
 
 namespace rinha::contest {
@@ -38,20 +39,16 @@ Decimal TimesPercent(const Decimal& value, int percent) {
 
 std::string Decimal::ToString() const {
   const bool negative = units < 0;
-  absl::uint128 magnitude =
-      negative ? static_cast<absl::uint128>(-units) : static_cast<absl::uint128>(units);
-  std::string digits;
-  do {
-    digits.push_back(static_cast<char>('0' + static_cast<int>(absl::Uint128Low64(magnitude % 10))));
-    magnitude /= 10;
-  } while (magnitude != 0);
-  while (static_cast<int>(digits.size()) <= scale) digits.push_back('0');
-  std::reverse(digits.begin(), digits.end());
-  const size_t int_len = digits.size() - static_cast<size_t>(scale);
-  std::string fraction = digits.substr(int_len);
-  while (!fraction.empty() && fraction.back() == '0') fraction.pop_back();
-  std::string out = negative && (digits.find_first_not_of('0') != std::string::npos) ? "-" : "";
-  out.append(digits, 0, int_len);
+  std::ostringstream text;
+  text << (negative ? static_cast<absl::uint128>(-units) : static_cast<absl::uint128>(units));
+  std::string digits = text.str();
+  if (static_cast<int>(digits.size()) <= scale) {
+    digits.insert(0, static_cast<size_t>(scale) + 1 - digits.size(), '0');
+  }
+  std::string out = negative ? "-" : "";
+  out += digits.substr(0, digits.size() - static_cast<size_t>(scale));
+  std::string fraction = digits.substr(digits.size() - static_cast<size_t>(scale));
+  fraction.erase(fraction.find_last_not_of('0') + 1);
   if (!fraction.empty()) out += "." + fraction;
   return out;
 }
