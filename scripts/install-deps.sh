@@ -11,6 +11,7 @@ packages=(
   clang-14 libclang-rt-14-dev
   python3-grpcio python3-grpc-tools
   haproxy wrk procps iproute2
+  nginx jq gettext-base  # scripts/contest.sh: --lb=nginx, envsubst for its config, result checks
   chromium  # headless render test of the run report (tests/contest/report)
 )
 

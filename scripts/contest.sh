@@ -1,0 +1,446 @@
+#!/usr/bin/env bash
+# The contest natively on this machine, as compose.yaml runs it, in one command:
+#   two payment-processor emulators (outside the budget, free ports)
+#   ledger, router              unix sockets in a temporary directory (as compose's volume)
+#   edge1, edge2                TCP on free ports, behind the load balancer (HAProxy or nginx)
+#   load balancer               127.0.0.1:--port (9999 by default; 0 picks a free one)
+#   rinha-load                  the k6 test shape, timeline, audit and score
+# Each budget service runs inside its own cgroup v1 group (cpu quota, memory + swap limit) with
+# the limits read from compose.yaml by compose-limits, from its first instruction on. At the end
+# it writes OUT/resources.json, runs rinha-report when built, prints the score and resource
+# tables, and stops and removes everything, also on Ctrl-C, SIGTERM or a service dying.
+#
+#   scripts/contest.sh [--test=final|preview] [--timeline=final|preview|reverse|both-fail|none]
+#                      [--duration_s=N] [--max_vus=N] [--backend=ours|null] [--lb=haproxy|nginx]
+#                      [--port=9999] [--out=DIR] [--build-dir=build] [--no-build]
+#                      [--compose=compose.yaml] [--ready_timeout_s=30] [--stop_timeout_s=10]
+# --backend=null replaces the edges with null-responder (no router or ledger): a floor run that
+# measures the load generator and the load balancer only.
+# Exit status: 0 when the run completed and no service died or hit its memory limit.
+# Needs root (cgroups). RINHA_LOAD_CMD overrides the load command (tests), see run_load.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$PWD
+
+test_name=final timeline="" duration_s="" max_vus="" backend=ours lb=haproxy port=9999
+out="" build_dir=build build=1 compose=compose.yaml ready_timeout_s=30 stop_timeout_s=10
+usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
+for arg in "$@"; do
+  case "$arg" in
+    --test=*) test_name=${arg#*=} ;;
+    --timeline=*) timeline=${arg#*=} ;;
+    --duration_s=*) duration_s=${arg#*=} ;;
+    --max_vus=*) max_vus=${arg#*=} ;;
+    --backend=*) backend=${arg#*=} ;;
+    --lb=*) lb=${arg#*=} ;;
+    --port=*) port=${arg#*=} ;;
+    --out=*) out=${arg#*=} ;;
+    --build-dir=* | --build_dir=*) build_dir=${arg#*=} ;;
+    --no-build | --no_build) build=0 ;;
+    --compose=*) compose=${arg#*=} ;;
+    --ready_timeout_s=*) ready_timeout_s=${arg#*=} ;;
+    --stop_timeout_s=*) stop_timeout_s=${arg#*=} ;;
+    -h | --help) usage; exit 0 ;;
+    *) echo "contest.sh: unknown option $arg (--help lists them)" >&2; exit 2 ;;
+  esac
+done
+case "$test_name" in final | preview) ;; *) echo "contest.sh: --test=final|preview" >&2; exit 2 ;; esac
+case "$backend" in ours | null) ;; *) echo "contest.sh: --backend=ours|null" >&2; exit 2 ;; esac
+case "$lb" in haproxy | nginx) ;; *) echo "contest.sh: --lb=haproxy|nginx" >&2; exit 2 ;; esac
+[[ "$port" =~ ^[0-9]+$ ]] || { echo "contest.sh: --port=N" >&2; exit 2; }
+[ "$(id -u)" -eq 0 ] || { echo "contest.sh: needs root for the cgroups" >&2; exit 2; }
+command -v "$lb" >/dev/null || { echo "contest.sh: $lb not installed (scripts/install-deps.sh)" >&2; exit 2; }
+
+log() { printf '[contest %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+
+# ---------------------------------------------------------------------------------------------
+# Build
+targets=(ledger router edge payment-processor compose-limits null-responder)
+if ((build)); then
+  if [ ! -f "$build_dir/CMakeCache.txt" ]; then
+    log "configuring $build_dir (Release)"
+    cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+  fi
+  known=$(cmake --build "$build_dir" --target help 2>/dev/null || true)
+  for optional in rinha-load rinha-report; do
+    grep -q "^$optional:" <<<"$known" && targets+=("$optional")
+  done
+  log "building ${targets[*]}"
+  cmake --build "$build_dir" -j "${RINHA_BUILD_JOBS:-$(nproc)}" --target "${targets[@]}" >/dev/null
+fi
+bin_ledger=$build_dir/ledger/ledger
+bin_router=$build_dir/router/router
+bin_edge=$build_dir/edge/edge
+bin_processor=$build_dir/processor/payment-processor
+bin_limits=$build_dir/contest/runner/compose-limits
+bin_null=$build_dir/contest/runner/null-responder
+bin_load=$build_dir/contest/load/rinha-load
+bin_report=$build_dir/contest/report/rinha-report
+for b in "$bin_ledger" "$bin_router" "$bin_edge" "$bin_processor" "$bin_limits" "$bin_null"; do
+  [ -x "$b" ] || { echo "contest.sh: $b missing (build it or drop --no-build)" >&2; exit 2; }
+done
+
+# ---------------------------------------------------------------------------------------------
+# Limits: compose.yaml is the one source of truth.
+declare -A cpu_limit mem_limit
+limits_text=$("$bin_limits" "$compose") || { echo "contest.sh: limits of $compose rejected" >&2; exit 1; }
+while read -r name cpus bytes; do
+  cpu_limit[$name]=$cpus
+  mem_limit[$name]=$bytes
+done <<<"$limits_text"
+for s in lb edge1 edge2 router ledger; do
+  [ -n "${cpu_limit[$s]:-}" ] || { echo "contest.sh: $compose has no limits for $s" >&2; exit 1; }
+done
+
+# ---------------------------------------------------------------------------------------------
+# State, clean-up and signals
+[ -n "$out" ] || out=results/$(date -u +%Y%m%d-%H%M%S)
+mkdir -p "$out/logs"
+out=$(cd "$out" && pwd)
+state=$(mktemp -d /tmp/rinha-contest.XXXXXX)
+group=rinha-contest-$$
+declare -A pid_of      # service -> pid
+cg_dirs=()             # every cgroup directory created (children before parents at removal)
+status=0
+cleaning=0
+
+# The cgroup v1 hierarchies used and where this shell sits in each (the groups nest inside it,
+# so limits the session itself runs under still apply). cpu and cpuacct may be one mount.
+declare -A cg_base
+for controller in cpu cpuacct memory; do
+  mount_dir=/sys/fs/cgroup/$controller
+  [ -d "$mount_dir" ] || { echo "contest.sh: cgroup v1 $controller not mounted at $mount_dir" >&2; exit 2; }
+  own=$(awk -F: -v c="$controller" '{ n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) print $3 }' /proc/self/cgroup)
+  cg_base[$controller]=$mount_dir${own%/}/$group
+done
+
+alive() {  # pid running (not a zombie)
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  [ "${stat:0:1}" != Z ]
+}
+
+# stop_pids PID...: SIGTERM to all, SIGKILL to those still running after --stop_timeout_s; reaps.
+stop_pids() {
+  local pid waited=0 running
+  for pid in "$@"; do kill -TERM "$pid" 2>/dev/null || true; done
+  while true; do
+    running=()
+    for pid in "$@"; do alive "$pid" && running+=("$pid"); done
+    ((${#running[@]} == 0 || waited >= stop_timeout_s * 10)) && break
+    sleep 0.1; waited=$((waited + 1))
+  done
+  for pid in "${running[@]}"; do
+    log "pid $pid did not stop in ${stop_timeout_s}s: SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+  for pid in "$@"; do wait "$pid" 2>/dev/null || true; done
+}
+
+cleanup() {
+  local rc=$?
+  trap '' INT TERM  # a second signal must not cut the clean-up short
+  ((cleaning)) && return
+  cleaning=1
+  ((status == 0)) && status=$rc
+  log "stopping"
+  # As compose stops it, dependents first: load, load balancer, edges (together), router,
+  # ledger, then the emulators.
+  local stage s pids
+  for stage in load lb "edge1 edge2" router ledger "processor-default processor-fallback"; do
+    pids=()
+    for s in $stage; do [ -n "${pid_of[$s]:-}" ] && pids+=("${pid_of[$s]}"); done
+    ((${#pids[@]})) && stop_pids "${pids[@]}"
+  done
+  # Anything still inside our groups (e.g. an nginx worker whose master was killed) is ours.
+  local dir pid
+  for dir in "${cg_dirs[@]}"; do
+    [ -f "$dir/cgroup.procs" ] || continue
+    while read -r pid; do kill -KILL "$pid" 2>/dev/null || true; done <"$dir/cgroup.procs"
+  done
+  for ((i = ${#cg_dirs[@]} - 1; i >= 0; i--)); do
+    dir=${cg_dirs[i]}
+    [ -d "$dir" ] || continue
+    for _ in $(seq 1 50); do rmdir "$dir" 2>/dev/null && break; sleep 0.1; done
+    [ -d "$dir" ] && { log "could not remove cgroup $dir"; status=1; }
+  done
+  rm -rf "$state"
+  log "stopped (exit status $status)"
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'status=130; exit 130' INT
+trap 'status=143; exit 143' TERM
+
+# make_group NAME [CPU MEMORY_BYTES]: a group in every hierarchy, limited when CPU is given.
+make_group() {
+  local name=$1 cpus=${2:-} bytes=${3:-} controller dir
+  for controller in cpu cpuacct memory; do
+    for dir in "${cg_base[$controller]}" "${cg_base[$controller]}/$name"; do
+      if [ ! -d "$dir" ]; then mkdir "$dir"; cg_dirs+=("$dir"); fi
+    done
+  done
+  [ -n "$cpus" ] || return 0
+  dir=${cg_base[cpu]}/$name
+  echo 100000 >"$dir/cpu.cfs_period_us"
+  awk -v c="$cpus" 'BEGIN { printf "%d\n", c * 100000 + 0.5 }' >"$dir/cpu.cfs_quota_us"
+  dir=${cg_base[memory]}/$name
+  echo "$bytes" >"$dir/memory.limit_in_bytes"
+  # Memory + swap at the same figure: the service cannot swap its way around the limit.
+  if [ -f "$dir/memory.memsw.limit_in_bytes" ]; then echo "$bytes" >"$dir/memory.memsw.limit_in_bytes"; fi
+}
+
+# start SERVICE READY_PATTERN COMMAND...: runs COMMAND inside the group SERVICE from its first
+# instruction (the subshell joins the groups, then execs), logs in OUT/logs, and waits for the
+# readiness line on stdout. Prints nothing; the line stays in $state/SERVICE.ready.
+start() {
+  local name=$1 ready=$2; shift 2
+  local procs=() controller
+  for controller in cpu cpuacct memory; do procs+=("${cg_base[$controller]}/$name/cgroup.procs"); done
+  (
+    for f in "${procs[@]}"; do echo "$BASHPID" >"$f"; done
+    if declare -F "$1" >/dev/null; then "$@"; exit; fi  # a function of this script (stand-in)
+    # Own session: a terminal's Ctrl-C reaches only this script, which stops the services in
+    # order. (A background child is no process-group leader, so setsid execs without a fork.)
+    exec setsid "$@"
+  ) >"$out/logs/$name.out" 2>"$out/logs/$name.err" </dev/null &
+  pid_of[$name]=$!
+  [ -n "$ready" ] || return 0
+  local waited=0
+  until grep -m1 "$ready" "$out/logs/$name.out" >"$state/$name.ready" 2>/dev/null; do
+    if ! alive "${pid_of[$name]}"; then
+      log "$name exited before it was ready:"; tail -n 20 "$out/logs/$name.err" >&2; status=1; exit 1
+    fi
+    if ((waited >= ready_timeout_s * 20)); then
+      log "$name not ready after ${ready_timeout_s}s:"; tail -n 20 "$out/logs/$name.err" >&2; status=1; exit 1
+    fi
+    sleep 0.05; waited=$((waited + 1))
+  done
+}
+ready_port() { grep -o "$2=[0-9]*" "$state/$1.ready" | head -1 | cut -d= -f2; }
+
+# A TCP port nobody listens on (the load balancer's, when --port=0).
+free_port() {
+  local used candidate
+  used=$(ss -Htln | awk '{ n = split($4, a, ":"); print a[n] }')
+  while true; do
+    candidate=$((20000 + RANDOM % 40000))
+    grep -qx "$candidate" <<<"$used" || { echo "$candidate"; return; }
+  done
+}
+
+# ---------------------------------------------------------------------------------------------
+# Start, in compose's dependency order.
+if [ "$test_name" = final ]; then fees=(0.07 0.10); else fees=(0.05 0.15); fi
+make_group processor-default
+make_group processor-fallback
+start processor-default "listening" "$bin_processor" --listen=127.0.0.1:0 --fee="${fees[0]}" --token=123
+start processor-fallback "listening" "$bin_processor" --listen=127.0.0.1:0 --fee="${fees[1]}" --token=123
+default_port=$(ready_port processor-default port)
+fallback_port=$(ready_port processor-fallback port)
+log "processors: default :$default_port (fee ${fees[0]}), fallback :$fallback_port (fee ${fees[1]})"
+
+for s in lb edge1 edge2 router ledger; do make_group "$s" "${cpu_limit[$s]}" "${mem_limit[$s]}"; done
+router_port=""
+if [ "$backend" = ours ]; then
+  start ledger "listening" "$bin_ledger" --listen=127.0.0.1:0 --unix_socket="$state/ledger.sock" \
+    --db_path="$state/ledger.db"
+  start router "listening" "$bin_router" --listen=127.0.0.1:0 --unix_socket="$state/router.sock" \
+    --ledger="unix:$state/ledger.sock" \
+    --processor_default_url="http://127.0.0.1:$default_port" \
+    --processor_fallback_url="http://127.0.0.1:$fallback_port"
+  router_port=$(ready_port router tcp_port)
+  for e in edge1 edge2; do
+    start "$e" "listening" "$bin_edge" --listen=127.0.0.1:0 --router="unix:$state/router.sock" \
+      --ledger="unix:$state/ledger.sock"
+  done
+else
+  for e in edge1 edge2; do start "$e" "listening" "$bin_null" --listen=127.0.0.1:0; done
+fi
+edge1_port=$(ready_port edge1 port)
+edge2_port=$(ready_port edge2 port)
+
+((port != 0)) || port=$(free_port)
+if ss -Htln "sport = :$port" | grep -q .; then
+  echo "contest.sh: port $port is taken (--port=0 picks a free one)" >&2; status=1; exit 1
+fi
+export LB_BIND=127.0.0.1:$port EDGE1_ADDR=127.0.0.1:$edge1_port EDGE2_ADDR=127.0.0.1:$edge2_port
+if [ "$lb" = haproxy ]; then
+  start lb "" haproxy -db -f "$repo/config/haproxy.cfg"
+else
+  mkdir -p "$state/nginx"
+  # shellcheck disable=SC2016  # the names are for envsubst, not for this shell
+  envsubst '${LB_BIND} ${EDGE1_ADDR} ${EDGE2_ADDR}' <"$repo/config/nginx.conf" >"$state/nginx/nginx.conf"
+  start lb "" nginx -p "$state/nginx" -c "$state/nginx/nginx.conf" -e stderr -g 'daemon off;'
+fi
+target=http://127.0.0.1:$port
+
+# Readiness as the official runner checks it: GET /payments-summary answers below 400.
+waited=0
+until code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 "$target/payments-summary") &&
+  ((code > 0 && code < 400)); do
+  alive "${pid_of[lb]}" || { log "lb exited:"; tail -n 20 "$out/logs/lb.err" >&2; status=1; exit 1; }
+  if ((waited >= ready_timeout_s * 10)); then
+    log "$target/payments-summary not ready after ${ready_timeout_s}s"; status=1; exit 1
+  fi
+  sleep 0.1; waited=$((waited + 1))
+done
+log "ready: $lb on $target -> edges :$edge1_port :$edge2_port ($backend)${router_port:+, router stats 127.0.0.1:$router_port}"
+
+# ---------------------------------------------------------------------------------------------
+# Load
+load_args=(--target="$target" --default_processor="http://127.0.0.1:$default_port"
+  --fallback_processor="http://127.0.0.1:$fallback_port" --admin_token=123 --test="$test_name"
+  --out="$out")
+[ -n "$timeline" ] && load_args+=(--timeline="$timeline")
+[ -n "$duration_s" ] && load_args+=(--duration_s="$duration_s")
+[ -n "$max_vus" ] && load_args+=(--max_vus="$max_vus")
+[ -n "$router_port" ] && load_args+=(--router_stats="127.0.0.1:$router_port")
+
+# Until rinha-load is built (contest/load), a stand-in: a few payments, then the processors'
+# admin summaries against ours, written in final-results.json's shape (no p99, no timeline).
+standin_load() {
+  local target="" dp="" fp="" n=${RINHA_STANDIN_PAYMENTS:-40} a
+  for a in "$@"; do
+    case "$a" in
+      --target=*) target=${a#*=} ;;
+      --default_processor=*) dp=${a#*=} ;;
+      --fallback_processor=*) fp=${a#*=} ;;
+    esac
+  done
+  echo "stand-in load: $n payments (rinha-load not built)"
+  # -d '': Content-Length 0, as k6 sends it (without it the servers wait for a body).
+  curl -s -o /dev/null -d '' "$target/purge-payments"
+  for p in "$dp" "$fp"; do curl -s -o /dev/null -d '' -H 'X-Rinha-Token: 123' "$p/admin/purge-payments"; done
+  local ok=0 failed=0 code
+  for _ in $(seq 1 "$n"); do
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1.5 -XPOST "$target/payments" \
+      -H 'Content-Type: application/json' \
+      -d "{\"correlationId\":\"$(cat /proc/sys/kernel/random/uuid)\",\"amount\":20.05}") || code=000
+    case "$code" in 200 | 201 | 202 | 204) ok=$((ok + 1)) ;; *) failed=$((failed + 1)) ;; esac
+  done
+  local ours d f tries=0
+  while true; do  # the backend settles asynchronously: wait for it, as the teardown would
+    ours=$(curl -s "$target/payments-summary")
+    d=$(curl -s -H 'X-Rinha-Token: 123' "$dp/admin/payments-summary")
+    f=$(curl -s -H 'X-Rinha-Token: 123' "$fp/admin/payments-summary")
+    (($(jq -n --argjson d "$d" --argjson f "$f" '$d.totalRequests + $f.totalRequests') >= ok)) && break
+    ((++tries > 50)) && break
+    sleep 0.1
+  done
+  jq -n --argjson ours "$ours" --argjson d "$d" --argjson f "$f" --argjson ok "$ok" \
+    --argjson failed "$failed" '
+    def abs: if . < 0 then -. else . end;
+    (($ours.default.totalRequests - $d.totalRequests | abs) +
+     ($ours.fallback.totalRequests - $f.totalRequests | abs)) as $inc |
+    ($d.totalAmount + $f.totalAmount) as $bruto | ($d.totalFee + $f.totalFee) as $taxas |
+    {standin: true, total_liquido: ($bruto - $taxas), total_bruto: $bruto, total_taxas: $taxas,
+     multa: {porcentagem: (if $inc > 0 then 0.35 else 0 end),
+             composicao: {num_inconsistencias: $inc}},
+     lag: {num_pagamentos_total: ($d.totalRequests + $f.totalRequests),
+           num_pagamentos_solicitados: $ok,
+           lag: ($ok - $d.totalRequests - $f.totalRequests)},
+     pagamentos_solicitados: {qtd_sucesso: $ok, qtd_falha: $failed},
+     pagamentos_realizados_default: {total_bruto: $d.totalAmount,
+                                     num_pagamentos: $d.totalRequests, total_taxas: $d.totalFee},
+     pagamentos_realizados_fallback: {total_bruto: $f.totalAmount,
+                                      num_pagamentos: $f.totalRequests, total_taxas: $f.totalFee},
+     score: (($bruto - $taxas) * (1 - (if $inc > 0 then 0.35 else 0 end)))}' >"$out/final-results.json"
+}
+if [ -n "${RINHA_LOAD_CMD:-}" ]; then
+  load_cmd=("$RINHA_LOAD_CMD")
+elif [ -x "$bin_load" ]; then
+  load_cmd=("$bin_load")
+else
+  load_cmd=(standin_load)
+fi
+
+make_group load
+log "load: ${load_cmd[*]} ${load_args[*]}"
+start load "" "${load_cmd[@]}" "${load_args[@]}"
+load_rc=""
+# Until the load ends, any service exiting aborts the run.
+while [ -z "$load_rc" ]; do
+  rc=0
+  wait -n -p done_pid "${pid_of[@]}" 2>/dev/null || rc=$?  # no "Killed" job notices
+  [ -n "${done_pid:-}" ] || continue  # interrupted by a signal that has no trap of ours
+  if [ "$done_pid" = "${pid_of[load]}" ]; then
+    load_rc=$rc
+  else
+    for s in "${!pid_of[@]}"; do
+      [ "${pid_of[$s]}" = "$done_pid" ] || continue
+      log "$s exited (status $rc) during the run:"; tail -n 20 "$out/logs/$s.err" >&2
+    done
+    status=1
+    exit 1
+  fi
+done
+cat "$out/logs/load.out"
+((load_rc == 0)) || { log "load generator failed (status $load_rc):"; tail -n 20 "$out/logs/load.err" >&2; status=1; }
+
+# ---------------------------------------------------------------------------------------------
+# Resources, read while the services still run (a dead one has already failed the run above).
+json_num() { local v; v=$(cat "$1" 2>/dev/null) || v=null; echo "${v:-null}"; }
+cpu_stat() { awk -v k="$2" '$1 == k { print $2 }' "$1/cpu.stat" 2>/dev/null; }
+{
+  echo '{ "services": ['
+  sep=""
+  for s in lb edge1 edge2 router ledger processor-default processor-fallback load; do
+    [ -d "${cg_base[cpu]}/$s" ] || continue
+    [ -n "${pid_of[$s]:-}" ] || continue
+    cdir=${cg_base[cpu]}/$s adir=${cg_base[cpuacct]}/$s mdir=${cg_base[memory]}/$s
+    usage=$(json_num "$adir/cpuacct.usage")
+    throttled_ns=$(cpu_stat "$cdir" throttled_time)
+    oom=$(awk '$1 == "oom_kill" { print $2 }' "$mdir/memory.oom_control" 2>/dev/null)
+    printf '%s  {"name": "%s", "limited": %s, "cpu_limit": %s, "memory_limit_bytes": %s, ' \
+      "$sep" "$s" "$([ -n "${cpu_limit[$s]:-}" ] && echo true || echo false)" \
+      "${cpu_limit[$s]:-null}" "${mem_limit[$s]:-null}"
+    printf '"cpu_s": %s, "nr_periods": %s, "nr_throttled": %s, "throttled_s": %s, ' \
+      "$(awk -v u="$usage" 'BEGIN { printf "%.3f", u / 1e9 }')" \
+      "$(cpu_stat "$cdir" nr_periods)" "$(cpu_stat "$cdir" nr_throttled)" \
+      "$(awk -v t="${throttled_ns:-0}" 'BEGIN { printf "%.3f", t / 1e9 }')"
+    printf '"memory_peak_bytes": %s, "memory_failcnt": %s, "oom_kills": %s}' \
+      "$(json_num "$mdir/memory.max_usage_in_bytes")" "$(json_num "$mdir/memory.failcnt")" "${oom:-0}"
+    sep=$',\n'
+  done
+  printf '\n] }\n'
+} >"$out/resources.json"
+
+if [ -x "$bin_report" ] && [ -f "$out/run.json" ]; then
+  "$bin_report" --run="$out/run.json" --results="$out/final-results.json" \
+    --resources="$out/resources.json" --out="$out/report.html" >/dev/null ||
+    log "rinha-report failed (the run itself is unaffected)"
+fi
+
+# ---------------------------------------------------------------------------------------------
+# Tables
+echo
+if [ -f "$out/final-results.json" ]; then
+  jq -r '
+    "score            \(.score)",
+    "net / gross / fees  \(.total_liquido) / \(.total_bruto) / \(.total_taxas)",
+    "p99              \(.p99.valor // "n/a") (bonus \(.p99.bonus // "n/a"))",
+    "inconsistencies  \(.multa.composicao.num_inconsistencias) (fine \(.multa.porcentagem))",
+    "lag              \(.lag.lag) of \(.lag.num_pagamentos_solicitados)",
+    "POSTs ok/failed  \(.pagamentos_solicitados.qtd_sucesso) / \(.pagamentos_solicitados.qtd_falha)",
+    "default          \(.pagamentos_realizados_default.num_pagamentos) payments",
+    "fallback         \(.pagamentos_realizados_fallback.num_pagamentos) payments"' \
+    "$out/final-results.json"
+else
+  log "no final-results.json"; status=1
+fi
+echo
+printf '%-19s %5s %8s %8s %9s %10s %9s %7s %4s\n' service cpus limit_MB cpu_s throttled thr_s peak_MB failcnt oom
+jq -r '.services[] | [.name, (.cpu_limit // "-"),
+    (if .memory_limit_bytes then (.memory_limit_bytes / 1048576 | floor) else "-" end),
+    .cpu_s, "\(.nr_throttled)/\(.nr_periods)", .throttled_s,
+    (.memory_peak_bytes / 1048576 * 10 | round / 10), .memory_failcnt, .oom_kills] | @tsv' \
+  "$out/resources.json" | while IFS=$'\t' read -r n c l u t ts p f o; do
+  printf '%-19s %5s %8s %8s %9s %10s %9s %7s %4s\n' "$n" "$c" "$l" "$u" "$t" "$ts" "$p" "$f" "$o"
+done
+over=$(jq -r '.services[] | select(.limited and (.memory_failcnt > 0 or .oom_kills > 0)) |
+  "\(.name): memory limit hit \(.memory_failcnt) times, \(.oom_kills) OOM kills"' "$out/resources.json")
+if [ -n "$over" ]; then log "$over"; status=1; fi
+echo
+echo "results in $out"
