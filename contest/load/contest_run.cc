@@ -261,8 +261,13 @@ absl::StatusOr<RunRecord> RunContest(const RunConfig& config, Clock& clock, std:
   });
 
   LoadTotals totals = (*engine)->Run(start_ns);
-  const int64_t teardown_to = clock.NowMillis();
   control.Finish();
+  // k6 lets the last iterations finish, their sleep(1) included (gracefulStop), before teardown.
+  const int64_t grace_end_ns = totals.last_finish_ns + config.think_ms * 1'000'000;
+  if (control.error().ok() && SteadyNs() < grace_end_ns) {
+    std::this_thread::sleep_until(AtNs(grace_end_ns));
+  }
+  const int64_t teardown_to = clock.NowMillis();
   timeline_thread.join();
   audit_thread.join();
   stats_thread.join();

@@ -2,6 +2,9 @@
 // reset their configuration, wait for the target), the VU load on its own epoll thread, the
 // instability timeline, the audit and the optional Router.Stats polling on control threads, then
 // the teardown summaries, the score, the processors' reset and the output files.
+//
+// Teardown starts when the last VU's final sleep(1) ends (k6's gracefulStop lets running
+// iterations finish), i.e. about 1 s after the last answer, as in the official run.
 #pragma once
 
 #include <cstdint>

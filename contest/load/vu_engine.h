@@ -55,10 +55,11 @@ struct LoadTotals {
   int64_t errors = 0;      // of failed: connect refused, reset, malformed answer
   int64_t non_2xx = 0;     // of failed: answered with another status
   int64_t connections_opened = 0;
+  int64_t last_finish_ns = 0;  // steady time the last request ended (its VU then sleeps)
   std::vector<int64_t> ok_latencies_ns;  // every successful request
 };
 
-// What the progress line shows; refreshed once a second (p99 every 10 s).
+// What the progress line shows; refreshed once a second.
 struct LiveStatus {
   int64_t elapsed_s = 0;
   int vus = 0;
