@@ -7,7 +7,10 @@
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 
 namespace rinha::report {
 namespace {
@@ -51,6 +54,24 @@ class ObjectReader {
       return Fail(key, "expected an integer");
     }
     *out = static_cast<int64_t>(*value);
+  }
+  // A fraction written either as a number (0.17) or as percent text ("17%"): both shapes of
+  // the contest's p99.bonus exist (the k6 script changed between the preview and the final).
+  void Fraction(absl::string_view key, std::optional<double>* out) {
+    const Json* field = Get(key);
+    if (field == nullptr) return;
+    if (field->is_number()) {
+      *out = field->number();
+      return;
+    }
+    double percent = 0;
+    if (field->is_string() && absl::EndsWith(field->string(), "%") &&
+        absl::SimpleAtod(absl::StripSuffix(field->string(), "%"), &percent) &&
+        std::isfinite(percent)) {
+      *out = percent / 100;
+      return;
+    }
+    Fail(key, "expected a number or percent text (\"17%\")");
   }
   void Bool(absl::string_view key, bool* out) {
     const Json* field = Get(key);
@@ -221,12 +242,12 @@ absl::StatusOr<Results> ResultsFromJson(const Json& json) {
   if (const Json* p99 = r.Object("p99")) {
     ObjectReader p(*p99, "p99");
     p.String("valor", &results.p99);
-    p.Number("bonus", &results.bonus);
+    p.Fraction("bonus", &results.bonus);
     r.Merge(p.status());
   }
   if (const Json* fine = r.Object("multa")) {
     ObjectReader m(*fine, "multa");
-    m.Number("porcentagem", &results.fine_fraction);
+    m.Fraction("porcentagem", &results.fine_fraction);
     m.Number("total", &results.fine_total);
     if (const Json* composition = m.Object("composicao")) {
       ObjectReader c(*composition, "multa.composicao");

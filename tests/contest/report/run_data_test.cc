@@ -80,6 +80,25 @@ TEST(RunDataTest, PreviewResultsNameInconsistenciesDifferently) {
   EXPECT_FALSE(results->net.has_value());
 }
 
+TEST(RunDataTest, BonusAndFineReadAsNumbersOrPercentText) {
+  for (const char* text : {R"({"p99": {"bonus": 0.17}, "multa": {"porcentagem": 0.35}})",
+                           R"({"p99": {"bonus": "17%"}, "multa": {"porcentagem": "35%"}})"}) {
+    absl::StatusOr<Json> json = ParseJson(text);
+    ASSERT_TRUE(json.ok());
+    absl::StatusOr<Results> results = ResultsFromJson(*json);
+    ASSERT_TRUE(results.ok()) << results.status();
+    EXPECT_DOUBLE_EQ(results->bonus.value_or(-1), 0.17) << text;
+    EXPECT_DOUBLE_EQ(results->fine_fraction.value_or(-1), 0.35) << text;
+  }
+  for (const char* text : {R"({"p99": {"bonus": "17"}})", R"({"p99": {"bonus": "x%"}})",
+                           R"({"p99": {"bonus": true}})"}) {
+    absl::StatusOr<Json> json = ParseJson(text);
+    ASSERT_TRUE(json.ok());
+    EXPECT_THAT(ResultsFromJson(*json).status().message(), HasSubstr("p99.bonus: expected"))
+        << text;
+  }
+}
+
 TEST(RunDataTest, MissingRouterSeriesAndNullLatenciesAreAbsent) {
   absl::StatusOr<RunData> run =
       RunFromText(R"({"series": [{"t_s": 1, "vus": 1, "ok": 0, "p50_ms": null, "p99_ms": null}]})");
