@@ -91,8 +91,8 @@ struct Results {
   std::optional<double> gross;          // total_bruto
   std::optional<double> fees;           // total_taxas
   std::string p99;                      // p99.valor, e.g. "2.55ms"
-  std::optional<double> bonus;          // p99.bonus, a fraction
-  std::optional<double> fine_fraction;  // multa.porcentagem
+  std::optional<double> bonus;          // p99.bonus: 0.17 or "17%", read as 0.17
+  std::optional<double> fine_fraction;  // multa.porcentagem: 0.35 or "35%"
   std::optional<double> fine_total;     // multa.total
   // multa.composicao.num_inconsistencias (final) or total_inconsistencias (preview).
   std::optional<double> inconsistencies;
