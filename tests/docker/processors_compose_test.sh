@@ -54,8 +54,8 @@ code=$(docker run --rm --network payment-processor "${RINHA_IMAGE:-rinha-backend
 [ "$code" = connected ] || fail "payment-processor-fallback:8080 not reachable by name on the network"
 
 # Runs as non-root.
-user=$(docker inspect --format '{{.Config.User}}' "${project}_payment-processor-default_1")
-[ "$user" = rinha ] || fail "container user is '$user', want rinha"
+uid=$(docker exec "${project}_payment-processor-default_1" id -u)
+[ "$uid" = 10001 ] || fail "container runs as uid $uid, want 10001"
 
 cleanup
 trap - EXIT
