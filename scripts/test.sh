@@ -4,7 +4,8 @@
 #   asan     the same under ASan + UBSan
 #   tsan     the same under TSan
 #   fuzz     runs the JSON/money/time fuzzer for a bounded time (clang-14)
-#   docker   the Docker tests: image build + compose of the processors (starts dockerd itself)
+#   docker   the Docker tests: images, processors' compose, submission folder, our compose stack
+#            under its limits with a short load (starts dockerd itself)
 #   scripts/test.sh               every stage
 #   scripts/test.sh release tsan  only those stages
 set -euo pipefail
@@ -40,9 +41,13 @@ for v in "${variants[@]}"; do
       echo "=== [fuzz] ${RINHA_FUZZ_SECONDS:-60} s"
       bash scripts/fuzz.sh "${RINHA_FUZZ_SECONDS:-60}" ;;
     docker)
-      echo "=== [docker] processors compose"
+      # The processors' compose, the submission generator, then our whole stack under its limits
+      # with a short load (rinha-load from build-test-release/ when the release stage built it).
+      echo "=== [docker] processors compose, submission, compose stack"
       status=0
       bash tests/docker/processors_compose_test.sh || status=$?
+      [ $status != 0 ] || bash tests/docker/submission_test.sh || status=$?
+      [ $status != 0 ] || bash tests/docker/compose_stack_test.sh || status=$?
       bash scripts/docker-teardown.sh
       [ $status = 0 ] || exit $status ;;
     *) echo "unknown stage: $v (release | asan | tsan | fuzz | docker)" >&2; exit 2 ;;

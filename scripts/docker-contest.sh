@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# The contest in Docker, in one command, on a fresh Debian 12 machine (as root):
+#   1. scripts/docker-setup.sh: Debian's docker.io + docker-compose, dockerd, local base image;
+#   2. the processors' compose (compose.processors.yaml: emulators in the official shape, network
+#      payment-processor), then ours (compose.yaml), both built here;
+#   3. waits until GET /payments-summary on the load balancer answers < 400 (the contest's rule);
+#   4. a short contest load from the host through the load balancer, and the score;
+#   5. tears down containers, networks and volumes of both projects (images with
+#      --remove-images) and the dockerd it started — also on failure and Ctrl-C.
+#
+#   scripts/docker-contest.sh [--duration_s=N] [--max_vus=N] [--test=final|preview]
+#                             [--out=DIR] [--remove-images] [--keep-running]
+# Environment: LB_HOST_PORT (9999), PROCESSOR_DEFAULT_HOST_PORT (8001),
+#   PROCESSOR_FALLBACK_HOST_PORT (8002), ROUTER_GRPC_HOST_PORT (50051), LEDGER_GRPC_HOST_PORT
+#   (50052); RINHA_LOADGEN=rinha-load|standin (default: rinha-load once contest/load is committed,
+#   else the stand-in: a few hundred curl POSTs and an audit of our summary against the processors'
+#   admin summaries); RINHA_LOAD_BIN (a built rinha-load; default: built in build-loadgen/).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck source=scripts/docker-lib.sh
+source scripts/docker-lib.sh
+DLOG_TAG=docker-contest
+
+duration_s=60 max_vus=150 test=final out="" remove_images=0 keep_running=0
+for arg in "$@"; do
+  case "$arg" in
+    --duration_s=*) duration_s=${arg#*=} ;;
+    --max_vus=*) max_vus=${arg#*=} ;;
+    --test=*) test=${arg#*=} ;;
+    --out=*) out=${arg#*=} ;;
+    --remove-images) remove_images=1 ;;
+    --keep-running) keep_running=1 ;;
+    -h | --help) sed -n '2,19p' "$0"; exit 0 ;;
+    *) echo "unknown argument: $arg (see --help)" >&2; exit 2 ;;
+  esac
+done
+out=${out:-$(mktemp -d /tmp/rinha-docker-contest.XXXXXX)}
+mkdir -p "$out"
+
+export LB_HOST_PORT=${LB_HOST_PORT:-9999}
+export PROCESSOR_DEFAULT_HOST_PORT=${PROCESSOR_DEFAULT_HOST_PORT:-8001}
+export PROCESSOR_FALLBACK_HOST_PORT=${PROCESSOR_FALLBACK_HOST_PORT:-8002}
+export ROUTER_GRPC_HOST_PORT=${ROUTER_GRPC_HOST_PORT:-50051}
+export LEDGER_GRPC_HOST_PORT=${LEDGER_GRPC_HOST_PORT:-50052}
+backend=rinha-backend processors=rinha-processors
+
+if [[ -z ${RINHA_LOADGEN:-} ]]; then
+  RINHA_LOADGEN=standin
+  if git ls-files --error-unmatch contest/load/CMakeLists.txt >/dev/null 2>&1 ||
+    { ! git rev-parse --git-dir >/dev/null 2>&1 && [[ -f contest/load/CMakeLists.txt ]]; }; then
+    RINHA_LOADGEN=rinha-load
+  fi
+fi
+
+# The daemon is ours to stop only if nothing answered before we started.
+started_dockerd=0
+docker info >/dev/null 2>&1 || started_dockerd=1
+
+backend_compose() { docker-compose -f compose.yaml -p "$backend" "$@"; }
+processors_compose() { docker-compose -f compose.processors.yaml -p "$processors" "$@"; }
+
+cleanup() {
+  local status=$?
+  trap '' INT TERM  # a second Ctrl-C must not cut the clean-up short
+  trap - EXIT
+  if ((keep_running && status == 0)); then
+    dlog "left running (--keep-running); stop with: docker-compose -p $backend down -v;" \
+      "docker-compose -f compose.processors.yaml -p $processors down -v"
+    exit 0
+  fi
+  if command -v docker-compose >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
+    ((status == 0)) || backend_compose logs --tail=30 >"$out/compose-logs.txt" 2>&1 || true
+    dlog "tearing down"
+    backend_compose down -v --remove-orphans --timeout 5 >/dev/null 2>&1 || true
+    processors_compose down -v --remove-orphans --timeout 5 >/dev/null 2>&1 || true
+    if ((remove_images)); then
+      docker image rm -f "${RINHA_IMAGE:-rinha-backend-2025:local}" \
+        "${RINHA_LB_IMAGE:-rinha-backend-2025-lb:local}" >/dev/null 2>&1 || true
+    fi
+  fi
+  ((started_dockerd)) && bash scripts/docker-teardown.sh || true
+  ((status == 0)) || dlog "FAILED (exit $status); logs in $out"
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+bash scripts/docker-setup.sh
+
+loadgen=""
+if [[ $RINHA_LOADGEN == rinha-load ]]; then
+  loadgen=${RINHA_LOAD_BIN:-build-loadgen/contest/load/rinha-load}
+  if [[ ! -x $loadgen ]]; then
+    # Its own build tree, tests and benchmarks off: only what rinha-load links.
+    dlog "building rinha-load natively in build-loadgen/"
+    bash scripts/install-deps.sh
+    cmake -S . -B build-loadgen -G Ninja -DCMAKE_BUILD_TYPE=Release -DRINHA_BUILD_TESTS=OFF \
+      -DRINHA_BUILD_BENCHMARKS=OFF >/dev/null
+    cmake --build build-loadgen -j 2 --target rinha-load
+    loadgen=build-loadgen/contest/load/rinha-load
+  fi
+fi
+
+t0=$(date +%s.%N)
+dlog "building images (cached layers are reused)"
+backend_compose build >"$out/build.log" 2>&1 || { tail -30 "$out/build.log" >&2; exit 1; }
+t_built=$(date +%s.%N)
+
+dlog "starting the processors (compose.processors.yaml)"
+processors_compose up -d >"$out/processors-up.log" 2>&1 || { cat "$out/processors-up.log" >&2; exit 1; }
+for port in "$PROCESSOR_DEFAULT_HOST_PORT" "$PROCESSOR_FALLBACK_HOST_PORT"; do
+  ok=0
+  for _ in $(seq 1 150); do
+    curl -fsS -o /dev/null -H 'X-Rinha-Token: 123' "http://127.0.0.1:$port/admin/payments-summary" \
+      2>/dev/null && { ok=1; break; }
+    sleep 0.2
+  done
+  ((ok)) || { dlog "processor on :$port not ready"; exit 1; }
+done
+
+dlog "starting the backend (compose.yaml)"
+t_up=$(date +%s.%N)
+backend_compose up -d >"$out/backend-up.log" 2>&1 || { cat "$out/backend-up.log" >&2; exit 1; }
+lb="http://127.0.0.1:$LB_HOST_PORT"
+wait_http "$lb/payments-summary" 120 || { dlog "load balancer not ready after 120 s"; exit 1; }
+t_ready=$(date +%s.%N)
+secs() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.1f", b - a}'; }
+dlog "ready: build $(secs "$t0" "$t_built") s, up -> GET /payments-summary < 400 in $(secs "$t_up" "$t_ready") s"
+
+def="http://127.0.0.1:$PROCESSOR_DEFAULT_HOST_PORT" fb="http://127.0.0.1:$PROCESSOR_FALLBACK_HOST_PORT"
+if [[ $RINHA_LOADGEN == rinha-load ]]; then
+  dlog "load: $loadgen --test=$test --duration_s=$duration_s --max_vus=$max_vus"
+  "$loadgen" --target="$lb" --default_processor="$def" --fallback_processor="$fb" \
+    --admin_token=123 --test="$test" --duration_s="$duration_s" --max_vus="$max_vus" \
+    --router_stats="127.0.0.1:$ROUTER_GRPC_HOST_PORT" --out="$out"
+  results=$(cat "$out/final-results.json")
+  echo "score=$(json_num "$results" score) p99=$(grep -o '"valor"[^,}]*' <<<"$results" | head -n1 | cut -d'"' -f4)" \
+    "inconsistencies=$(json_num "$results" num_inconsistencias) lag=$(json_num "$results" lag)"
+  echo "results: $out/final-results.json, $out/run.json"
+else
+  count=$((max_vus * 2))
+  dlog "load: stand-in, $count POSTs (half with the default processor failing)"
+  standin_load "$lb" "$def" "$fb" 123 "$out" "$count"
+  # shellcheck disable=SC1091
+  source "$out/standin.env"
+  echo "score=$score p99=${p99_ms}ms inconsistencies=$inconsistencies lag=$lag" \
+    "requests=$requests failed=$failed default=$proc_default fallback=$proc_fallback" \
+    "double_payments=$double"
+fi

@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# Docker test of compose.yaml, the stack the contest runs: the file is valid for docker-compose
+# 1.29 and within the contest's rules (limits <= 1.5 CPU / 350 MB, no host network, privileged or
+# replicas); the stack comes up next to the processors' compose under unique project names and
+# free host ports; every container runs with its limits (docker inspect and its own cgroup files),
+# as uid 10001, healthy, only the router on the payment-processor network; a short load gives
+# 0 inconsistencies and lag 0; `down -v` leaves no container, network or volume behind.
+# Uses rinha-load when built (RINHA_LOAD_BIN, build-test-release/, build-loadgen/ or build/), else
+# the stand-in (RINHA_LOADGEN=standin forces it).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+# shellcheck source=scripts/docker-lib.sh
+source scripts/docker-lib.sh
+DLOG_TAG=compose-stack-test
+
+passed=0
+fail() { echo "FAIL: $*" >&2; exit 1; }
+pass() { passed=$((passed + 1)); echo "ok: $*"; }
+
+bash scripts/docker-setup.sh
+
+# ---- the file itself -----------------------------------------------------------------------------
+docker-compose -f compose.yaml config -q || fail "compose.yaml does not validate under docker-compose $(docker-compose version --short)"
+config=$(docker-compose -f compose.yaml config)
+limits=$(compose_limits compose.yaml)
+echo "$limits" | sed 's/^/  limits: /'
+check_sums() {  # stdin: "service cpus memory"; fails on a missing limit or a sum over the budget
+  awk '
+    $2 == "" || $3 == "" { print "no limit for " $1; bad = 1 }
+    { cpu += $2; m = $3; sub(/[Mm][Bb]?$/, "", m); mem += m }
+    END { printf "  total: %.2f CPU, %d MB\n", cpu, mem
+          if (cpu > 1.5 + 1e-9) { print "CPU total over 1.5"; bad = 1 }
+          if (mem > 350) { print "memory total over 350 MB"; bad = 1 }
+          exit bad }'
+}
+echo "$limits" | check_sums || fail "compose.yaml limits"
+# The check must be able to fail: the same file with one limit raised is rejected.
+sed 's/cpus: "0.15"/cpus: "0.5"/' compose.yaml >/tmp/compose-over-$$.yaml
+if compose_limits /tmp/compose-over-$$.yaml | check_sums >/dev/null; then
+  rm -f /tmp/compose-over-$$.yaml; fail "limit check accepts 1.85 CPU"
+fi
+rm -f /tmp/compose-over-$$.yaml
+pass "limits within 1.5 CPU / 350 MB (and a raised limit is caught)"
+grep -Eq 'network_mode: *"?host|privileged: *true|replicas:' <<<"$config" &&
+  fail "host networking, privileged or replicas in compose.yaml"
+[[ $(grep -c '^  edge[0-9]*:$' <<<"$config") -ge 2 ]] || fail "fewer than two edges"
+grep -q '9999' <<<"$config" || fail "no port 9999"
+pass "no host network / privileged / replicas; two edges; port 9999"
+
+# ---- the stack -----------------------------------------------------------------------------------
+if docker network inspect payment-processor >/dev/null 2>&1; then
+  fail "network payment-processor exists already (another processors compose is running)"
+fi
+id=$$
+pproject=rinha-stack-test-proc-$id bproject=rinha-stack-test-$id
+export PROCESSOR_DEFAULT_HOST_PORT=$(free_port)
+export PROCESSOR_FALLBACK_HOST_PORT=$(free_port)
+export LB_HOST_PORT=$(free_port) ROUTER_GRPC_HOST_PORT=$(free_port) LEDGER_GRPC_HOST_PORT=$(free_port)
+pc() { docker-compose -f compose.processors.yaml -p "$pproject" "$@"; }
+bc() { docker-compose -f compose.yaml -p "$bproject" "$@"; }
+log=/tmp/$bproject.log
+cleanup() {
+  bc down -v --remove-orphans --timeout 5 >>"$log" 2>&1 || true
+  pc down -v --remove-orphans --timeout 5 >>"$log" 2>&1 || true
+}
+trap cleanup EXIT
+
+bc build >"$log" 2>&1 || { tail -40 "$log"; fail "build"; }
+pc up -d >>"$log" 2>&1 || { tail -20 "$log"; fail "processors up"; }
+t_up=$(date +%s.%N)
+bc up -d >>"$log" 2>&1 || { tail -30 "$log"; bc logs --tail=20; fail "compose up"; }
+lb=http://127.0.0.1:$LB_HOST_PORT
+wait_http "$lb/payments-summary" 90 || { bc ps; bc logs --tail=20; fail "LB not ready"; }
+echo "  up -> ready in $(awk -v a="$t_up" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b - a}') s"
+pass "stack up, GET /payments-summary < 400 on :$LB_HOST_PORT"
+
+# Every container healthy (the lb's first check runs 10 s after its start).
+deadline=$(($(date +%s) + 60))
+until [[ -z $(bc ps -q | xargs docker inspect --format '{{if .State.Health}}{{.State.Health.Status}}{{end}}' | grep -v '^healthy$') ]]; do
+  (($(date +%s) < deadline)) || { bc ps; fail "not every container healthy after 60 s"; }
+  sleep 1
+done
+
+# Limits as the engine and the kernel see them, per service.
+while read -r svc cpus mem; do
+  c=$(bc ps -q "$svc")
+  [[ -n $c ]] || fail "no container for $svc"
+  read -r nano bytes priv netmode user health < <(docker inspect --format \
+    '{{.HostConfig.NanoCpus}} {{.HostConfig.Memory}} {{.HostConfig.Privileged}} {{.HostConfig.NetworkMode}} {{.Config.User}} {{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}' "$c")
+  want_nano=$(awk -v c="$cpus" 'BEGIN{printf "%.0f", c * 1e9}')
+  want_bytes=$(($(to_mib "$mem") * 1048576))
+  [[ $nano == "$want_nano" ]] || fail "$svc NanoCpus $nano, want $want_nano"
+  [[ $bytes == "$want_bytes" ]] || fail "$svc Memory $bytes, want $want_bytes"
+  [[ $priv == false ]] || fail "$svc privileged"
+  [[ $netmode != host ]] || fail "$svc host network"
+  [[ $health == healthy ]] || fail "$svc health: $health"
+  cg=$(docker exec "$c" bash -c '
+    if [ -f /sys/fs/cgroup/cpu.max ]; then read q p </sys/fs/cgroup/cpu.max; m=$(cat /sys/fs/cgroup/memory.max)
+    else q=$(cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us); p=$(cat /sys/fs/cgroup/cpu/cpu.cfs_period_us)
+         m=$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes); fi
+    echo "$q $p $m $(id -u)"')
+  read -r quota period mlimit uid <<<"$cg"
+  got_cpus=$(awk -v q="$quota" -v p="$period" 'BEGIN{printf "%.3f", q / p}')
+  [[ $got_cpus == $(awk -v c="$cpus" 'BEGIN{printf "%.3f", c}') ]] || fail "$svc cgroup CPU $quota/$period, want $cpus"
+  [[ $mlimit == "$want_bytes" ]] || fail "$svc cgroup memory $mlimit, want $want_bytes"
+  [[ $uid == 10001 ]] || fail "$svc runs as uid $uid (user '$user'), want 10001"
+  echo "  $svc: cpus $cpus (cfs $quota/$period) memory $mlimit uid $uid $health"
+done <<<"$limits"
+pass "every container: limits in docker inspect and its cgroup, uid 10001, healthy"
+
+members=$(docker network inspect payment-processor --format '{{range .Containers}}{{.Name}} {{end}}')
+for name in $members; do
+  case "$name" in
+    "${bproject}_router_1" | "${pproject}"_*) ;;
+    *) fail "$name joined payment-processor" ;;
+  esac
+done
+grep -q "${bproject}_router_1" <<<"$members" || fail "router not on payment-processor"
+for host in payment-processor-default payment-processor-fallback; do
+  docker exec "$(bc ps -q router)" bash -c "exec 3<>/dev/tcp/$host/8080" ||
+    fail "router cannot reach $host:8080"
+done
+owner=$(docker exec "$(bc ps -q ledger)" stat -c '%u %U' /var/lib/rinha/ledger.db /run/rinha/ledger.sock /run/rinha/router.sock | sort -u)
+[[ $owner == "10001 rinha" ]] || fail "volume files owned by: $owner"
+pass "only the router joins payment-processor; volume files owned by 10001"
+
+# ---- a short load ----------------------------------------------------------------------------------
+# No instability timeline: squeezed into 20 s its stages are shorter than the processors' 5 s
+# health window, and payments still inside a 5 s fallback delay at the end would read as lag; this
+# test is about the Docker plumbing (the stand-in's run does switch to the fallback).
+out=$(mktemp -d /tmp/$bproject.XXXX)
+def=http://127.0.0.1:$PROCESSOR_DEFAULT_HOST_PORT fb=http://127.0.0.1:$PROCESSOR_FALLBACK_HOST_PORT
+loadgen=${RINHA_LOAD_BIN:-}
+[[ ${RINHA_LOADGEN:-} == standin ]] && loadgen=none
+for cand in build-test-release/contest/load/rinha-load build-loadgen/contest/load/rinha-load \
+  build/contest/load/rinha-load; do
+  [[ -n $loadgen || ! -x $cand ]] || loadgen=$cand
+done
+if [[ -n $loadgen && $loadgen != none ]]; then
+  "$loadgen" --target="$lb" --default_processor="$def" --fallback_processor="$fb" --admin_token=123 \
+    --test=preview --timeline=none --duration_s=20 --max_vus=60 --router_stats="127.0.0.1:$ROUTER_GRPC_HOST_PORT" \
+    --out="$out" --quiet || fail "rinha-load exit $?"
+  results=$(cat "$out/final-results.json")
+  incons=$(json_num "$results" num_inconsistencias) lag=$(json_num "$results" lag)
+  echo "  rinha-load: score $(json_num "$results" score), inconsistencies $incons, lag $lag"
+else
+  standin_load "$lb" "$def" "$fb" 123 "$out" 200
+  sed 's/^/  /' "$out/standin.env" | tr '\n' ' '; echo
+  # shellcheck disable=SC1091
+  source "$out/standin.env"
+  incons=$inconsistencies
+  ((failed == 0)) || fail "$failed of $requests POSTs not answered 2xx"
+  ((double == 0)) || fail "$double payments more at the processors than answered 2xx"
+  ((proc_fallback > 0)) || fail "nothing reached the fallback while the default failed"
+fi
+[[ $incons == 0 ]] || fail "inconsistencies: $incons"
+[[ $lag == 0 ]] || fail "lag: $lag"
+pass "short load: 0 inconsistencies, lag 0"
+
+# ---- nothing left behind ----------------------------------------------------------------------------
+cleanup
+trap - EXIT
+for project in "$bproject" "$pproject"; do
+  left=$(docker ps -aq --filter "label=com.docker.compose.project=$project")
+  [[ -z $left ]] || fail "containers left: $left"
+  left=$(docker network ls -q --filter "label=com.docker.compose.project=$project")
+  [[ -z $left ]] || fail "networks left: $left"
+  left=$(docker volume ls -q --filter "label=com.docker.compose.project=$project")
+  [[ -z $left ]] || fail "volumes left: $left"
+done
+docker network inspect payment-processor >/dev/null 2>&1 && fail "network payment-processor left"
+pass "down -v leaves no container, network or volume"
+rm -rf "$out" "$log"
+echo "compose stack test: $passed passed, 0 failed"
