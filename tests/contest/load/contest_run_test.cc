@@ -91,6 +91,8 @@ class FakeProcessor {
                        });
     server_.Start();
   }
+  // The handlers read the members below: stop serving before they go.
+  ~FakeProcessor() { server_.Stop(); }
   std::vector<std::string> calls() const {
     std::lock_guard<std::mutex> lock(mu_);
     return calls_;
