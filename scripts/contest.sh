@@ -14,6 +14,7 @@
 #                      [--duration_s=N] [--max_vus=N] [--backend=ours|null] [--lb=haproxy|nginx]
 #                      [--port=9999] [--out=DIR] [--build-dir=build] [--no-build]
 #                      [--compose=compose.yaml] [--ready_timeout_s=30] [--stop_timeout_s=10]
+#                      [--load_timeout_s=N]  (default: the test's duration + 120 s)
 # --backend=null replaces the edges with null-responder (no router or ledger): a floor run that
 # measures the load generator and the load balancer only.
 # Exit status: 0 when the run completed and no service died or hit its memory limit.
@@ -24,6 +25,7 @@ repo=$PWD
 
 test_name=final timeline="" duration_s="" max_vus="" backend=ours lb=haproxy port=9999
 out="" build_dir=build build=1 compose=compose.yaml ready_timeout_s=30 stop_timeout_s=10
+load_timeout_s=""
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
 for arg in "$@"; do
   case "$arg" in
@@ -40,6 +42,7 @@ for arg in "$@"; do
     --compose=*) compose=${arg#*=} ;;
     --ready_timeout_s=*) ready_timeout_s=${arg#*=} ;;
     --stop_timeout_s=*) stop_timeout_s=${arg#*=} ;;
+    --load_timeout_s=*) load_timeout_s=${arg#*=} ;;
     -h | --help) usage; exit 0 ;;
     *) echo "contest.sh: unknown option $arg (--help lists them)" >&2; exit 2 ;;
   esac
@@ -96,13 +99,15 @@ done
 # State, clean-up and signals
 [ -n "$out" ] || out=results/$(date -u +%Y%m%d-%H%M%S)
 mkdir -p "$out/logs"
+rm -f "$out/pids.txt"
 out=$(cd "$out" && pwd)
-state=$(mktemp -d /tmp/rinha-contest.XXXXXX)
+state=""               # sockets, ledger database, rendered nginx.conf (made once traps are set)
 group=rinha-contest-$$
 declare -A pid_of      # service -> pid
 cg_dirs=()             # every cgroup directory created (children before parents at removal)
 status=0
 cleaning=0
+watchdog=""            # pid of the load generator's time limit
 
 # The cgroup v1 hierarchies used and where this shell sits in each (the groups nest inside it,
 # so limits the session itself runs under still apply). cpu and cpuacct may be one mount.
@@ -140,9 +145,13 @@ stop_pids() {
 
 cleanup() {
   local rc=$?
-  trap '' INT TERM  # a second signal must not cut the clean-up short
+  # A second signal must not cut the clean-up short, nor a closed stdout (e.g. `| tail` killed
+  # with us: SIGPIPE), nor a failing command.
+  trap '' INT TERM PIPE
+  set +e
   ((cleaning)) && return
   cleaning=1
+  [ -z "$watchdog" ] || { kill -TERM "$watchdog" 2>/dev/null; wait "$watchdog" 2>/dev/null; }
   ((status == 0)) && status=$rc
   log "stopping"
   # As compose stops it, dependents first: load, load balancer, edges (together), router,
@@ -165,13 +174,14 @@ cleanup() {
     for _ in $(seq 1 50); do rmdir "$dir" 2>/dev/null && break; sleep 0.1; done
     [ -d "$dir" ] && { log "could not remove cgroup $dir"; status=1; }
   done
-  rm -rf "$state"
+  [ -z "$state" ] || rm -rf "$state"
   log "stopped (exit status $status)"
   exit "$status"
 }
 trap cleanup EXIT
 trap 'status=130; exit 130' INT
 trap 'status=143; exit 143' TERM
+state=$(mktemp -d /tmp/rinha-contest.XXXXXX)
 
 # make_group NAME [CPU MEMORY_BYTES]: a group in every hierarchy, limited when CPU is given.
 make_group() {
@@ -206,6 +216,7 @@ start() {
     exec setsid "$@"
   ) >"$out/logs/$name.out" 2>"$out/logs/$name.err" </dev/null &
   pid_of[$name]=$!
+  echo "$name ${pid_of[$name]}" >>"$out/pids.txt"  # lets a test check that none is left
   [ -n "$ready" ] || return 0
   local waited=0
   until grep -m1 "$ready" "$out/logs/$name.out" >"$state/$name.ready" 2>/dev/null; do
@@ -359,6 +370,20 @@ fi
 make_group load
 log "load: ${load_cmd[*]} ${load_args[*]}"
 start load "" "${load_cmd[@]}" "${load_args[@]}"
+if [ -z "$load_timeout_s" ]; then
+  if [ -n "$duration_s" ]; then load_timeout_s=$((duration_s + 120));
+  elif [ "$test_name" = final ]; then load_timeout_s=420; else load_timeout_s=180; fi
+fi
+# A load generator that hangs must not hold the machine: SIGTERM it after --load_timeout_s.
+(
+  sleep "$load_timeout_s" &
+  sleeper=$!
+  trap 'kill "$sleeper" 2>/dev/null; exit 0' TERM
+  wait "$sleeper" || exit 0
+  echo "[contest] load generator still running after ${load_timeout_s}s: SIGTERM" >&2
+  kill -TERM "${pid_of[load]}" 2>/dev/null
+) &
+watchdog=$!
 load_rc=""
 # Until the load ends, any service exiting aborts the run.
 while [ -z "$load_rc" ]; do
