@@ -81,8 +81,8 @@ absl::Status ContestHttp::WaitTargetReady(int64_t timeout_ms) const {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   return absl::UnavailableError(absl::StrCat("target ", target_.host, ":", target_.port,
-                                             " GET /payments-summary not ready within ",
-                                             timeout_ms, " ms (", last, ")"));
+                                             " GET /payments-summary not ready within ", timeout_ms,
+                                             " ms (", last, ")"));
 }
 
 absl::Status ContestHttp::AdminCall(Processor p, const char* method, const std::string& path,
@@ -92,8 +92,9 @@ absl::Status ContestHttp::AdminCall(Processor p, const char* method, const std::
   httplib::Result res = std::string(method) == "PUT"
                             ? client->Put(path.c_str(), headers, body, "application/json")
                             : client->Post(path.c_str(), headers, body, "application/json");
-  const std::string what = absl::StrCat(method, " ", path, " ", body, " on the ", ProcessorName(p),
-                                        " processor (", Of(p).host, ":", Of(p).port, ")");
+  const std::string what =
+      absl::StrCat(method, " ", path, body.empty() ? "" : " ", body, " on the ", ProcessorName(p),
+                   " processor (", Of(p).host, ":", Of(p).port, ")");
   if (!res) {
     return absl::FailedPreconditionError(
         absl::StrCat(what, " failed: ", httplib::to_string(res.error())));
@@ -110,8 +111,8 @@ absl::Status ContestHttp::PurgeProcessor(Processor p) const {
 }
 
 absl::Status ContestHttp::SetDelay(Processor p, int delay_ms) const {
-  return AdminCall(p, "PUT", "/admin/configurations/delay", absl::StrCat(R"({"delay":)", delay_ms, "}"),
-                   200);
+  return AdminCall(p, "PUT", "/admin/configurations/delay",
+                   absl::StrCat(R"({"delay":)", delay_ms, "}"), 200);
 }
 
 absl::Status ContestHttp::SetFailure(Processor p, bool failure) const {

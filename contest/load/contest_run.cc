@@ -97,7 +97,9 @@ absl::Status Configure(const ContestHttp& http, int default_delay, bool default_
   return http.SetFailure(Processor::kFallback, fallback_failing);
 }
 
-absl::Status ResetProcessors(const ContestHttp& http) { return Configure(http, 0, false, 0, false); }
+absl::Status ResetProcessors(const ContestHttp& http) {
+  return Configure(http, 0, false, 0, false);
+}
 
 class RouterStatsPoller {
  public:
@@ -130,7 +132,8 @@ AuditRecord Audit(const ContestHttp& http, Clock& clock, int64_t t_s) {
   a.from_ms = now - 15'000;
   a.to_ms = now - 2'000;
   // Concurrently, as the official Promise.all.
-  auto ours = std::async(std::launch::async, [&] { return http.TargetSummary(a.from_ms, a.to_ms); });
+  auto ours =
+      std::async(std::launch::async, [&] { return http.TargetSummary(a.from_ms, a.to_ms); });
   auto def = std::async(std::launch::async, [&] {
     return http.ProcessorSummary(Processor::kDefault, a.from_ms, a.to_ms);
   });

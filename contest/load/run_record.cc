@@ -21,7 +21,9 @@ std::string Num(double value) {
 }
 
 // Milliseconds rounded to the microsecond for the series (the report needs no more).
-std::string Ms(double ms) { return Num(static_cast<double>(static_cast<int64_t>(ms * 1000 + 0.5)) / 1000); }
+std::string Ms(double ms) {
+  return Num(static_cast<double>(static_cast<int64_t>(ms * 1000 + 0.5)) / 1000);
+}
 
 std::string CentiMs(int64_t centi) { return Decimal{centi, 2}.ToString(); }
 
@@ -65,9 +67,10 @@ std::string FinalResultsJson(const RunRecord& run, int64_t now_ms) {
   w.Key("total_liquido").Raw(s.total_liquido.ToString());
   w.Key("total_bruto").Raw(s.gross.ToString());
   w.Key("total_taxas").Raw(s.fees.ToString());
-  w.Key("descricao").String(
-      "'total_liquido' é sua pontuação final. Equivale ao seu lucro. Fórmula: total_liquido + "
-      "(total_liquido * p99.bonus) - (total_liquido * multa.porcentagem)");
+  w.Key("descricao")
+      .String(
+          "'total_liquido' é sua pontuação final. Equivale ao seu lucro. Fórmula: total_liquido + "
+          "(total_liquido * p99.bonus) - (total_liquido * multa.porcentagem)");
   w.Key("p99").BeginObject();
   w.Key("valor").String(absl::StrCat(CentiMs(s.p99_centi_ms), "ms"));
   w.Key("bonus").String(absl::StrCat(s.bonus_percent, "%"));
@@ -84,25 +87,30 @@ std::string FinalResultsJson(const RunRecord& run, int64_t now_ms) {
   w.EndObject();
   w.Key("caixa_dois").BeginObject();
   w.Key("detectado").Bool(s.lag < 0);
-  w.Key("descricao").String(
-      "Se 'lag' for negativo, significa que seu backend registrou mais pagamentos do que "
-      "solicitado, automaticamente desclassificando sua submissão!");
+  w.Key("descricao")
+      .String(
+          "Se 'lag' for negativo, significa que seu backend registrou mais pagamentos do que "
+          "solicitado, automaticamente desclassificando sua submissão!");
   w.EndObject();
   w.Key("lag").BeginObject();
   w.Key("num_pagamentos_total").Int(s.payments_held);
   w.Key("num_pagamentos_solicitados").Int(run.ok);
   w.Key("lag").Int(s.lag);
-  w.Key("descricao").String(
-      "Lag é a diferença entre a quantidade de solicitações de pagamentos e o que foi realmente "
-      "computado pelo backend. Mostra a perda de pagamentos possivelmente por estarem "
-      "enfileirados.");
+  w.Key("descricao")
+      .String(
+          "Lag é a diferença entre a quantidade de solicitações de pagamentos e o que foi "
+          "realmente "
+          "computado pelo backend. Mostra a perda de pagamentos possivelmente por estarem "
+          "enfileirados.");
   w.EndObject();
   w.Key("pagamentos_solicitados").BeginObject();
   w.Key("qtd_sucesso").Int(run.ok);
   w.Key("qtd_falha").Int(run.failed);
-  w.Key("descricao").String(
-      "'qtd_sucesso' foram requests bem sucedidos para 'POST /payments' e 'qtd_falha' os requests "
-      "com erro.");
+  w.Key("descricao")
+      .String(
+          "'qtd_sucesso' foram requests bem sucedidos para 'POST /payments' e 'qtd_falha' os "
+          "requests "
+          "com erro.");
   w.EndObject();
   ProcessorBlock(w, "pagamentos_realizados_default", run.default_totals, s.default_fees,
                  "Informações do backend sobre solicitações de pagamento para o Payment "

@@ -93,8 +93,8 @@ Score ComputeScore(const ScoreInputs& in) {
   s.p99_centi_ms = RoundHalfUpCenti(in.p99_ms);
   s.bonus_percent = BonusPercent(s.p99_centi_ms);
   s.fine_percent = in.inconsistencies > 0 ? 35 : 0;
-  s.gross = Decimal{absl::int128(in.default_totals.amount_cents) + in.fallback_totals.amount_cents,
-                    2};
+  s.gross =
+      Decimal{absl::int128(in.default_totals.amount_cents) + in.fallback_totals.amount_cents, 2};
   s.default_fees = Fee(in.default_totals);
   s.fallback_fees = Fee(in.fallback_totals);
   s.fees = Add(s.default_fees, s.fallback_fees);

@@ -46,10 +46,10 @@ struct Score {
   Decimal gross;             // total_bruto
   Decimal default_fees;
   Decimal fallback_fees;
-  Decimal fees;          // total_taxas
-  Decimal net;           // gross - fees (before bonus and fine)
-  Decimal fine_total;    // net x fine
-  Decimal total_liquido; // net x (1 + bonus - fine): the score
+  Decimal fees;               // total_taxas
+  Decimal net;                // gross - fees (before bonus and fine)
+  Decimal fine_total;         // net x fine
+  Decimal total_liquido;      // net x (1 + bonus - fine): the score
   int64_t payments_held = 0;  // default + fallback requests
   int64_t lag = 0;            // successes - payments_held (negative: "caixa dois")
 };

@@ -17,7 +17,8 @@ absl::string_view A(std::string_view s) { return absl::string_view(s.data(), s.s
 
 absl::Status ParseCount(const JsonValue& value, int64_t* out) {
   if (value.type != JsonType::kNumber || !absl::SimpleAtoi(A(value.raw), out)) {
-    return absl::InvalidArgumentError(absl::StrCat("not an integer count: ", std::string(value.raw)));
+    return absl::InvalidArgumentError(
+        absl::StrCat("not an integer count: ", std::string(value.raw)));
   }
   return absl::OkStatus();
 }
@@ -45,7 +46,8 @@ absl::StatusOr<BackendSummary> ParseBackendSummary(std::string_view json) {
   bool seen_default = false, seen_fallback = false;
   absl::Status status = ParseJsonObject(json, [&](std::string_view key, const JsonValue& value) {
     if (key != "default" && key != "fallback") return absl::OkStatus();
-    if (value.type != JsonType::kObject) return absl::InvalidArgumentError("bucket is not an object");
+    if (value.type != JsonType::kObject)
+      return absl::InvalidArgumentError("bucket is not an object");
     if (key == "default") {
       seen_default = true;
       return ParseBucket(value.raw, &s.default_requests, &s.default_amount_cents);

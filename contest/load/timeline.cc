@@ -18,9 +18,9 @@ struct NominalStage {
 };
 
 constexpr NominalStage kFinal[] = {
-    {1, 0, false, 0, false},      {30, 1000, false, 0, false}, {60, 500, false, 0, false},
+    {1, 0, false, 0, false},       {30, 1000, false, 0, false}, {60, 500, false, 0, false},
     {90, 2000, true, 1000, false}, {120, 5000, true, 5, false}, {150, 0, false, 5, true},
-    {180, 100, false, 5, false},  {210, 50, false, 0, false},  {240, 103, false, 10, false},
+    {180, 100, false, 5, false},   {210, 50, false, 0, false},  {240, 103, false, 10, false},
     {270, 2000, false, 0, false},
 };
 constexpr NominalStage kPreview[] = {
@@ -28,8 +28,8 @@ constexpr NominalStage kPreview[] = {
     {30, 2000, true, 1000, true}, {40, 20, false, 20, false}, {50, 0, false, 5000, false},
 };
 constexpr NominalStage kBothFail[] = {
-    {1, 0, false, 0, false},    {60, 0, true, 0, true},     {80, 2000, false, 0, false},
-    {120, 0, false, 0, false},  {180, 200, true, 200, true}, {200, 0, false, 0, false},
+    {1, 0, false, 0, false},   {60, 0, true, 0, true},      {80, 2000, false, 0, false},
+    {120, 0, false, 0, false}, {180, 200, true, 200, true}, {200, 0, false, 0, false},
 };
 
 std::vector<Stage> Scale(const std::vector<NominalStage>& nominal, int64_t nominal_s,
@@ -57,8 +57,8 @@ std::vector<Stage> Scale(const std::vector<NominalStage>& nominal, int64_t nomin
 absl::StatusOr<TestShape> TestShapeByName(std::string_view name) {
   if (name == "final") return TestShape{"final", 300, 603, 2005};
   if (name == "preview") return TestShape{"preview", 60, 550, 1990};
-  return absl::InvalidArgumentError(absl::StrCat("unknown test '", std::string(name),
-                                                 "' (final or preview)"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown test '", std::string(name), "' (final or preview)"));
 }
 
 absl::StatusOr<std::vector<Stage>> TimelineByName(std::string_view name, int64_t duration_s) {
@@ -79,8 +79,8 @@ absl::StatusOr<std::vector<Stage>> TimelineByName(std::string_view name, int64_t
   if (name == "both-fail") {
     return Scale({std::begin(kBothFail), std::end(kBothFail)}, 300, duration_s);
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "unknown timeline '", std::string(name), "' (final, preview, reverse, both-fail, none)"));
+  return absl::InvalidArgumentError(absl::StrCat("unknown timeline '", std::string(name),
+                                                 "' (final, preview, reverse, both-fail, none)"));
 }
 
 int VusAt(int64_t elapsed_ms, int64_t duration_ms, int max_vus) {
@@ -92,7 +92,8 @@ int VusAt(int64_t elapsed_ms, int64_t duration_ms, int max_vus) {
 
 int64_t RampTimeOfVu(int vus, int64_t duration_ms, int max_vus) {
   if (vus <= 1 || max_vus <= 1) return 0;
-  // Smallest t with (max_vus - 1) * t / duration >= vus - 1: ceil((vus - 1) * duration / (max - 1)).
+  // Smallest t with (max_vus - 1) * t / duration >= vus - 1: ceil((vus - 1) * duration / (max -
+  // 1)).
   const int64_t steps = max_vus - 1;
   return (static_cast<int64_t>(vus - 1) * duration_ms + steps - 1) / steps;
 }

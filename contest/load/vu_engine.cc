@@ -85,8 +85,8 @@ LoadEngine::LoadEngine(const LoadOptions& options) : options_(options) {
   // JSON.stringify of the official payload: {"correlationId":"<uuid>","amount":20.05}.
   const std::string amount = Decimal{options.amount_cents, 2}.ToString();
   const std::string body_head = R"({"correlationId":")";
-  const std::string body = absl::StrCat(body_head, std::string(36, '0'), R"(","amount":)", amount,
-                                        "}");
+  const std::string body =
+      absl::StrCat(body_head, std::string(36, '0'), R"(","amount":)", amount, "}");
   const std::string head =
       absl::StrCat("POST /payments HTTP/1.1\r\nHost: ", options.host, ":", options.port,
                    "\r\nUser-Agent: rinha-load\r\nContent-Type: application/json\r\n"
@@ -202,7 +202,8 @@ void LoadEngine::SendRequest(Vu& vu, uint32_t index, int64_t now_ns) {
   vu.write_start_ns = now_ns;
   const ssize_t n = send(vu.fd, vu.request.data(), vu.request.size(), MSG_NOSIGNAL);
   if (n < 0 && errno != EAGAIN) {
-    if (!RetryOnFreshConnection(vu, index, now_ns)) Finish(vu, index, Outcome::kError, now_ns, false);
+    if (!RetryOnFreshConnection(vu, index, now_ns))
+      Finish(vu, index, Outcome::kError, now_ns, false);
     return;
   }
   vu.written = n > 0 ? static_cast<size_t>(n) : 0;
@@ -244,8 +245,8 @@ void LoadEngine::OnEvent(uint32_t index, uint32_t events, int64_t now_ns) {
       return;
     }
     case Vu::State::kWriting: {
-      const ssize_t n = send(vu.fd, vu.request.data() + vu.written, vu.request.size() - vu.written,
-                             MSG_NOSIGNAL);
+      const ssize_t n =
+          send(vu.fd, vu.request.data() + vu.written, vu.request.size() - vu.written, MSG_NOSIGNAL);
       if (n < 0 && errno != EAGAIN) {
         if (vu.written > 0 || !RetryOnFreshConnection(vu, index, now_ns)) {
           Finish(vu, index, Outcome::kError, now_ns, false);
@@ -419,8 +420,8 @@ LoadTotals LoadEngine::Run(int64_t start_ns) {
     if (running) {
       if (!sleeping_.empty()) next = std::min(next, sleeping_.front().at_ns);
       if (static_cast<int>(vus_.size()) < options_.max_vus) {
-        const int64_t ramp_ms = RampTimeOfVu(static_cast<int>(vus_.size()) + 1,
-                                             options_.duration_ms, options_.max_vus);
+        const int64_t ramp_ms =
+            RampTimeOfVu(static_cast<int>(vus_.size()) + 1, options_.duration_ms, options_.max_vus);
         next = std::min(next, start_ns + ramp_ms * kNsPerMs);
       }
       next = std::min(next, end_ns);

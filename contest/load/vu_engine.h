@@ -49,13 +49,13 @@ struct SecondStats {
 
 struct LoadTotals {
   int64_t requests = 0;
-  int64_t ok = 0;          // 200, 201, 202, 204 within the timeout
-  int64_t failed = 0;      // everything else
-  int64_t timeouts = 0;    // of failed: no complete answer within the timeout
-  int64_t errors = 0;      // of failed: connect refused, reset, malformed answer
-  int64_t non_2xx = 0;     // of failed: answered with another status
+  int64_t ok = 0;        // 200, 201, 202, 204 within the timeout
+  int64_t failed = 0;    // everything else
+  int64_t timeouts = 0;  // of failed: no complete answer within the timeout
+  int64_t errors = 0;    // of failed: connect refused, reset, malformed answer
+  int64_t non_2xx = 0;   // of failed: answered with another status
   int64_t connections_opened = 0;
-  int64_t last_finish_ns = 0;  // steady time the last request ended (its VU then sleeps)
+  int64_t last_finish_ns = 0;            // steady time the last request ended (its VU then sleeps)
   std::vector<int64_t> ok_latencies_ns;  // every successful request
 };
 

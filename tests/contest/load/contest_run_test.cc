@@ -130,13 +130,13 @@ class FakeTarget {
       }
       res.status = 202;
     });
-    server_.http().Get("/payments-summary", [this](const httplib::Request&, httplib::Response& res) {
-      ++summaries;
-      res.set_content(
-          R"({"default":{"totalRequests":4,"totalAmount":80.2},)"
-          R"("fallback":{"totalRequests":0,"totalAmount":0}})",
-          "application/json");
-    });
+    server_.http().Get("/payments-summary",
+                       [this](const httplib::Request&, httplib::Response& res) {
+                         ++summaries;
+                         res.set_content(R"({"default":{"totalRequests":4,"totalAmount":80.2},)"
+                                         R"("fallback":{"totalRequests":0,"totalAmount":0}})",
+                                         "application/json");
+                       });
     server_.http().Post("/purge-payments", [this](const httplib::Request&, httplib::Response& res) {
       ++purges;
       res.status = 200;
@@ -214,9 +214,9 @@ TEST(ContestRunTest, ShortRunCountsRequestsDrivesTheTimelineAndWritesFiles) {
   FakeProcessor def(kDefaultSummary);
   FakeProcessor fb(kFallbackSummary);
   RunConfig config = ShortRun(target, def, fb);
-  const std::string dir = (std::filesystem::temp_directory_path() /
-                           ("rinha_contest_run_" + std::to_string(getpid())))
-                              .string();
+  const std::string dir =
+      (std::filesystem::temp_directory_path() / ("rinha_contest_run_" + std::to_string(getpid())))
+          .string();
   config.out_dir = dir;
   absl::StatusOr<RunRecord> run = RunContest(config, RealClock::Get(), nullptr);
   ASSERT_TRUE(run.ok()) << run.status();
@@ -236,9 +236,11 @@ TEST(ContestRunTest, ShortRunCountsRequestsDrivesTheTimelineAndWritesFiles) {
                                        R"(PUT /admin/configurations/delay {"delay":0})",
                                        R"(PUT /admin/configurations/failure {"failure":false})"};
   const int delays[] = {0, 1000, 500, 2000, 5000, 0, 100, 50, 103, 2000, 0};
-  const bool failing[] = {false, false, false, true, true, false, false, false, false, false, false};
+  const bool failing[] = {false, false, false, true,  true, false,
+                          false, false, false, false, false};
   for (size_t i = 0; i < 11; ++i) {
-    expected.push_back(absl::StrCat(R"(PUT /admin/configurations/delay {"delay":)", delays[i], "}"));
+    expected.push_back(
+        absl::StrCat(R"(PUT /admin/configurations/delay {"delay":)", delays[i], "}"));
     expected.push_back(absl::StrCat(R"(PUT /admin/configurations/failure {"failure":)",
                                     failing[i] ? "true" : "false", "}"));
   }

@@ -72,10 +72,10 @@ std::map<std::string, std::string> Members(const std::string& json) {
 TEST(FinalResultsJsonTest, HasTheOfficialFieldsAndValues) {
   const RunRecord run = SampleRun();
   const auto m = Members(FinalResultsJson(run, 1752583200000));
-  for (const char* key : {"timestamp", "participante", "total_liquido", "total_bruto",
-                          "total_taxas", "descricao", "p99", "multa", "caixa_dois", "lag",
-                          "pagamentos_solicitados", "pagamentos_realizados_default",
-                          "pagamentos_realizados_fallback", "score"}) {
+  for (const char* key :
+       {"timestamp", "participante", "total_liquido", "total_bruto", "total_taxas", "descricao",
+        "p99", "multa", "caixa_dois", "lag", "pagamentos_solicitados",
+        "pagamentos_realizados_default", "pagamentos_realizados_fallback", "score"}) {
     EXPECT_TRUE(m.count(key)) << key;
   }
   // gross 120.30, fees 7.0175 + 2.005 = 9.0225, net 111.2775 x (1 + 0.17 - 0.35) = 91.24755.
@@ -117,8 +117,9 @@ TEST(RunJsonTest, HasTheAgreedSchema) {
                                 R"("settled_fallback":1,"router_queued":0,"router_in_flight":0})"),
             std::string::npos)
       << m.at("series");
-  EXPECT_NE(m.at("audits").find(R"("from":"2025-07-15T12:34:51.000Z","to":"2025-07-15T12:35:04.000Z")"),
-            std::string::npos)
+  EXPECT_NE(
+      m.at("audits").find(R"("from":"2025-07-15T12:34:51.000Z","to":"2025-07-15T12:35:04.000Z")"),
+      std::string::npos)
       << m.at("audits");
   const auto summary = Members(m.at("summary"));
   EXPECT_EQ(summary.at("p99_ms"), "2.55");
@@ -135,10 +136,9 @@ TEST(RunJsonTest, NoRouterFieldsWithoutRouterStats) {
 }
 
 TEST(WriteRunFilesTest, WritesBothFiles) {
-  const std::string dir =
-      (std::filesystem::temp_directory_path() / ("rinha_load_test_" + std::to_string(getpid())) /
-       "out")
-          .string();
+  const std::string dir = (std::filesystem::temp_directory_path() /
+                           ("rinha_load_test_" + std::to_string(getpid())) / "out")
+                              .string();
   ASSERT_TRUE(WriteRunFiles(dir, SampleRun(), 1752583200000).ok());
   for (const char* name : {"/final-results.json", "/run.json"}) {
     std::ifstream in(dir + name);

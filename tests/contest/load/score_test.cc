@@ -32,15 +32,15 @@ TEST(RoundHalfUpCentiTest, RoundsTheShortestDecimalTextHalfUp) {
 
 // Values checked against node: (11 - p) * 0.02 printed, then big.js round(2).
 TEST(BonusPercentTest, MatchesTheOfficialFormula) {
-  EXPECT_EQ(BonusPercent(255), 17);   // 0.16899999999999998 -> 0.17
-  EXPECT_EQ(BonusPercent(100), 20);   // 1 ms -> 20 %
-  EXPECT_EQ(BonusPercent(50), 21);    // 0.5 ms -> 21 %
+  EXPECT_EQ(BonusPercent(255), 17);  // 0.16899999999999998 -> 0.17
+  EXPECT_EQ(BonusPercent(100), 20);  // 1 ms -> 20 %
+  EXPECT_EQ(BonusPercent(50), 21);   // 0.5 ms -> 21 %
   EXPECT_EQ(BonusPercent(0), 22);
-  EXPECT_EQ(BonusPercent(1075), 1);   // 0.005 rounds up
-  EXPECT_EQ(BonusPercent(1076), 0);   // 0.0048 rounds down
-  EXPECT_EQ(BonusPercent(1025), 2);   // 0.015 rounds up
+  EXPECT_EQ(BonusPercent(1075), 1);  // 0.005 rounds up
+  EXPECT_EQ(BonusPercent(1076), 0);  // 0.0048 rounds down
+  EXPECT_EQ(BonusPercent(1025), 2);  // 0.015 rounds up
   EXPECT_EQ(BonusPercent(1100), 0);
-  EXPECT_EQ(BonusPercent(1150), 0);   // negative -> 0
+  EXPECT_EQ(BonusPercent(1150), 0);  // negative -> 0
   EXPECT_EQ(BonusPercent(150000), 0);
 }
 

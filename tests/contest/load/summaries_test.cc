@@ -6,9 +6,9 @@ namespace rinha::contest {
 namespace {
 
 TEST(ParseBackendSummaryTest, ReadsBothBuckets) {
-  absl::StatusOr<BackendSummary> s = ParseBackendSummary(
-      R"({"default":{"totalRequests":43236,"totalAmount":415542345.98},)"
-      R"("fallback":{"totalRequests":423545,"totalAmount":329347.34}})");
+  absl::StatusOr<BackendSummary> s =
+      ParseBackendSummary(R"({"default":{"totalRequests":43236,"totalAmount":415542345.98},)"
+                          R"("fallback":{"totalRequests":423545,"totalAmount":329347.34}})");
   ASSERT_TRUE(s.ok()) << s.status();
   EXPECT_EQ(s->default_requests, 43236);
   EXPECT_EQ(s->default_amount_cents, 41554234598);
@@ -19,9 +19,9 @@ TEST(ParseBackendSummaryTest, ReadsBothBuckets) {
 TEST(ParseBackendSummaryTest, RejectsMissingBucketsAndBadJson) {
   EXPECT_FALSE(ParseBackendSummary(R"({"default":{"totalRequests":1,"totalAmount":1}})").ok());
   EXPECT_FALSE(ParseBackendSummary("{").ok());
-  EXPECT_FALSE(ParseBackendSummary(
-                   R"({"default":{"totalRequests":1.5,"totalAmount":1},"fallback":{}})")
-                   .ok());
+  EXPECT_FALSE(
+      ParseBackendSummary(R"({"default":{"totalRequests":1.5,"totalAmount":1},"fallback":{}})")
+          .ok());
 }
 
 TEST(ParseProcessorSummaryTest, ReadsTotalsAndFeeRate) {

@@ -18,10 +18,11 @@ TEST(TimelineTest, FinalIsTheContestTable) {
   EXPECT_EQ(Starts(*t), (std::vector<int64_t>{1000, 30000, 60000, 90000, 120000, 150000, 180000,
                                               210000, 240000, 270000}));
   const int default_delays[] = {0, 1000, 500, 2000, 5000, 0, 100, 50, 103, 2000};
-  const bool default_failing[] = {false, false, false, true, true, false, false, false, false, false};
+  const bool default_failing[] = {false, false, false, true,  true,
+                                  false, false, false, false, false};
   const int fallback_delays[] = {0, 0, 0, 1000, 5, 5, 5, 0, 10, 0};
-  const bool fallback_failing[] = {false, false, false, false, false, true, false, false, false,
-                                   false};
+  const bool fallback_failing[] = {false, false, false, false, false,
+                                   true,  false, false, false, false};
   for (size_t i = 0; i < 10; ++i) {
     EXPECT_EQ((*t)[i].default_delay_ms, default_delays[i]) << i;
     EXPECT_EQ((*t)[i].default_failing, default_failing[i]) << i;
@@ -83,8 +84,8 @@ TEST(TimelineTest, BothFailHasTwentySecondsOfBothFailingThenRecovery) {
 TEST(TimelineTest, StagesScaleWithTheDuration) {
   absl::StatusOr<std::vector<Stage>> t = TimelineByName("final", 30);
   ASSERT_TRUE(t.ok());
-  EXPECT_EQ(Starts(*t),
-            (std::vector<int64_t>{100, 3000, 6000, 9000, 12000, 15000, 18000, 21000, 24000, 27000}));
+  EXPECT_EQ(Starts(*t), (std::vector<int64_t>{100, 3000, 6000, 9000, 12000, 15000, 18000, 21000,
+                                              24000, 27000}));
   EXPECT_EQ(t->back().to_ms, 30000);
   absl::StatusOr<std::vector<Stage>> p = TimelineByName("preview", 6);
   ASSERT_TRUE(p.ok());
@@ -119,7 +120,7 @@ TEST(TestShapeTest, FinalAndPreview) {
 
 TEST(VuRampTest, LinearFromOneToMaxLikeK6) {
   EXPECT_EQ(VusAt(0, 300000, 603), 1);
-  EXPECT_EQ(VusAt(498, 300000, 603), 1);   // VU 2 starts at 300 s / 602 = 498.3 ms
+  EXPECT_EQ(VusAt(498, 300000, 603), 1);  // VU 2 starts at 300 s / 602 = 498.3 ms
   EXPECT_EQ(VusAt(499, 300000, 603), 2);
   EXPECT_EQ(VusAt(150000, 300000, 603), 302);
   EXPECT_EQ(VusAt(299999, 300000, 603), 602);
