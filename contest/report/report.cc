@@ -327,7 +327,7 @@ std::string ResourcesTable(const std::vector<ServiceResources>& services, double
       "<table class=\"resources\">\n<caption>Resources (cgroup figures over the run)</caption>\n"
       "<tr><th>service</th><th>CPU limit</th><th>CPU used</th><th>avg cores (of limit)</th>"
       "<th>throttled periods</th><th>throttled time</th><th>peak memory / limit</th>"
-      "<th>mem failcnt</th><th>OOM kills</th></tr>\n";
+      "<th>mem failcnt / OOM kills</th></tr>\n";
   double total_limit = 0, total_cpu = 0, total_memory_limit = 0, total_peak = 0;
   for (const ServiceResources& s : services) {
     total_limit += s.cpu_limit.value_or(0);
@@ -356,12 +356,12 @@ std::string ResourcesTable(const std::vector<ServiceResources>& services, double
         Fixed(s.cpu_limit, 2), "</td><td>", absl::StrCat(Fixed(s.cpu_s, 1), " s"), "</td><td>",
         EscapeXml(cores), "</td><td>", EscapeXml(throttled), "</td><td>",
         absl::StrCat(Fixed(s.throttled_s, 2), " s"), "</td><td>", EscapeXml(memory), "</td><td>",
-        Fixed(s.memory_failcnt, 0), "</td><td>", Fixed(s.oom_kills, 0), "</td></tr>\n");
+        Fixed(s.memory_failcnt, 0), " / ", Fixed(s.oom_kills, 0), "</td></tr>\n");
   }
   absl::StrAppend(&html, "<tr class=\"total\"><th>total</th><td>", Fixed(total_limit, 2),
                   "</td><td>", Fixed(total_cpu, 1), " s</td><td></td><td></td><td></td><td>",
                   MegaBytes(total_peak), " / ", MegaBytes(total_memory_limit),
-                  " (sum of peaks)</td><td></td><td></td></tr>\n</table>\n");
+                  " (sum of peaks)</td><td></td></tr>\n</table>\n");
   return html;
 }
 
@@ -393,6 +393,8 @@ tr.headline td { font-weight: bold; font-size: 16px; }
 tr.bad td { color: #b71c1c; font-weight: bold; }
 tr.total { font-weight: bold; }
 table.resources { margin-top: 12px; }
+table.resources tr:first-child th { white-space: normal; vertical-align: bottom; }
+.stages { margin-top: 12px; }
 .note { color: #555; font-size: 13px; margin: 2px 0; }
 .legend span { margin-right: 14px; font-size: 13px; white-space: nowrap; }
 .swatch { display: inline-block; width: 14px; height: 10px; margin-right: 4px;
@@ -406,6 +408,7 @@ svg.chart text { font-size: 11px; fill: #444; }
 svg.chart text.stage-label { font-size: 9px; fill: #555; }
 svg.chart text.axis-label { font-size: 12px; fill: #222; }
 svg.chart .grid { stroke: #e6e6e6; }
+svg.chart rect.stage { stroke: #fff; stroke-width: 1; }  /* adjacent stages of one colour */
 svg.chart .tick { stroke: #888; }
 svg.chart .frame { fill: none; stroke: #888; }
 svg.chart .reference { stroke-dasharray: 2 3; stroke-width: 1.5; }
@@ -507,7 +510,7 @@ std::string RenderReport(const ReportInput& input) {
     ChartSpec spec;
     spec.id = "throughput";
     spec.title = "Requests per second and virtual users";
-    spec.y_unit = "per second";
+    spec.y_unit = "requests/s, VUs";
     spec.lines = {
         {"ok /s", kColorOk, Column(s, [](const Second& x) { return x.ok; })},
         {"failed /s", kColorFailed, Column(s, [](const Second& x) { return x.failed; })},
@@ -537,7 +540,7 @@ std::string RenderReport(const ReportInput& input) {
     ChartSpec spec;
     spec.id = "settled";
     spec.title = "Payments settled per second, per processor";
-    spec.y_unit = "payments per second";
+    spec.y_unit = "payments/s";
     spec.lines = {
         {"default", kColorDefault, Column(s, [](const Second& x) { return x.settled_default; })},
         {"fallback", kColorFallback, Column(s, [](const Second& x) { return x.settled_fallback; })},
