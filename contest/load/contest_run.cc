@@ -247,6 +247,11 @@ absl::StatusOr<RunRecord> RunContest(const RunConfig& config, Clock& clock, std:
   });
   std::thread stats_thread([&] {
     for (int64_t k = 1; control.SleepUntil(start_ns + k * 1'000'000'000); ++k) {
+      if (config.cancel != nullptr && config.cancel->load()) {
+        control.Fail(absl::CancelledError("interrupted"));
+        (*engine)->Stop();
+        return;
+      }
       RouterSample sample;
       if (poller && poller->Sample(k, &sample)) control.AddRouterSample(sample);
       if (talk && k % 10 == 0) {

@@ -7,6 +7,7 @@
 // iterations finish), i.e. about 1 s after the last answer, as in the official run.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <string>
@@ -35,6 +36,9 @@ struct RunConfig {
   int64_t audit_period_ms = 10'000;
   int64_t ready_timeout_ms = 3000;
   int64_t teardown_window_s = 360;  // widened to duration + 60 s for longer runs
+  // Set (from any thread) to stop the run early: noticed within a second, the processors are
+  // reset and RunContest returns Cancelled.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 // Runs the contest; progress lines and the final table go to `progress` (unless quiet). Errors:

@@ -1,9 +1,12 @@
 // rinha-load: the official k6 contest test reproduced natively (see contest_run.h).
 //   rinha-load --target=http://127.0.0.1:9999 --test=final --out=/tmp/run1
+#include <pthread.h>
 #include <signal.h>
 
+#include <atomic>
 #include <cstdio>
 #include <string>
+#include <thread>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -26,6 +29,21 @@ ABSL_FLAG(bool, quiet, false, "no progress lines");
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   signal(SIGPIPE, SIG_IGN);
+  // Ctrl-C / SIGTERM end the run cleanly (processors reset) instead of leaving them failing:
+  // blocked here, before any thread starts, and taken by one waiting thread.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  static std::atomic<bool> interrupted{false};
+  std::thread([stop_signals] {
+    int signal_number = 0;
+    sigwait(&stop_signals, &signal_number);
+    std::fprintf(stderr, "rinha-load: signal %d, stopping the run\n", signal_number);
+    interrupted.store(true);
+  }).detach();
+
   rinha::contest::RunConfig config;
   config.target = absl::GetFlag(FLAGS_target);
   config.default_processor = absl::GetFlag(FLAGS_default_processor);
@@ -38,6 +56,7 @@ int main(int argc, char** argv) {
   config.router_stats = absl::GetFlag(FLAGS_router_stats);
   config.out_dir = absl::GetFlag(FLAGS_out);
   config.quiet = absl::GetFlag(FLAGS_quiet);
+  config.cancel = &interrupted;
   absl::StatusOr<rinha::contest::RunRecord> run =
       rinha::contest::RunContest(config, rinha::RealClock::Get(), stdout);
   if (!run.ok()) {

@@ -305,6 +305,23 @@ TEST(ContestRunTest, AdminCodeOtherThanTheContestsAbortsTheRun) {
   EXPECT_EQ(target.posts(), 0);
 }
 
+TEST(ContestRunTest, CancelStopsTheRunAndResetsTheProcessors) {
+  FakeTarget target;
+  FakeProcessor def(kDefaultSummary);
+  FakeProcessor fb(kFallbackSummary);
+  RunConfig config = ShortRun(target, def, fb);
+  config.duration_s = 300;  // would take five minutes
+  std::atomic<bool> cancel{true};
+  config.cancel = &cancel;
+  absl::StatusOr<RunRecord> run = RunContest(config, RealClock::Get(), nullptr);
+  ASSERT_FALSE(run.ok());
+  EXPECT_EQ(run.status().code(), absl::StatusCode::kCancelled);
+  const std::vector<std::string> calls = def.calls();
+  ASSERT_GE(calls.size(), 2u);
+  EXPECT_EQ(calls[calls.size() - 2], R"(PUT /admin/configurations/delay {"delay":0})");
+  EXPECT_EQ(calls.back(), R"(PUT /admin/configurations/failure {"failure":false})");
+}
+
 TEST(ContestRunTest, TargetNotReadyIsAnError) {
   FakeProcessor def(kDefaultSummary);
   FakeProcessor fb(kFallbackSummary);
