@@ -443,8 +443,8 @@ fi
 echo
 if [ -f "$out/final-results.json" ]; then
   jq -r '
-    "score            \(.score)",
-    "net / gross / fees  \(.total_liquido) / \(.total_bruto) / \(.total_taxas)",
+    "score            \(.score) (total_liquido \(.total_liquido))",
+    "gross - fees     \(.total_bruto) - \(.total_taxas)",
     "p99              \(.p99.valor // "n/a") (bonus \(.p99.bonus // "n/a"))",
     "inconsistencies  \(.multa.composicao.num_inconsistencias) (fine \(.multa.porcentagem))",
     "lag              \(.lag.lag) of \(.lag.num_pagamentos_solicitados)",

@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
-# The README's "run it" command: installs dependencies, builds, and runs the whole system
-# natively in the foreground until Ctrl-C:
-#   two payment-processor emulators  :8001 (default, fee 0.07) and :8002 (fallback, fee 0.10)
-#   ledger, router                   over unix sockets in a temporary directory
-#   two edges behind HAProxy         http://localhost:9999
-# The contest runner (load test + score) is still an open issue; until it lands, send traffic
-# yourself (the command prints examples).
+# The README's "run it" command. Installs dependencies, builds, then
+#   scripts/run.sh [OPTIONS]   runs the whole contest natively (scripts/contest.sh --test=final:
+#                              emulators, our stack under compose.yaml's limits, the k6 test
+#                              shape, audit and score) and prints the score; OPTIONS go to
+#                              scripts/contest.sh (e.g. --test=preview, --lb=nginx, --port=0)
+#   scripts/run.sh --serve     runs the system in the foreground until Ctrl-C, for your own traffic:
+#     two payment-processor emulators  :8001 (default, fee 0.07) and :8002 (fallback, fee 0.10)
+#     ledger, router                   over unix sockets in a temporary directory
+#     two edges behind HAProxy         http://localhost:9999
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/install-deps.sh
+if [ "${1:-}" != --serve ]; then
+  exec bash scripts/contest.sh --build-dir=build --test=final "$@"
+fi
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build --target ledger router edge payment-processor
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: installs dependencies, then
 #   release  builds and runs every GoogleTest suite (RelWithDebInfo)
+#   contest  a 30 s contest through scripts/contest.sh on the release build (cgroups, so root):
+#            0 inconsistencies, 0 lag, 0 failed POSTs, nothing left behind
 #   asan     the same under ASan + UBSan
 #   tsan     the same under TSan
 #   fuzz     runs the JSON/money/time fuzzer for a bounded time (clang-14)
@@ -14,7 +16,7 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 
 jobs=$(nproc)
-variants=("${@:-release asan tsan fuzz docker}")
+variants=("${@:-release contest asan tsan fuzz docker}")
 read -r -a variants <<<"${variants[*]}"
 
 run_variant() {
@@ -35,6 +37,11 @@ run_variant() {
 for v in "${variants[@]}"; do
   case "$v" in
     release) run_variant release "" RelWithDebInfo ;;
+    contest)
+      echo "=== [contest] 30 s native contest run (build-test-release)"
+      cmake -S . -B build-test-release -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRINHA_SANITIZE= \
+        -DRINHA_BUILD_BENCHMARKS=OFF >/dev/null
+      bash tests/contest/runner/contest_short_test.sh build-test-release ;;
     asan) run_variant asan address Debug ;;
     tsan) run_variant tsan thread Debug ;;
     fuzz)
@@ -50,7 +57,7 @@ for v in "${variants[@]}"; do
       [ $status != 0 ] || bash tests/docker/compose_stack_test.sh || status=$?
       bash scripts/docker-teardown.sh
       [ $status = 0 ] || exit $status ;;
-    *) echo "unknown stage: $v (release | asan | tsan | fuzz | docker)" >&2; exit 2 ;;
+    *) echo "unknown stage: $v (release | contest | asan | tsan | fuzz | docker)" >&2; exit 2 ;;
   esac
 done
 echo "=== all test stages passed: ${variants[*]}"
