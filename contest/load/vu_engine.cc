@@ -202,8 +202,9 @@ void LoadEngine::SendRequest(Vu& vu, uint32_t index, int64_t now_ns) {
   vu.write_start_ns = now_ns;
   const ssize_t n = send(vu.fd, vu.request.data(), vu.request.size(), MSG_NOSIGNAL);
   if (n < 0 && errno != EAGAIN) {
-    if (!RetryOnFreshConnection(vu, index, now_ns))
+    if (!RetryOnFreshConnection(vu, index, now_ns)) {
       Finish(vu, index, Outcome::kError, now_ns, false);
+    }
     return;
   }
   vu.written = n > 0 ? static_cast<size_t>(n) : 0;
@@ -284,12 +285,10 @@ void LoadEngine::OnReadable(Vu& vu, uint32_t index, int64_t now_ns) {
       break;
     }
     if (errno == EAGAIN || errno == EINTR) break;
-    // Reset by the peer.
-    if (vu.in.empty() && RetryOnFreshConnection(vu, index, now_ns)) return;
+    // Reset by the peer after the request went out: a failure (a POST is not replayable).
     Finish(vu, index, Outcome::kError, now_ns, false);
     return;
   }
-  if (eof && vu.in.empty() && RetryOnFreshConnection(vu, index, now_ns)) return;
   router::ParsedResponse response;
   bool error = false;
   if (!router::ParseHttpResponse(vu.in, eof, &response, &error)) {

@@ -99,8 +99,9 @@ class LoadEngine {
   void SendRequest(Vu& vu, uint32_t index, int64_t now_ns);
   void OnEvent(uint32_t index, uint32_t events, int64_t now_ns);
   void OnReadable(Vu& vu, uint32_t index, int64_t now_ns);
-  // A request on a reused connection that failed before any answer byte: the server had closed
-  // the idle connection. Resent once on a new connection, as Go's HTTP client (k6) does.
+  // A request on a reused connection whose write failed with nothing written: the server had
+  // closed the idle connection. Resent once on a new connection, as Go's HTTP client (k6) does
+  // for a request with a rewindable body; once written, a POST is never resent.
   bool RetryOnFreshConnection(Vu& vu, uint32_t index, int64_t now_ns);
   enum class Outcome { kOk, kNon2xx, kTimeout, kError };
   void Finish(Vu& vu, uint32_t index, Outcome outcome, int64_t now_ns, bool keep_connection);
