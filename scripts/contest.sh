@@ -221,13 +221,19 @@ start() {
   local waited=0
   until grep -m1 "$ready" "$out/logs/$name.out" >"$state/$name.ready" 2>/dev/null; do
     if ! alive "${pid_of[$name]}"; then
-      log "$name exited before it was ready:"; tail -n 20 "$out/logs/$name.err" >&2; status=1; exit 1
+      log "$name exited before it was ready ($(memory_note "$name")):"; tail -n 20 "$out/logs/$name.err" >&2; status=1; exit 1
     fi
     if ((waited >= ready_timeout_s * 20)); then
       log "$name not ready after ${ready_timeout_s}s:"; tail -n 20 "$out/logs/$name.err" >&2; status=1; exit 1
     fi
     sleep 0.05; waited=$((waited + 1))
   done
+}
+# "memory limit hit N times, M OOM kills" of a service's group (why it may have died).
+memory_note() {
+  local dir=${cg_base[memory]}/$1
+  echo "memory limit hit $(cat "$dir/memory.failcnt" 2>/dev/null) times," \
+    "$(awk '$1 == "oom_kill" { print $2 }' "$dir/memory.oom_control" 2>/dev/null) OOM kills"
 }
 ready_port() { grep -o "$2=[0-9]*" "$state/$1.ready" | head -1 | cut -d= -f2; }
 
@@ -395,7 +401,7 @@ while [ -z "$load_rc" ]; do
   else
     for s in "${!pid_of[@]}"; do
       [ "${pid_of[$s]}" = "$done_pid" ] || continue
-      log "$s exited (status $rc) during the run:"; tail -n 20 "$out/logs/$s.err" >&2
+      log "$s exited (status $rc; $(memory_note "$s")) during the run:"; tail -n 20 "$out/logs/$s.err" >&2
     done
     status=1
     exit 1
