@@ -18,7 +18,8 @@
 # --backend=null replaces the edges with null-responder (no router or ledger): a floor run that
 # measures the load generator and the load balancer only.
 # Exit status: 0 when the run completed and no service died or hit its memory limit.
-# Needs root (cgroups). RINHA_LOAD_CMD overrides the load command; without rinha-load built, a curl stand-in runs.
+# Needs root (cgroups). RINHA_LOAD_CMD overrides the load command; without rinha-load built, a
+# curl stand-in runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
