@@ -1,0 +1,123 @@
+// The VU engine against a real HTTP server on port 0: connection reuse, reconnects, refusals.
+#include "contest/load/vu_engine.h"
+
+#include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "gtest/gtest.h"
+
+#if defined(__SANITIZE_THREAD__)
+// Debian's cpp-httplib is not built with TSan (see contest_run_test.cc).
+extern "C" const char* __tsan_default_suppressions() {
+  return "called_from_lib:libcpp-httplib.so.0.11\n";
+}
+#endif
+
+namespace rinha::contest {
+namespace {
+
+int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// Answers 202 to POST /payments; `keep_alive` false closes the connection after each answer.
+class AcceptingServer {
+ public:
+  explicit AcceptingServer(bool keep_alive) {
+    http_.set_keep_alive_max_count(keep_alive ? 100000 : 1);
+    http_.Post("/payments", [this](const httplib::Request&, httplib::Response& res) {
+      ++posts;
+      res.status = 202;
+    });
+    port_ = http_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { http_.listen_after_bind(); });
+    while (!http_.is_running()) std::this_thread::yield();
+  }
+  ~AcceptingServer() {
+    http_.stop();
+    thread_.join();
+  }
+  int port() const { return port_; }
+  std::atomic<int> posts{0};
+
+ private:
+  httplib::Server http_;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+LoadOptions Options(int port) {
+  LoadOptions o;
+  o.port = port;
+  o.duration_ms = 2000;
+  o.max_vus = 4;
+  o.timeout_ms = 10'000;  // far above what the server takes: a loaded machine cannot fail it
+  return o;
+}
+
+TEST(LoadEngineTest, EachVuKeepsOneConnection) {
+  AcceptingServer server(/*keep_alive=*/true);
+  auto engine = LoadEngine::Create(Options(server.port()));
+  ASSERT_TRUE(engine.ok()) << engine.status();
+  const LoadTotals totals = (*engine)->Run(NowNs());
+  EXPECT_GE(totals.requests, 4);
+  EXPECT_EQ(totals.ok, totals.requests);
+  EXPECT_EQ(totals.requests, server.posts.load());
+  EXPECT_EQ(totals.ok_latencies_ns.size(), static_cast<size_t>(totals.ok));
+  // VU 2 starts at 2/3 s, VU 3 at 4/3 s; VU 4 would start at the very end.
+  const std::vector<SecondStats> seconds = (*engine)->Seconds();
+  ASSERT_GE(seconds.size(), 2u);
+  EXPECT_EQ(seconds.back().vus, 3);
+  EXPECT_EQ(totals.connections_opened, 3);  // one per VU
+  EXPECT_EQ(seconds[0].t_s, 1);
+  EXPECT_LE(seconds[0].vus, 2);
+  int64_t sum = 0;
+  for (const SecondStats& s : seconds) sum += s.requests;
+  EXPECT_EQ(sum, totals.requests);
+}
+
+TEST(LoadEngineTest, ReconnectsWhenTheServerClosesAfterEachAnswer) {
+  AcceptingServer server(/*keep_alive=*/false);
+  auto engine = LoadEngine::Create(Options(server.port()));
+  ASSERT_TRUE(engine.ok()) << engine.status();
+  const LoadTotals totals = (*engine)->Run(NowNs());
+  EXPECT_GE(totals.requests, 4);
+  EXPECT_EQ(totals.ok, totals.requests);
+  EXPECT_EQ(totals.connections_opened, totals.requests);
+}
+
+TEST(LoadEngineTest, RefusedConnectionsAreFailures) {
+  // A bound socket that does not listen: connecting to its port is refused.
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  auto engine = LoadEngine::Create(Options(ntohs(addr.sin_port)));
+  ASSERT_TRUE(engine.ok()) << engine.status();
+  const LoadTotals totals = (*engine)->Run(NowNs());
+  close(fd);
+  EXPECT_GE(totals.requests, 4);
+  EXPECT_EQ(totals.ok, 0);
+  EXPECT_EQ(totals.errors, totals.requests);
+  EXPECT_TRUE(totals.ok_latencies_ns.empty());
+}
+
+TEST(LoadEngineTest, RejectsNonsenseOptions) {
+  LoadOptions o = Options(1);
+  o.max_vus = 0;
+  EXPECT_FALSE(LoadEngine::Create(o).ok());
+}
+
+}  // namespace
+}  // namespace rinha::contest
