@@ -330,10 +330,12 @@ std::string ResourcesTable(const std::vector<ServiceResources>& services, double
       "<th>mem failcnt / OOM kills</th></tr>\n";
   double total_limit = 0, total_cpu = 0, total_memory_limit = 0, total_peak = 0;
   for (const ServiceResources& s : services) {
-    total_limit += s.cpu_limit.value_or(0);
-    total_cpu += s.cpu_s.value_or(0);
-    total_memory_limit += s.memory_limit_bytes.value_or(0);
-    total_peak += s.memory_peak_bytes.value_or(0);
+    if (s.limited) {
+      total_limit += s.cpu_limit.value_or(0);
+      total_cpu += s.cpu_s.value_or(0);
+      total_memory_limit += s.memory_limit_bytes.value_or(0);
+      total_peak += s.memory_peak_bytes.value_or(0);
+    }
     std::optional<double> avg_cores;
     if (s.cpu_s.has_value() && duration_s > 0) avg_cores = *s.cpu_s / duration_s;
     std::string cores = Fixed(avg_cores, 3);
@@ -351,17 +353,18 @@ std::string ResourcesTable(const std::vector<ServiceResources>& services, double
       absl::StrAppend(&memory, " (", Percent(*s.memory_peak_bytes / *s.memory_limit_bytes), ")");
     }
     const bool bad = s.oom_kills.value_or(0) > 0 || s.memory_failcnt.value_or(0) > 0;
+    const char* css = bad ? " class=\"bad\"" : (s.limited ? "" : " class=\"unlimited\"");
     absl::StrAppend(
-        &html, "<tr", bad ? " class=\"bad\"" : "", "><th>", EscapeXml(s.name), "</th><td>",
-        Fixed(s.cpu_limit, 2), "</td><td>", absl::StrCat(Fixed(s.cpu_s, 1), " s"), "</td><td>",
-        EscapeXml(cores), "</td><td>", EscapeXml(throttled), "</td><td>",
+        &html, "<tr", css, "><th>", EscapeXml(s.name), s.limited ? "" : " (not limited)",
+        "</th><td>", Fixed(s.cpu_limit, 2), "</td><td>", absl::StrCat(Fixed(s.cpu_s, 1), " s"),
+        "</td><td>", EscapeXml(cores), "</td><td>", EscapeXml(throttled), "</td><td>",
         absl::StrCat(Fixed(s.throttled_s, 2), " s"), "</td><td>", EscapeXml(memory), "</td><td>",
         Fixed(s.memory_failcnt, 0), " / ", Fixed(s.oom_kills, 0), "</td></tr>\n");
   }
-  absl::StrAppend(&html, "<tr class=\"total\"><th>total</th><td>", Fixed(total_limit, 2),
-                  "</td><td>", Fixed(total_cpu, 1), " s</td><td></td><td></td><td></td><td>",
-                  MegaBytes(total_peak), " / ", MegaBytes(total_memory_limit),
-                  " (sum of peaks)</td><td></td></tr>\n</table>\n");
+  absl::StrAppend(&html, "<tr class=\"total\"><th>total (limited services)</th><td>",
+                  Fixed(total_limit, 2), "</td><td>", Fixed(total_cpu, 1),
+                  " s</td><td></td><td></td><td></td><td>", MegaBytes(total_peak), " / ",
+                  MegaBytes(total_memory_limit), " (sum of peaks)</td><td></td></tr>\n</table>\n");
   return html;
 }
 
@@ -392,6 +395,7 @@ th { text-align: left; font-weight: normal; background: #f7f7f7; }
 tr.headline td { font-weight: bold; font-size: 16px; }
 tr.bad td { color: #b71c1c; font-weight: bold; }
 tr.total { font-weight: bold; }
+tr.unlimited td, tr.unlimited th { color: #777; }
 table.resources { margin-top: 12px; }
 table.resources tr:first-child th { white-space: normal; vertical-align: bottom; }
 .stages { margin-top: 12px; }

@@ -283,6 +283,7 @@ absl::StatusOr<std::vector<ServiceResources>> ResourcesFromJson(const Json& json
   ObjectReader r(json, "");
   ReadArray(r, "services", true, &services, [](ObjectReader& s, ServiceResources* service) {
     s.String("name", &service->name, /*required=*/true);
+    s.Bool("limited", &service->limited);
     s.Number("cpu_limit", &service->cpu_limit);
     s.Number("memory_limit_bytes", &service->memory_limit_bytes);
     s.Number("cpu_s", &service->cpu_s);

@@ -187,6 +187,27 @@ TEST(RenderReportTest, ScoreAndResourceTables) {
   EXPECT_THAT(html, HasSubstr("25.0 MB / 100.0 MB (25 %)"));
 }
 
+TEST(RenderReportTest, UnlimitedServicesStayOutOfTheTotals) {
+  ReportInput input = PreviewLikeInput();
+  ServiceResources edge;
+  edge.name = "edge1";
+  edge.cpu_limit = 0.35;
+  edge.cpu_s = 6;
+  edge.memory_limit_bytes = 60.0 * 1024 * 1024;
+  edge.memory_peak_bytes = 20.0 * 1024 * 1024;
+  ServiceResources processor;
+  processor.name = "processor-default";
+  processor.limited = false;
+  processor.cpu_s = 30;
+  processor.memory_peak_bytes = 500.0 * 1024 * 1024;
+  input.resources = std::vector<ServiceResources>{edge, processor};
+  const std::string html = RenderReport(input);
+  EXPECT_THAT(html, HasSubstr("processor-default (not limited)"));
+  EXPECT_THAT(html, HasSubstr("<tr class=\"unlimited\">"));
+  EXPECT_THAT(html, HasSubstr("<td>0.35</td><td>6.0 s</td>"));  // total: the edge only
+  EXPECT_THAT(html, HasSubstr("20.0 MB / 60.0 MB (sum of peaks)"));
+}
+
 TEST(RenderReportTest, PageIsSelfContained) {
   const std::string html = RenderReport(PreviewLikeInput());
   EXPECT_THAT(html, Not(HasSubstr("http://")));

@@ -68,6 +68,14 @@ TEST(RunDataTest, ReadsTheFixtureResultsAndResources) {
   EXPECT_EQ((*services)[3].name, "router");
   EXPECT_EQ((*services)[3].cpu_limit, 0.4);
   EXPECT_EQ((*services)[3].nr_throttled, 3);
+  EXPECT_TRUE((*services)[3].limited);  // absent means limited
+
+  json = ParseJson(R"({"services": [{"name": "load", "limited": false, "cpu_limit": null}]})");
+  ASSERT_TRUE(json.ok());
+  services = ResourcesFromJson(*json);
+  ASSERT_TRUE(services.ok()) << services.status();
+  EXPECT_FALSE((*services)[0].limited);
+  EXPECT_FALSE((*services)[0].cpu_limit.has_value());
 }
 
 TEST(RunDataTest, PreviewResultsNameInconsistenciesDifferently) {
