@@ -64,7 +64,8 @@ TEST(RunDataTest, ReadsTheFixtureResultsAndResources) {
   ASSERT_TRUE(json.ok()) << json.status();
   absl::StatusOr<std::vector<ServiceResources>> services = ResourcesFromJson(*json);
   ASSERT_TRUE(services.ok()) << services.status();
-  ASSERT_EQ(services->size(), 5u);
+  ASSERT_EQ(services->size(), 6u);
+  EXPECT_FALSE((*services)[5].limited);
   EXPECT_EQ((*services)[3].name, "router");
   EXPECT_EQ((*services)[3].cpu_limit, 0.4);
   EXPECT_EQ((*services)[3].nr_throttled, 3);
