@@ -20,15 +20,7 @@
 #include "common/clock.h"
 #include "common/json.h"
 #include "gtest/gtest.h"
-
-#if defined(__SANITIZE_THREAD__)
-// The fakes and the run's control calls use Debian's cpp-httplib, a shared library not built with
-// TSan: races it reports between its own threads are about synchronisation TSan cannot see. The
-// load generator's own code stays checked.
-extern "C" const char* __tsan_default_suppressions() {
-  return "called_from_lib:libcpp-httplib.so.0.11\n";
-}
-#endif
+#include "tests/contest/load/httplib_tsan_suppression.h"
 
 namespace rinha::contest {
 namespace {

@@ -11,13 +11,7 @@
 #include <thread>
 
 #include "gtest/gtest.h"
-
-#if defined(__SANITIZE_THREAD__)
-// Debian's cpp-httplib is not built with TSan (see contest_run_test.cc).
-extern "C" const char* __tsan_default_suppressions() {
-  return "called_from_lib:libcpp-httplib.so.0.11\n";
-}
-#endif
+#include "tests/contest/load/httplib_tsan_suppression.h"
 
 namespace rinha::contest {
 namespace {
