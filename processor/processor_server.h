@@ -1,40 +1,44 @@
 // HTTP front of the payment-processor emulator: maps the official processor's routes onto a
-// ProcessorService, served by cpp-httplib.
+// ProcessorService.
 //
-// cpp-httplib serves a connection per pool thread for the whole keep-alive connection, and a
-// request waiting in the limiter or in the configured delay holds its thread. The pool therefore
-// has to cover 800 in flight + 500 queued + room for health/admin/GET requests and for the 429s
-// beyond that: ~1600 threads in production, a handful in tests.
+// One event-loop thread (epoll, level-triggered) owns the listening socket and every keep-alive
+// connection, so an idle connection costs no CPU, like the real processors' Kestrel. A complete
+// request goes to a WorkerPool thread, which calls the blocking ProcessorService method (limiter,
+// delay, health window) and hands the answer back to the loop through an eventfd-woken queue.
+// Workers are started on demand up to ServerOptions::threads (production: 1600 = 800 in flight +
+// 500 queued + health/admin/GET room); a request arriving when that many are busy or queued is
+// answered at once with 429 and Retry-After: 5, as the limiter's own overflow is. One request per
+// connection is handled at a time; pipelined requests wait in the connection's buffer.
 #pragma once
 
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "absl/status/statusor.h"
 #include "common/clock.h"
+#include "processor/http1_request.h"
 #include "processor/processor_service.h"
-
-namespace httplib {
-class Server;
-}  // namespace httplib
 
 namespace rinha::processor {
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
   int port = 0;  // 0: any free port (see ProcessorServer::port())
+  // Cap on requests being handled or waiting for a worker thread (threads started on demand).
   int threads = 1600;
   int listen_backlog = 4096;
-  // Each idle keep-alive connection costs CPU in cpp-httplib (it polls): keep this short.
-  int keep_alive_timeout_s = 5;
-  int read_timeout_s = 10;
-  int write_timeout_s = 10;
+  // A connection with no request being handled is closed after this long without traffic.
+  // Idle connections cost nothing here, so this follows Kestrel's 130 s.
+  int keep_alive_timeout_s = 130;
+  Http1Limits limits;
   ProcessorOptions processor;
 };
 
+// The answer for one parsed request; blocks as the ProcessorService method does.
+HttpReply Route(ProcessorService& service, const Http1Request& request);
+
 // Start() returns once the socket listens. Stop() (or the destructor) may be called from any one
-// thread; it interrupts waiting requests and joins the server.
+// thread; it interrupts waiting requests, closes every connection and joins every thread.
 class ProcessorServer {
  public:
   static absl::StatusOr<std::unique_ptr<ProcessorServer>> Start(Clock& clock,
@@ -43,19 +47,21 @@ class ProcessorServer {
   ProcessorServer(const ProcessorServer&) = delete;
   ProcessorServer& operator=(const ProcessorServer&) = delete;
 
-  int port() const { return port_; }
+  int port() const;
   ProcessorService& service() { return service_; }
+  // Worker threads started so far (they park when idle); for tests and logs.
+  int worker_threads() const;
+  // Open client connections, as last counted by the event loop.
+  int connections() const;
 
   void Stop();
 
  private:
+  class Front;
   ProcessorServer(Clock& clock, const ServerOptions& options);
-  void RegisterRoutes();
 
   ProcessorService service_;
-  std::unique_ptr<httplib::Server> http_;
-  std::thread serve_thread_;
-  int port_ = 0;
+  std::unique_ptr<Front> front_;
 };
 
 }  // namespace rinha::processor
