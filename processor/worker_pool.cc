@@ -1,5 +1,6 @@
 #include "processor/worker_pool.h"
 
+#include <system_error>
 #include <utility>
 
 namespace rinha::processor {
@@ -16,7 +17,14 @@ bool WorkerPool::TrySubmit(std::function<void()> task) {
   if (idle_ >= static_cast<int>(queue_.size())) {
     work_cv_.notify_one();
   } else {
-    threads_.emplace_back([this] { Work(); });
+    try {
+      threads_.emplace_back([this] { Work(); });
+    } catch (const std::system_error&) {
+      // Out of threads (pids cgroup, memory): refuse like a full pool rather than crash.
+      queue_.pop_back();
+      --pending_;
+      return false;
+    }
   }
   return true;
 }

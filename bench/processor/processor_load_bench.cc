@@ -45,10 +45,11 @@ ABSL_FLAG(int, delay_ms, 1000, "delay configured on the emulator before the run"
 ABSL_FLAG(int, max_connections, 2000, "connections the client may open");
 ABSL_FLAG(int, port, 0, "emulator port; 0 starts the emulator binary on a free port");
 ABSL_FLAG(int, pid, 0, "emulator pid for CPU/RSS when --port is given");
-ABSL_FLAG(int, processor_threads, 1600, "--threads for the emulator this bench starts");
+ABSL_FLAG(int, processor_threads, 1600, "--threads (worker cap) for the emulator it starts");
 ABSL_FLAG(int, idle_s, 5,
           "after the load, keep the connections open and idle this long and report the "
-          "emulator's CPU meanwhile (cpp-httplib polls idle keep-alive connections)");
+          "emulator's CPU meanwhile (about 0 with the epoll front; the former cpp-httplib "
+          "front polled each idle keep-alive connection)");
 
 extern char** environ;
 
