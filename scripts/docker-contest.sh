@@ -104,7 +104,8 @@ fi
 
 t0=$(date +%s.%N)
 dlog "building images (cached layers are reused)"
-backend_compose build >"$out/build.log" 2>&1 || { tail -30 "$out/build.log" >&2; exit 1; }
+# Two images serve every service: build them once (lb, and ledger for the shared runtime image).
+backend_compose build lb ledger >"$out/build.log" 2>&1 || { tail -30 "$out/build.log" >&2; exit 1; }
 t_built=$(date +%s.%N)
 
 dlog "starting the processors (compose.processors.yaml)"

@@ -65,7 +65,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-bc build >"$log" 2>&1 || { tail -40 "$log"; fail "build"; }
+# The two images every service uses.
+bc build lb ledger >"$log" 2>&1 || { tail -40 "$log"; fail "build"; }
 pc up -d >>"$log" 2>&1 || { tail -20 "$log"; fail "processors up"; }
 t_up=$(date +%s.%N)
 bc up -d >>"$log" 2>&1 || { tail -30 "$log"; bc logs --tail=20; fail "compose up"; }
@@ -123,6 +124,28 @@ done
 owner=$(docker exec "$(bc ps -q ledger)" stat -c '%u %U' /var/lib/rinha/ledger.db /run/rinha/ledger.sock /run/rinha/router.sock | sort -u)
 [[ $owner == "10001 rinha" ]] || fail "volume files owned by: $owner"
 pass "only the router joins payment-processor; volume files owned by 10001"
+
+# gRPC with reflection on the 127.0.0.1 ports (what grpcurl uses): a raw v1alpha
+# ServerReflectionInfo list_services call with Debian's python3-grpcio, no generated stubs.
+reflect() {
+  /usr/bin/python3 - "$1" <<'PY'
+import sys, grpc
+ch = grpc.insecure_channel(sys.argv[1])
+call = ch.stream_stream("/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+                        request_serializer=lambda b: b, response_deserializer=lambda b: b)
+for answer in call(iter([b"\x3a\x00"]), timeout=5):  # field 7 list_services = ""
+    sys.stdout.write(answer.decode("latin-1"))
+    break
+PY
+}
+if /usr/bin/python3 -c 'import grpc' 2>/dev/null; then
+  reflect "127.0.0.1:$ROUTER_GRPC_HOST_PORT" | grep -q 'rinha.v1.Router' || fail "no reflection on the router's host port"
+  reflect "127.0.0.1:$LEDGER_GRPC_HOST_PORT" | grep -q 'rinha.v1.Ledger' || fail "no reflection on the ledger's host port"
+  for port in "$ROUTER_GRPC_HOST_PORT" "$LEDGER_GRPC_HOST_PORT"; do
+    ss -Hltn "sport = :$port" | grep -qv '127.0.0.1:' && fail "gRPC port $port published beyond 127.0.0.1"
+  done
+  pass "router and ledger answer gRPC reflection on 127.0.0.1 only"
+fi
 
 # ---- a short load ----------------------------------------------------------------------------------
 # No instability timeline: squeezed into 20 s its stages are shorter than the processors' 5 s
