@@ -30,7 +30,7 @@ USER 10001:10001
 # -W master-worker, -db stay in the foreground and log to stderr.
 CMD ["haproxy", "-W", "-db", "-f", "/etc/haproxy/haproxy.cfg"]
 
-# ---- build: Debian -dev packages first, then one layer per service -----------------------------
+# ---- build: Debian -dev packages first, then one stage per service --------------------------------
 FROM debian:bookworm-slim AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
@@ -41,10 +41,10 @@ RUN apt-get update \
 # Parallel compile jobs: the build machine is shared (docker build --build-arg JOBS=4 to change).
 ARG JOBS=2
 WORKDIR /src
-# Shared code first, with empty stand-ins for the services so CMake configures; each service then
-# gets its own COPY + build layer, so a change in edge/ recompiles only the edge (reconfigure and
-# link included), while proto/ or common/ changes rebuild everything. COPY keeps the files' old
-# mtimes, older than the stand-ins, so each step re-runs CMake explicitly.
+# Shared code first, with empty stand-ins for the services so CMake configures. Each service is
+# then built in its own stage from this one, so a change in edge/ recompiles only the edge (its
+# reconfigure and link included) and a change in processor/ only the emulator; proto/ or common/
+# changes rebuild everything.
 COPY CMakeLists.txt ./
 COPY cmake cmake
 COPY contest/CMakeLists.txt contest/CMakeLists.txt
@@ -54,19 +54,27 @@ RUN for d in ledger processor router edge; do mkdir -p "$d" && : >"$d/CMakeLists
  && cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release \
       -DRINHA_BUILD_TESTS=OFF -DRINHA_BUILD_BENCHMARKS=OFF >/dev/null \
  && cmake --build /build -j "$JOBS" --target rinha_proto rinha_common rinha_grpc_server
-# Least often changed first.
-COPY processor processor
-RUN cmake /build >/dev/null && cmake --build /build -j "$JOBS" --target payment-processor
+
+# COPY keeps the files' old mtimes, older than the stand-ins, so each stage re-runs CMake itself.
+FROM build AS build-ledger
 COPY ledger ledger
-RUN cmake /build >/dev/null && cmake --build /build -j "$JOBS" --target ledger
+RUN cmake /build >/dev/null && cmake --build /build -j "$JOBS" --target ledger \
+ && strip -o /ledger /build/ledger/ledger
+
+FROM build AS build-router
 COPY router router
-RUN cmake /build >/dev/null && cmake --build /build -j "$JOBS" --target router
+RUN cmake /build >/dev/null && cmake --build /build -j "$JOBS" --target router \
+ && strip -o /router /build/router/router
+
+FROM build AS build-edge
 COPY edge edge
 RUN cmake /build >/dev/null && cmake --build /build -j "$JOBS" --target edge \
- && mkdir -p /out \
- && cp /build/processor/payment-processor /build/ledger/ledger /build/router/router \
-       /build/edge/edge /out/ \
- && strip /out/*
+ && strip -o /edge /build/edge/edge
+
+FROM build AS build-processor
+COPY processor processor
+RUN cmake /build >/dev/null && cmake --build /build -j "$JOBS" --target payment-processor \
+ && strip -o /payment-processor /build/processor/payment-processor
 
 # ---- runtime: only the shared libraries, non-root ----------------------------------------------
 FROM debian:bookworm-slim AS runtime-root
@@ -84,7 +92,10 @@ RUN apt-get update \
 FROM scratch AS runtime
 COPY --from=runtime-root / /
 COPY scripts/docker-healthcheck.sh /usr/local/bin/healthcheck
-COPY --from=build /out/ /usr/local/bin/
+COPY --from=build-ledger /ledger /usr/local/bin/
+COPY --from=build-router /router /usr/local/bin/
+COPY --from=build-edge /edge /usr/local/bin/
+COPY --from=build-processor /payment-processor /usr/local/bin/
 ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 # A new named volume mounted on /var/lib/rinha or /run/rinha takes these directories' owner (10001).
 USER 10001:10001
