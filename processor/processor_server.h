@@ -1,7 +1,7 @@
 // HTTP front of the payment-processor emulator: maps the official processor's routes onto a
 // ProcessorService.
 //
-// One event-loop thread (epoll, level-triggered) owns the listening socket and every keep-alive
+// common/http1_server.h's event loop (epoll) owns the listening socket and every keep-alive
 // connection, so an idle connection costs no CPU, like the real processors' Kestrel. A complete
 // request goes to a WorkerPool thread, which calls the blocking ProcessorService method (limiter,
 // delay, health window) and hands the answer back to the loop through an eventfd-woken queue.
@@ -12,12 +12,15 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "common/clock.h"
-#include "processor/http1_request.h"
+#include "common/http1_request.h"
+#include "common/http1_server.h"
 #include "processor/processor_service.h"
+#include "processor/worker_pool.h"
 
 namespace rinha::processor {
 
@@ -57,11 +60,12 @@ class ProcessorServer {
   void Stop();
 
  private:
-  class Front;
   ProcessorServer(Clock& clock, const ServerOptions& options);
+  std::optional<Http1Answer> Dispatch(Http1Server::ConnectionId id, Http1Request request);
 
   ProcessorService service_;
-  std::unique_ptr<Front> front_;
+  WorkerPool pool_;  // its tasks answer through http_, so Stop() stops http_'s loop first
+  std::unique_ptr<Http1Server> http_;
 };
 
 }  // namespace rinha::processor

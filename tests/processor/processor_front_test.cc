@@ -1,12 +1,5 @@
 // The emulator's epoll HTTP front over raw sockets: keep-alive, pipelining, partial writes,
 // limits, idle connections, clients leaving mid-request, the worker cap and Stop().
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <future>
 #include <map>
 #include <memory>
@@ -19,6 +12,7 @@
 #include "gtest/gtest.h"
 #include "processor/processor_server.h"
 #include "tests/testing/fake_clock.h"
+#include "tests/testing/http1_socket.h"
 #include "tests/testing/wait.h"
 
 namespace rinha::processor {
@@ -40,98 +34,7 @@ std::string Get(const std::string& path) {
   return absl::StrCat("GET ", path, " HTTP/1.1\r\nHost: t\r\n\r\n");
 }
 
-// A blocking client socket whose reads give up after 10 s, so a broken server fails the test
-// instead of hanging it.
-class Socket {
- public:
-  explicit Socket(int port) {
-    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(static_cast<uint16_t>(port));
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    connected_ = connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
-    const int one = 1;
-    setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    timeval timeout{10, 0};
-    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-  }
-  ~Socket() { Close(); }
-  Socket(const Socket&) = delete;
-  Socket& operator=(const Socket&) = delete;
-
-  bool connected() const { return connected_; }
-  void Close() {
-    if (fd_ >= 0) close(fd_);
-    fd_ = -1;
-  }
-
-  bool Send(const std::string& data) {
-    size_t sent = 0;
-    while (sent < data.size()) {
-      const ssize_t n = send(fd_, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
-      if (n <= 0) return false;
-      sent += static_cast<size_t>(n);
-    }
-    return true;
-  }
-
-  struct Response {
-    int status = -1;  // -1: the connection ended (or timed out) before a full response
-    std::map<std::string, std::string> headers;
-    std::string body;
-  };
-
-  // Reads one response (Content-Length bodies; interim 1xx responses are returned as such).
-  Response Read() {
-    Response response;
-    size_t head_end;
-    while ((head_end = buffer_.find("\r\n\r\n")) == std::string::npos) {
-      if (!Fill()) return response;
-    }
-    const std::string head = buffer_.substr(0, head_end);
-    size_t pos = head.find("\r\n");
-    response.status = std::stoi(head.substr(9, 3));
-    while (pos != std::string::npos && pos < head.size()) {
-      const size_t end = std::min(head.find("\r\n", pos + 2), head.size());
-      const std::string line = head.substr(pos + 2, end - pos - 2);
-      const size_t colon = line.find(':');
-      if (colon != std::string::npos) {
-        response.headers[line.substr(0, colon)] = line.substr(colon + 2);
-      }
-      pos = end == head.size() ? std::string::npos : end;
-    }
-    const size_t length = response.headers.count("Content-Length")
-                              ? std::stoul(response.headers["Content-Length"])
-                              : 0;
-    while (buffer_.size() < head_end + 4 + length) {
-      if (!Fill()) return Response{};
-    }
-    response.body = buffer_.substr(head_end + 4, length);
-    buffer_.erase(0, head_end + 4 + length);
-    return response;
-  }
-
-  // True when the server closed the connection (EOF or reset) within 10 s.
-  bool ClosedByServer() {
-    char c;
-    const ssize_t n = recv(fd_, &c, 1, 0);
-    return n == 0 || (n < 0 && errno == ECONNRESET);
-  }
-
- private:
-  bool Fill() {
-    char chunk[4096];
-    const ssize_t n = recv(fd_, chunk, sizeof(chunk), 0);
-    if (n <= 0) return false;
-    buffer_.append(chunk, static_cast<size_t>(n));
-    return true;
-  }
-
-  int fd_ = -1;
-  bool connected_ = false;
-  std::string buffer_;
-};
+using Socket = testing::Http1Socket;
 
 class ProcessorFrontTest : public ::testing::Test {
  protected:

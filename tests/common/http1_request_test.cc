@@ -1,11 +1,11 @@
 // The emulator's HTTP/1.1 request parser: complete/incomplete input, limits, malformed requests.
-#include "processor/http1_request.h"
+#include "common/http1_request.h"
 
 #include <string>
 
 #include "gtest/gtest.h"
 
-namespace rinha::processor {
+namespace rinha {
 namespace {
 
 using Outcome = Http1Parse::Outcome;
@@ -102,4 +102,4 @@ TEST(Http1RequestTest, FormatsResponses) {
 }
 
 }  // namespace
-}  // namespace rinha::processor
+}  // namespace rinha

@@ -1,6 +1,6 @@
-// Incremental HTTP/1.1 request parsing for the emulator's epoll front: finds the first complete
-// request (head + Content-Length body) in a connection's input buffer. Pure: tested without
-// sockets.
+// Incremental HTTP/1.1 request parsing for the epoll servers (common/http1_server.h): finds the
+// first complete request (head + Content-Length body) in a connection's input buffer. Pure:
+// tested without sockets.
 #pragma once
 
 #include <cstddef>
@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-namespace rinha::processor {
+namespace rinha {
 
 struct Http1Limits {
   size_t max_head_bytes = 16 * 1024;  // request line + headers
@@ -54,4 +54,4 @@ std::string FormatHttp1Response(int status,
                                 const std::vector<std::pair<std::string, std::string>>& headers,
                                 std::string_view body, bool close);
 
-}  // namespace rinha::processor
+}  // namespace rinha

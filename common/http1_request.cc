@@ -1,11 +1,11 @@
-#include "processor/http1_request.h"
+#include "common/http1_request.h"
 
 #include <algorithm>
 #include <cctype>
 
 #include "absl/strings/str_cat.h"
 
-namespace rinha::processor {
+namespace rinha {
 namespace {
 
 // Debian's Abseil has its own string_view, so the few string helpers needed are here.
@@ -222,4 +222,4 @@ std::string FormatHttp1Response(int status,
   return out;
 }
 
-}  // namespace rinha::processor
+}  // namespace rinha
