@@ -3,21 +3,20 @@
 // "floor" run, so what is left is the cost of the load generator and the load balancer.
 #pragma once
 
-#include <atomic>
-#include <cstdint>
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "common/http1_server.h"
 
 namespace rinha::contest {
 
 // What to answer to one request; pure, so it is tested without sockets.
 absl::string_view NullResponse(absl::string_view method, absl::string_view target);
 
-// One thread, epoll, keep-alive and pipelining; requests carry bodies by Content-Length only.
+// One thread (common/http1_server.h: epoll, keep-alive, pipelining); requests carry bodies by
+// Content-Length only and are answered on the loop thread.
 class NullResponder {
  public:
   // Binds host:port (port 0: any free port) and starts serving.
@@ -32,14 +31,9 @@ class NullResponder {
 
  private:
   NullResponder() = default;
-  void Loop();
 
-  int listen_fd_ = -1;
-  int epoll_fd_ = -1;
-  int wake_fd_ = -1;  // eventfd: Shutdown() wakes the loop
+  std::unique_ptr<Http1Server> server_;
   int port_ = 0;
-  std::thread thread_;
-  std::atomic<bool> stopped_{false};
 };
 
 }  // namespace rinha::contest
