@@ -75,9 +75,9 @@ wait_http "$lb/payments-summary" 90 || { bc ps; bc logs --tail=20; fail "LB not 
 echo "  up -> ready in $(awk -v a="$t_up" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b - a}') s"
 pass "stack up, GET /payments-summary < 400 on :$LB_HOST_PORT"
 
-# Every container healthy (the lb's first check runs 10 s after its start).
+# Every container with a health check healthy (router, ledger; lb and edges have none).
 deadline=$(($(date +%s) + 60))
-until [[ -z $(bc ps -q | xargs docker inspect --format '{{if .State.Health}}{{.State.Health.Status}}{{end}}' | grep -v '^healthy$') ]]; do
+until [[ -z $(bc ps -q | xargs docker inspect --format '{{if .State.Health}}{{.State.Health.Status}}{{end}}' | grep -v -e '^healthy$' -e '^$') ]]; do
   (($(date +%s) < deadline)) || { bc ps; fail "not every container healthy after 60 s"; }
   sleep 1
 done
@@ -94,7 +94,10 @@ while read -r svc cpus mem; do
   [[ $bytes == "$want_bytes" ]] || fail "$svc Memory $bytes, want $want_bytes"
   [[ $priv == false ]] || fail "$svc privileged"
   [[ $netmode != host ]] || fail "$svc host network"
-  [[ $health == healthy ]] || fail "$svc health: $health"
+  case "$svc" in
+    router | ledger) [[ $health == healthy ]] || fail "$svc health: $health" ;;
+    *) [[ $health == none ]] || fail "$svc has a Docker health check (it throttles the latency path)" ;;
+  esac
   cg=$(docker exec "$c" bash -c '
     if [ -f /sys/fs/cgroup/cpu.max ]; then read q p </sys/fs/cgroup/cpu.max; m=$(cat /sys/fs/cgroup/memory.max)
     else q=$(cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us); p=$(cat /sys/fs/cgroup/cpu/cpu.cfs_period_us)
