@@ -77,7 +77,7 @@ pass "stack up, GET /payments-summary < 400 on :$LB_HOST_PORT"
 
 # Every container with a health check healthy (router, ledger; lb and edges have none).
 deadline=$(($(date +%s) + 60))
-until [[ -z $(bc ps -q | xargs docker inspect --format '{{if .State.Health}}{{.State.Health.Status}}{{end}}' | grep -v -e '^healthy$' -e '^$') ]]; do
+until [[ -z $(bc ps -q | xargs docker inspect --format '{{with index .State "Health"}}{{.Status}}{{end}}' | grep -v -e '^healthy$' -e '^$') ]]; do
   (($(date +%s) < deadline)) || { bc ps; fail "not every container healthy after 60 s"; }
   sleep 1
 done
@@ -87,7 +87,7 @@ while read -r svc cpus mem; do
   c=$(bc ps -q "$svc")
   [[ -n $c ]] || fail "no container for $svc"
   read -r nano bytes priv netmode user health < <(docker inspect --format \
-    '{{.HostConfig.NanoCpus}} {{.HostConfig.Memory}} {{.HostConfig.Privileged}} {{.HostConfig.NetworkMode}} {{.Config.User}} {{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}' "$c")
+    '{{.HostConfig.NanoCpus}} {{.HostConfig.Memory}} {{.HostConfig.Privileged}} {{.HostConfig.NetworkMode}} {{.Config.User}} {{with index .State "Health"}}{{.Status}}{{else}}none{{end}}' "$c")
   want_nano=$(awk -v c="$cpus" 'BEGIN{printf "%.0f", c * 1e9}')
   want_bytes=$(($(to_mib "$mem") * 1048576))
   [[ $nano == "$want_nano" ]] || fail "$svc NanoCpus $nano, want $want_nano"
