@@ -217,7 +217,7 @@ void Http1Server::Advance(ConnectionId id, Connection& c) {
     c.in.erase(0, parse.consumed);
     c.sent_continue = false;
     c.busy = true;
-    std::optional<Http1Answer> answer = handler_(id, std::move(parse.request));
+    std::optional<Http1Answer> answer = handler_(*this, id, std::move(parse.request));
     if (answer.has_value()) Deliver(c, *std::move(answer));
   }
   Flush(id, c);

@@ -41,9 +41,10 @@ struct Http1Answer {
 class Http1Server {
  public:
   using ConnectionId = uint64_t;
-  // Runs on the loop thread: returns the answer, or nullopt when Answer() will be called later
-  // (from any thread) with this id. Must not block.
-  using Handler = std::function<std::optional<Http1Answer>(ConnectionId, Http1Request)>;
+  // Runs on the loop thread: returns the answer, or nullopt when server.Answer() will be called
+  // later (from any thread) with this id. Must not block.
+  using Handler =
+      std::function<std::optional<Http1Answer>(Http1Server& server, ConnectionId, Http1Request)>;
 
   // Binds and starts the loop thread.
   static absl::StatusOr<std::unique_ptr<Http1Server>> Start(const Http1ServerOptions& options,

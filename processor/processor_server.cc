@@ -63,28 +63,28 @@ absl::StatusOr<std::unique_ptr<ProcessorServer>> ProcessorServer::Start(Clock& c
   http.idle_timeout = std::chrono::seconds(options.keep_alive_timeout_s);
   http.limits = options.limits;
   ProcessorServer* raw = server.get();
-  absl::StatusOr<std::unique_ptr<Http1Server>> started =
-      Http1Server::Start(http, [raw](Http1Server::ConnectionId id, Http1Request request) {
-        return raw->Dispatch(id, std::move(request));
+  absl::StatusOr<std::unique_ptr<Http1Server>> started = Http1Server::Start(
+      http, [raw](Http1Server& http_server, Http1Server::ConnectionId id, Http1Request request) {
+        return raw->Dispatch(http_server, id, std::move(request));
       });
   if (!started.ok()) return started.status();
   server->http_ = *std::move(started);
   return server;
 }
 
-// On the loop thread: never blocks.
-std::optional<Http1Answer> ProcessorServer::Dispatch(Http1Server::ConnectionId id,
+std::optional<Http1Answer> ProcessorServer::Dispatch(Http1Server& http,
+                                                     Http1Server::ConnectionId id,
                                                      Http1Request request) {
   const bool close = !request.keep_alive;
   auto shared = std::make_shared<Http1Request>(std::move(request));
-  const bool accepted = pool_.TrySubmit([this, id, shared, close] {
+  const bool accepted = pool_.TrySubmit([this, &http, id, shared, close] {
     HttpReply reply;
     try {
       reply = Route(service_, *shared);
     } catch (const std::exception&) {
       reply = HttpReply{.status = 500};
     }
-    http_->Answer(id, {FormatHttp1Response(reply.status, reply.headers, reply.body, close), close});
+    http.Answer(id, {FormatHttp1Response(reply.status, reply.headers, reply.body, close), close});
   });
   if (accepted) return std::nullopt;
   // Every worker slot is taken: answer like the limiter's overflow.

@@ -61,10 +61,13 @@ class ProcessorServer {
 
  private:
   ProcessorServer(Clock& clock, const ServerOptions& options);
-  std::optional<Http1Answer> Dispatch(Http1Server::ConnectionId id, Http1Request request);
+  // On the loop thread of `http`: hands the request to a worker, or answers 429.
+  std::optional<Http1Answer> Dispatch(Http1Server& http, Http1Server::ConnectionId id,
+                                      Http1Request request);
 
   ProcessorService service_;
   WorkerPool pool_;  // its tasks answer through http_, so Stop() stops http_'s loop first
+  // Written once by Start(); the loop and the workers get the server through the handler.
   std::unique_ptr<Http1Server> http_;
 };
 

@@ -42,13 +42,15 @@ absl::StatusOr<std::unique_ptr<NullResponder>> NullResponder::Start(const std::s
   options.port = port;
   options.idle_timeout = std::chrono::hours(24);  // idle connections cost nothing: keep them
   options.limits = {.max_head_bytes = 16 * 1024, .max_body_bytes = 1 << 20};
-  absl::StatusOr<std::unique_ptr<Http1Server>> server = Http1Server::Start(
-      options, [](Http1Server::ConnectionId, Http1Request request) -> std::optional<Http1Answer> {
-        const absl::string_view response =
-            NullResponse(absl::string_view(request.method.data(), request.method.size()),
-                         absl::string_view(request.path.data(), request.path.size()));
-        return Http1Answer{std::string(response), !request.keep_alive};
-      });
+  absl::StatusOr<std::unique_ptr<Http1Server>> server =
+      Http1Server::Start(options,
+                         [](Http1Server&, Http1Server::ConnectionId,
+                            Http1Request request) -> std::optional<Http1Answer> {
+                           const absl::string_view response = NullResponse(
+                               absl::string_view(request.method.data(), request.method.size()),
+                               absl::string_view(request.path.data(), request.path.size()));
+                           return Http1Answer{std::string(response), !request.keep_alive};
+                         });
   if (!server.ok()) return server.status();
   responder->server_ = *std::move(server);
   responder->port_ = responder->server_->port();

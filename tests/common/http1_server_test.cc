@@ -26,7 +26,8 @@ class Http1ServerTest : public ::testing::Test {
   void Start(Http1ServerOptions options = {}) {
     auto server = Http1Server::Start(
         options,
-        [this](Http1Server::ConnectionId id, Http1Request request) -> std::optional<Http1Answer> {
+        [this](Http1Server&, Http1Server::ConnectionId id,
+               Http1Request request) -> std::optional<Http1Answer> {
           const bool close = !request.keep_alive;
           if (request.path.rfind("/now", 0) == 0) {
             return Http1Answer{
