@@ -391,6 +391,9 @@ fi
   kill -TERM "${pid_of[load]}" 2>/dev/null
 ) &
 watchdog=$!
+# The load generator's progress, live (it flushes each line); ends with the load generator.
+tail -n +1 -F --pid="${pid_of[load]}" "$out/logs/load.out" 2>/dev/null &
+progress=$!
 load_rc=""
 # Until the load ends, any service exiting aborts the run.
 while [ -z "$load_rc" ]; do
@@ -408,7 +411,7 @@ while [ -z "$load_rc" ]; do
     exit 1
   fi
 done
-cat "$out/logs/load.out"
+wait "$progress" 2>/dev/null || true
 ((load_rc == 0)) || { log "load generator failed (status $load_rc):"; tail -n 20 "$out/logs/load.err" >&2; status=1; }
 
 # ---------------------------------------------------------------------------------------------
