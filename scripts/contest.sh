@@ -15,6 +15,7 @@
 #                      [--port=9999] [--out=DIR] [--build-dir=build] [--no-build]
 #                      [--compose=compose.yaml] [--ready_timeout_s=30] [--stop_timeout_s=10]
 #                      [--load_timeout_s=N]  (default: the test's duration + 120 s)
+#                      [--router_flag=--name=value ...]  extra router flags, for tuning runs
 # --backend=null replaces the edges with null-responder (no router or ledger): a floor run that
 # measures the load generator and the load balancer only.
 # Exit status: 0 when the run completed and no service died or hit its memory limit.
@@ -27,6 +28,7 @@ repo=$PWD
 test_name=final timeline="" duration_s="" max_vus="" backend=ours lb=haproxy port=9999
 out="" build_dir=build build=1 compose=compose.yaml ready_timeout_s=30 stop_timeout_s=10
 load_timeout_s=""
+router_extra=()
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
 for arg in "$@"; do
   case "$arg" in
@@ -44,6 +46,7 @@ for arg in "$@"; do
     --ready_timeout_s=*) ready_timeout_s=${arg#*=} ;;
     --stop_timeout_s=*) stop_timeout_s=${arg#*=} ;;
     --load_timeout_s=*) load_timeout_s=${arg#*=} ;;
+    --router_flag=*) router_extra+=("${arg#*=}") ;;
     -h | --help) usage; exit 0 ;;
     *) echo "contest.sh: unknown option $arg (--help lists them)" >&2; exit 2 ;;
   esac
@@ -267,7 +270,7 @@ if [ "$backend" = ours ]; then
   start router "listening" "$bin_router" --listen=127.0.0.1:0 --unix_socket="$state/router.sock" \
     --ledger="unix:$state/ledger.sock" \
     --processor_default_url="http://127.0.0.1:$default_port" \
-    --processor_fallback_url="http://127.0.0.1:$fallback_port"
+    --processor_fallback_url="http://127.0.0.1:$fallback_port" ${router_extra[@]+"${router_extra[@]}"}
   router_port=$(ready_port router tcp_port)
   for e in edge1 edge2; do
     start "$e" "listening" "$bin_edge" --listen=127.0.0.1:0 --router="unix:$state/router.sock" \
