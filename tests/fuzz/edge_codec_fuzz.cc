@@ -15,17 +15,10 @@
 #include "common/uuid.h"
 #include "edge/payment_codec.h"
 #include "payments.pb.h"
+#include "tests/fuzz/fuzz_check.h"
 
 namespace rinha::edge {
 namespace {
-
-#define FUZZ_CHECK(condition)                                                                \
-  do {                                                                                       \
-    if (!(condition)) {                                                                      \
-      std::fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #condition); \
-      std::abort();                                                                          \
-    }                                                                                        \
-  } while (false)
 
 void CheckPayment(std::string_view body) {
   rinha::v1::Payment payment;

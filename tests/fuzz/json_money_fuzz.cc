@@ -18,17 +18,10 @@
 #include "common/money.h"
 #include "common/uuid.h"
 #include "tests/common/decimal_reference.h"
+#include "tests/fuzz/fuzz_check.h"
 
 namespace rinha {
 namespace {
-
-#define FUZZ_CHECK(condition)                                                                \
-  do {                                                                                       \
-    if (!(condition)) {                                                                      \
-      std::fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #condition); \
-      std::abort();                                                                          \
-    }                                                                                        \
-  } while (false)
 
 struct Member {
   std::string key;
