@@ -70,7 +70,9 @@ echo "$FLOOR_PID" > "$CG/cgroup.procs"
 for i in $(seq 1 "$RUNS"); do load "floor#$i" "$PORT" "$FLOOR_PID" "$RATE" "$DURATION"; done
 stop "$FLOOR_PID"
 
-for rate in $SWEEP; do load "edge-sweep" "$EDGE_PORT" "$EDGE_PID" "$rate" 10; done
+if [ "$SWEEP" != 0 ]; then
+  for rate in $SWEEP; do load "edge-sweep" "$EDGE_PORT" "$EDGE_PID" "$rate" 10; done
+fi
 echo "# cgroup throttling: $(tr '\n' ' ' < "$CG/cpu.stat")"
 stop "$EDGE_PID"
 stop "$ROUTER_PID"
