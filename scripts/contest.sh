@@ -241,15 +241,8 @@ memory_note() {
 }
 ready_port() { grep -o "$2=[0-9]*" "$state/$1.ready" | head -1 | cut -d= -f2; }
 
-# A TCP port nobody listens on (the load balancer's, when --port=0).
-free_port() {
-  local used candidate
-  used=$(ss -Htln | awk '{ n = split($4, a, ":"); print a[n] }')
-  while true; do
-    candidate=$((20000 + RANDOM % 40000))
-    grep -qx "$candidate" <<<"$used" || { echo "$candidate"; return; }
-  done
-}
+# shellcheck source=scripts/free-port.sh
+source "$repo/scripts/free-port.sh"
 
 # ---------------------------------------------------------------------------------------------
 # Start, in compose's dependency order.
@@ -282,31 +275,47 @@ fi
 edge1_port=$(ready_port edge1 port)
 edge2_port=$(ready_port edge2 port)
 
-((port != 0)) || port=$(free_port)
-if ss -Htln "sport = :$port" | grep -q .; then
-  echo "contest.sh: port $port is taken (--port=0 picks a free one)" >&2; status=1; exit 1
-fi
-export LB_BIND=127.0.0.1:$port EDGE1_ADDR=127.0.0.1:$edge1_port EDGE2_ADDR=127.0.0.1:$edge2_port
-if [ "$lb" = haproxy ]; then
-  start lb "" haproxy -db -f "$repo/config/haproxy.cfg"
-else
-  mkdir -p "$state/nginx"
-  # shellcheck disable=SC2016  # the names are for envsubst, not for this shell
-  envsubst '${LB_BIND} ${EDGE1_ADDR} ${EDGE2_ADDR}' <"$repo/config/nginx.conf" >"$state/nginx/nginx.conf"
-  start lb "" nginx -p "$state/nginx" -c "$state/nginx/nginx.conf" -e stderr -g 'daemon off;'
-fi
-target=http://127.0.0.1:$port
-
-# Readiness as the official runner checks it: GET /payments-summary answers below 400.
-waited=0
-until code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 "$target/payments-summary") &&
-  ((code > 0 && code < 400)); do
-  alive "${pid_of[lb]}" || { log "lb exited:"; tail -n 20 "$out/logs/lb.err" >&2; status=1; exit 1; }
-  if ((waited >= ready_timeout_s * 10)); then
-    log "$target/payments-summary not ready after ${ready_timeout_s}s"; status=1; exit 1
+export EDGE1_ADDR=127.0.0.1:$edge1_port EDGE2_ADDR=127.0.0.1:$edge2_port
+# start_lb: starts the load balancer on $port and waits for readiness as the official runner
+# checks it (GET /payments-summary answers below 400). Returns 1 when the load balancer exits
+# first (its log is in OUT/logs/lb.err); exits the script when it is not ready in time.
+start_lb() {
+  export LB_BIND=127.0.0.1:$port
+  target=http://127.0.0.1:$port
+  if [ "$lb" = haproxy ]; then
+    start lb "" haproxy -db -f "$repo/config/haproxy.cfg"
+  else
+    mkdir -p "$state/nginx"
+    # shellcheck disable=SC2016  # the names are for envsubst, not for this shell
+    envsubst '${LB_BIND} ${EDGE1_ADDR} ${EDGE2_ADDR}' <"$repo/config/nginx.conf" >"$state/nginx/nginx.conf"
+    start lb "" nginx -p "$state/nginx" -c "$state/nginx/nginx.conf" -e stderr -g 'daemon off;'
   fi
-  sleep 0.1; waited=$((waited + 1))
-done
+  local waited=0 code
+  until code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 "$target/payments-summary") &&
+    ((code > 0 && code < 400)); do
+    alive "${pid_of[lb]}" || return 1
+    if ((waited >= ready_timeout_s * 10)); then
+      log "$target/payments-summary not ready after ${ready_timeout_s}s"; status=1; exit 1
+    fi
+    sleep 0.1; waited=$((waited + 1))
+  done
+}
+lb_failed() { log "lb exited:"; tail -n 20 "$out/logs/lb.err" >&2; status=1; exit 1; }
+if ((port == 0)); then
+  # A picked port can still be taken between the pick and the bind: pick another then.
+  for attempt in 1 2 3 4 5; do
+    port=$(free_port) || { status=1; exit 1; }
+    start_lb && break
+    { ((attempt < 5)) && grep -q "in use" "$out/logs/lb.err"; } || lb_failed
+    log "lb: port $port was taken before it could bind; picking another"
+    wait "${pid_of[lb]}" 2>/dev/null || true
+  done
+else
+  if ss -Htln "sport = :$port" | grep -q .; then
+    echo "contest.sh: port $port is taken (--port=0 picks a free one)" >&2; status=1; exit 1
+  fi
+  start_lb || lb_failed
+fi
 log "ready: $lb on $target -> edges :$edge1_port :$edge2_port ($backend)${router_port:+, router stats 127.0.0.1:$router_port}"
 
 # ---------------------------------------------------------------------------------------------

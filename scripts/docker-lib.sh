@@ -1,22 +1,12 @@
 # Shell functions shared by scripts/docker-contest.sh and tests/docker/compose_stack_test.sh
 # (sourced, not run): free host ports, readiness waits, compose-file checks, and the stand-in load
-# used until contest/load's rinha-load lands.
+# (a few hundred curl POSTs, used when rinha-load is not built or RINHA_LOADGEN=standin).
 # shellcheck shell=bash
 
 dlog() { echo "[${DLOG_TAG:-docker}] $*" >&2; }
 
-# A TCP port free on the host right now: random high ports until one has no listener (bash cannot
-# bind port 0; the race with another process taking it before compose does is accepted).
-free_port() {
-  local port
-  while :; do
-    port=$((20000 + RANDOM % 30000))
-    ss -Hltn "sport = :$port" 2>/dev/null | grep -q . && continue
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && continue
-    echo "$port"
-    return 0
-  done
-}
+# shellcheck source=scripts/free-port.sh
+source "$(dirname "${BASH_SOURCE[0]}")/free-port.sh"
 
 now_ms() { date +%s%3N; }
 iso_ms() { date -u -d "@$(($1 / 1000)).$(printf %03d $(($1 % 1000)))" +%Y-%m-%dT%H:%M:%S.%3NZ; }
