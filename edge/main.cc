@@ -17,6 +17,9 @@ ABSL_FLAG(std::string, ledger, "unix:/run/rinha/ledger.sock", "gRPC target of th
 ABSL_FLAG(int, threads, 32, "HTTP worker threads (= connections served at once)");
 ABSL_FLAG(int64_t, max_queued, 100000,
           "payments held before the router acknowledges them; above it POST /payments gets 503");
+ABSL_FLAG(int, batch_window_ms, 20,
+          "after a payment arrives, wait this long to send it with others in one gRPC write "
+          "(delivery is delayed, the HTTP answer is not); 0 = send at once");
 ABSL_FLAG(int, drain_ms, 3000, "on SIGTERM, how long to wait for held payments to be delivered");
 
 int main(int argc, char** argv) {
@@ -42,6 +45,7 @@ int main(int argc, char** argv) {
   options.ledger_target = absl::GetFlag(FLAGS_ledger);
   options.threads = absl::GetFlag(FLAGS_threads);
   options.stream.max_pending = static_cast<size_t>(absl::GetFlag(FLAGS_max_queued));
+  options.stream.batch_window = absl::Milliseconds(absl::GetFlag(FLAGS_batch_window_ms));
 
   auto server = rinha::edge::EdgeServer::Start(options, rinha::RealClock::Get());
   if (!server.ok()) {

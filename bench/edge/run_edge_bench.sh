@@ -7,6 +7,7 @@
 #
 #   bench/edge/run_edge_bench.sh [BUILD_DIR]      (root: writes /sys/fs/cgroup/cpu)
 # Env: RUNS=3 RATE=600 DURATION=20 CONNS=32 CPU_QUOTA=30000 SWEEP="1000 1500 2000 3000 4000"
+#      EDGE_FLAGS="--batch_window_ms=20" (extra edge flags)
 set -euo pipefail
 
 BUILD=${1:-/work/main/build-edge}
@@ -53,12 +54,12 @@ load() {  # load LABEL PORT PID RATE DURATION
     --duration_s="$5" --connections="$CONNS" --max_connections="$CONNS"
 }
 
-echo "# $(date -u +%FT%TZ) cpu quota ${CPU_QUOTA}/100000, rate $RATE, ${DURATION}s, $CONNS connections"
+echo "# $(date -u +%FT%TZ) cpu quota ${CPU_QUOTA}/100000, rate $RATE, ${DURATION}s, $CONNS connections${EDGE_FLAGS:+, edge $EDGE_FLAGS}"
 start router "$BUILD/bench/edge/edge_bench_peer" --router_socket="$TMP/router.sock"
 ROUTER_PID=$PID
 
 start edge "$BUILD/edge/edge" --listen=127.0.0.1:0 --router="unix:$TMP/router.sock" \
-  --ledger="unix:$TMP/no-ledger.sock" --threads="$CONNS"
+  --ledger="unix:$TMP/no-ledger.sock" --threads="$CONNS" ${EDGE_FLAGS:-}
 EDGE_PID=$PID
 EDGE_PORT=$PORT
 echo "$EDGE_PID" > "$CG/cgroup.procs"
