@@ -16,6 +16,9 @@
 #                      [--compose=compose.yaml] [--ready_timeout_s=30] [--stop_timeout_s=10]
 #                      [--load_timeout_s=N]  (default: the test's duration + 120 s)
 #                      [--router_flag=--name=value ...]  extra router flags, for tuning runs
+#                      [--probe]  also run stall-probe (outside the budget): how late a thread
+#                                 sleeping 1 ms wakes up, per second, to tell the machine's own
+#                                 stalls from ours (OUT/probe.json and a line in the summary)
 # --backend=null replaces the edges with null-responder (no router or ledger): a floor run that
 # measures the load generator and the load balancer only.
 # Exit status: 0 when the run completed and no service died or hit its memory limit.
@@ -27,7 +30,7 @@ repo=$PWD
 
 test_name=final timeline="" duration_s="" max_vus="" backend=ours lb=haproxy port=9999
 out="" build_dir=build build=1 compose=compose.yaml ready_timeout_s=30 stop_timeout_s=10
-load_timeout_s=""
+load_timeout_s="" probe=0
 router_extra=()
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
 for arg in "$@"; do
@@ -47,6 +50,7 @@ for arg in "$@"; do
     --stop_timeout_s=*) stop_timeout_s=${arg#*=} ;;
     --load_timeout_s=*) load_timeout_s=${arg#*=} ;;
     --router_flag=*) router_extra+=("${arg#*=}") ;;
+    --probe) probe=1 ;;
     -h | --help) usage; exit 0 ;;
     *) echo "contest.sh: unknown option $arg (--help lists them)" >&2; exit 2 ;;
   esac
@@ -63,6 +67,7 @@ log() { printf '[contest %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 # ---------------------------------------------------------------------------------------------
 # Build
 targets=(ledger router edge payment-processor compose-limits null-responder)
+((probe)) && targets+=(stall-probe)
 if ((build)); then
   if [ ! -f "$build_dir/CMakeCache.txt" ]; then
     log "configuring $build_dir (Release)"
@@ -83,6 +88,10 @@ bin_limits=$build_dir/contest/runner/compose-limits
 bin_null=$build_dir/contest/runner/null-responder
 bin_load=$build_dir/contest/load/rinha-load
 bin_report=$build_dir/contest/report/rinha-report
+bin_probe=$build_dir/contest/runner/stall-probe
+if ((probe)) && [ ! -x "$bin_probe" ]; then
+  echo "contest.sh: $bin_probe missing (build it or drop --no-build)" >&2; exit 2
+fi
 for b in "$bin_ledger" "$bin_router" "$bin_edge" "$bin_processor" "$bin_limits" "$bin_null"; do
   [ -x "$b" ] || { echo "contest.sh: $b missing (build it or drop --no-build)" >&2; exit 2; }
 done
@@ -161,7 +170,7 @@ cleanup() {
   # As compose stops it, dependents first: load, load balancer, edges (together), router,
   # ledger, then the emulators.
   local stage s pids
-  for stage in load lb "edge1 edge2" router ledger "processor-default processor-fallback"; do
+  for stage in "load probe" lb "edge1 edge2" router ledger "processor-default processor-fallback"; do
     pids=()
     for s in $stage; do [ -n "${pid_of[$s]:-}" ] && pids+=("${pid_of[$s]}"); done
     ((${#pids[@]})) && stop_pids "${pids[@]}"
@@ -386,6 +395,10 @@ else
   load_cmd=(standin_load)
 fi
 
+if ((probe)); then
+  make_group probe
+  start probe "listening" "$bin_probe" --out="$out/probe.json"
+fi
 make_group load
 log "load: ${load_cmd[*]} ${load_args[*]}"
 start load "" "${load_cmd[@]}" "${load_args[@]}"
@@ -425,6 +438,10 @@ while [ -z "$load_rc" ]; do
 done
 wait "$progress" 2>/dev/null || true
 ((load_rc == 0)) || { log "load generator failed (status $load_rc):"; tail -n 20 "$out/logs/load.err" >&2; status=1; }
+if ((probe)); then
+  stop_pids "${pid_of[probe]}"
+  [ -s "$out/probe.json" ] || { log "stall-probe wrote no $out/probe.json"; status=1; }
+fi
 
 # ---------------------------------------------------------------------------------------------
 # Resources, read while the services still run (a dead one has already failed the run above).
@@ -486,6 +503,22 @@ jq -r '.services[] | [.name, (.cpu_limit // "-"),
   "$out/resources.json" | while IFS=$'\t' read -r n c l u t ts p f o; do
   printf '%-19s %5s %8s %8s %9s %10s %9s %7s %4s\n' "$n" "$c" "$l" "$u" "$t" "$ts" "$p" "$f" "$o"
 done
+if ((probe)) && [ -s "$out/probe.json" ] && [ -f "$out/run.json" ]; then
+  # A load second t covers [start + (t-1) s, start + t s): it meets at most two probe seconds.
+  jq -r --slurpfile run "$out/run.json" '
+    (.seconds | map(select(.late_over_5ms > 0) | .t_ms) | map({key: tostring, value: 1})
+      | from_entries) as $stalled |
+    $run[0] as $r |
+    [$r.series[] | select(.p99_ms != null and .p99_ms > 3) |
+      ($r.started_at_ms + (.t_s - 1) * 1000) as $from |
+      (($from / 1000 | floor) * 1000) as $first |
+      ($stalled["\($first)"] // $stalled["\($first + 1000)"] // 0)] as $slow |
+    "machine          \(.summary.seconds_with_stall_over_5ms) of \(.summary.seconds) s had a wake-up" +
+    " > 5 ms late (stall-probe p99 \(.summary.p99_ms) ms, max \(.summary.max_ms) ms)",
+    "                 \($slow | add // 0) of the load'"'"'s \($slow | length) seconds with p99 > 3 ms" +
+    " fell in such a second"' "$out/probe.json"
+  echo
+fi
 over=$(jq -r '.services[] | select(.limited and (.memory_failcnt > 0 or .oom_kills > 0)) |
   "\(.name): memory limit hit \(.memory_failcnt) times, \(.oom_kills) OOM kills"' "$out/resources.json")
 if [ -n "$over" ]; then log "$over"; status=1; fi

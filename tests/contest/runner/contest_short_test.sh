@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end check of the native contest runner for CI: a reduced run (30 s, 60 VUs, the final
 # timeline scaled to it) through scripts/contest.sh on a free port, then from its
-# final-results.json: no inconsistency, no lag, no failed POST; and nothing left behind (no
-# process it started, no cgroup).
+# final-results.json: no inconsistency, no lag, no failed POST; the stall probe's record; and
+# nothing left behind (no process it started, no cgroup).
 #   tests/contest/runner/contest_short_test.sh [BUILD_DIR]   (default build-test-release)
 # Extra arguments after BUILD_DIR go to scripts/contest.sh (e.g. --lb=nginx).
 set -euo pipefail
@@ -15,7 +15,7 @@ fail() { echo "contest_short_test: FAIL: $*" >&2; exit 1; }
 
 rc=0
 bash scripts/contest.sh --build-dir="$build_dir" --test=final --duration_s=30 --max_vus=60 \
-  --port=0 --out="$out" "$@" &
+  --port=0 --probe --out="$out" "$@" &
 runner=$!
 wait "$runner" || rc=$?
 
@@ -30,6 +30,10 @@ check '.multa.composicao.num_inconsistencias == 0' "inconsistencies" '.multa'
 check '.lag.lag == 0' "lag" '.lag'
 check '.pagamentos_solicitados.qtd_falha == 0' "failed POSTs" '.pagamentos_solicitados'
 check '.pagamentos_solicitados.qtd_sucesso > 0' "no successful POST" '.pagamentos_solicitados'
+# The stall probe ran through the load: a wake-up per ~ms for ~30 s, bucketed by second.
+jq -e '.summary.samples > 1000 and (.seconds | length) >= 25 and
+  ([.seconds[].samples] | add) == .summary.samples' "$out/probe.json" >/dev/null ||
+  fail "probe.json: $(jq -c .summary "$out/probe.json" 2>/dev/null || echo missing)"
 jq -e '[.services[].name] | contains(["lb", "edge1", "edge2", "router", "ledger"])' \
   "$out/resources.json" >/dev/null || fail "resources.json lacks a service"
 
