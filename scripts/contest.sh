@@ -18,7 +18,8 @@
 #                      [--router_flag=--name=value ...]  extra router flags, for tuning runs
 #                      [--probe]  also run stall-probe (outside the budget): how late a thread
 #                                 sleeping 1 ms wakes up, per second, to tell the machine's own
-#                                 stalls from ours (OUT/probe.json and a line in the summary)
+#                                 stalls from ours (OUT/probe.json, a line in the summary
+#                                 and a chart in report.html)
 # --backend=null replaces the edges with null-responder (no router or ledger): a floor run that
 # measures the load generator and the load balancer only.
 # Exit status: 0 when the run completed and no service died or hit its memory limit.
@@ -472,8 +473,10 @@ cpu_stat() { awk -v k="$2" '$1 == k { print $2 }' "$1/cpu.stat" 2>/dev/null; }
 } >"$out/resources.json"
 
 if [ -x "$bin_report" ] && [ -f "$out/run.json" ]; then
+  report_args=()  # not a probe.json left in a reused --out by an earlier run
+  ((probe)) && [ -s "$out/probe.json" ] && report_args+=(--probe="$out/probe.json")
   "$bin_report" --run="$out/run.json" --results="$out/final-results.json" \
-    --resources="$out/resources.json" --out="$out/report.html" >/dev/null ||
+    --resources="$out/resources.json" "${report_args[@]}" --out="$out/report.html" >/dev/null ||
     log "rinha-report failed (the run itself is unaffected)"
 fi
 

@@ -12,6 +12,7 @@
 ABSL_FLAG(std::string, run, "", "run.json written by rinha-load (required)");
 ABSL_FLAG(std::string, results, "", "final-results.json written by rinha-load (required)");
 ABSL_FLAG(std::string, resources, "", "resources.json written by the runner (optional)");
+ABSL_FLAG(std::string, probe, "", "probe.json written by stall-probe (optional)");
 ABSL_FLAG(std::string, out, "", "the HTML file to write (required)");
 
 namespace {
@@ -26,11 +27,12 @@ int Fail(const absl::Status& status) {
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "rinha-report --run=DIR/run.json --results=DIR/final-results.json "
-      "[--resources=DIR/resources.json] --out=DIR/report.html");
+      "[--resources=DIR/resources.json] [--probe=DIR/probe.json] --out=DIR/report.html");
   absl::ParseCommandLine(argc, argv);
   const std::string run_path = absl::GetFlag(FLAGS_run);
   const std::string results_path = absl::GetFlag(FLAGS_results);
   const std::string resources_path = absl::GetFlag(FLAGS_resources);
+  const std::string probe_path = absl::GetFlag(FLAGS_probe);
   const std::string out_path = absl::GetFlag(FLAGS_out);
   if (run_path.empty() || results_path.empty() || out_path.empty()) {
     std::fprintf(stderr, "rinha-report: --run, --results and --out are required\n");
@@ -64,6 +66,18 @@ int main(int argc, char** argv) {
                                              std::string(resources.status().message())));
     }
     input.resources = *std::move(resources);
+  }
+
+  if (!probe_path.empty()) {
+    absl::StatusOr<Json> probe_json = rinha::report::ReadJsonFile(probe_path);
+    if (!probe_json.ok()) return Fail(probe_json.status());
+    auto probe = rinha::report::ProbeFromJson(*probe_json);
+    if (probe.ok()) probe = rinha::report::PlaceProbeOnRun(*std::move(probe), input.run);
+    if (!probe.ok()) {
+      return Fail(
+          absl::InvalidArgumentError(probe_path + ": " + std::string(probe.status().message())));
+    }
+    input.probe = *std::move(probe);
   }
 
   const std::string html = rinha::report::RenderReport(input);

@@ -60,8 +60,9 @@ std::string MegaBytes(std::optional<double> bytes) {
 struct LineSeries {
   std::string name;
   std::string color;
-  std::vector<std::optional<double>> values;  // one per RunData::series element
+  std::vector<std::optional<double>> values;  // one per RunData::series element, unless `t`
   bool dashed = false;
+  std::vector<double> t;  // x of each value when not the run's seconds (stall-probe's seconds)
 };
 
 struct ReferenceLine {
@@ -200,14 +201,15 @@ std::string RenderTimeChart(const ChartSpec& spec, const TimeFrame& frame) {
   }
 
   for (const LineSeries& line : spec.lines) {
+    const std::vector<double>& t = line.t.empty() ? frame.t : line.t;
     std::vector<std::optional<Point>> points;
     points.reserve(line.values.size());
-    for (size_t i = 0; i < line.values.size() && i < frame.t.size(); ++i) {
+    for (size_t i = 0; i < line.values.size() && i < t.size(); ++i) {
       const std::optional<double>& v = line.values[i];
       if (!v.has_value() || !std::isfinite(*v) || (spec.log_y && *v <= 0)) {
         points.push_back(std::nullopt);
       } else {
-        points.push_back(Point{x.Map(frame.t[i]), y(*v)});
+        points.push_back(Point{x.Map(t[i]), y(*v)});
       }
     }
     const std::string path = PolylinePath(points);
@@ -318,6 +320,42 @@ std::string RunTable(const RunData& run) {
                                      : std::nullopt,
                                  1),
                            " MB RSS"));
+  html += "</table>\n";
+  return html;
+}
+
+// A load second with p99 above this counts as slow in the probe table; the same threshold as
+// scripts/contest.sh's summary line, so the page and the terminal agree.
+constexpr double kSlowLoadSecondMs = 3;
+constexpr double kStallMs = 5;
+
+std::string ProbeTable(const Probe& probe, const RunData& run) {
+  const ProbeSummary& s = probe.summary;
+  int64_t stalled = 0;
+  for (const ProbeSecond& second : probe.seconds) stalled += second.late_over_5ms > 0 ? 1 : 0;
+  // Load seconds that are slow, and how many of them overlap a probe second with a stall: a load
+  // second ends at t_s, a probe second at its own t_s, so they overlap when |difference| < 1.
+  int64_t slow = 0, slow_in_stall = 0;
+  for (const Second& second : run.series) {
+    if (second.p99_ms.value_or(0) <= kSlowLoadSecondMs) continue;
+    ++slow;
+    slow_in_stall += std::any_of(probe.seconds.begin(), probe.seconds.end(),
+                                 [&](const ProbeSecond& p) {
+                                   return p.late_over_5ms > 0 && std::fabs(p.t_s - second.t_s) < 1;
+                                 })
+                         ? 1
+                         : 0;
+  }
+  std::string html = "<table class=\"figures\">\n<caption>Machine (stall-probe)</caption>\n";
+  html += Row("wake-up lateness p50 / p99",
+              absl::StrCat(Fixed(s.p50_ms, 3), " / ", Fixed(s.p99_ms, 3), " ms"));
+  html += Row("p99.9 / max", absl::StrCat(Fixed(s.p999_ms, 3), " / ", Fixed(s.max_ms, 3), " ms"));
+  html += Row("seconds with a stall > 5 ms",
+              absl::StrCat(Fixed(s.seconds_with_stall_over_5ms, 0), " of ", Fixed(s.seconds, 0)),
+              s.seconds_with_stall_over_5ms.value_or(0) > 0 ? "bad" : "");
+  html += Row("… during the load", absl::StrCat(stalled, " of ", probe.seconds.size()));
+  html += Row(absl::StrFormat("load seconds with p99 > %g ms", kSlowLoadSecondMs),
+              absl::StrCat(slow, " (", slow_in_stall, " during a stall)"));
   html += "</table>\n";
   return html;
 }
@@ -499,11 +537,11 @@ std::string RenderReport(const ReportInput& input) {
 
   std::string title = absl::StrCat("Rinha run: ", run.test.empty() ? "?" : run.test, " test, ",
                                    run.timeline.empty() ? "?" : run.timeline, " timeline");
-  std::string html =
-      absl::StrCat("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>",
-                   EscapeXml(title), "</title>\n<style>", kStyle, "</style>\n</head>\n<body>\n<h1>",
-                   EscapeXml(title), "</h1>\n<div class=\"tables\">\n", ScoreTable(input),
-                   RunTable(run), "</div>\n");
+  std::string html = absl::StrCat(
+      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>",
+      EscapeXml(title), "</title>\n<style>", kStyle, "</style>\n</head>\n<body>\n<h1>",
+      EscapeXml(title), "</h1>\n<div class=\"tables\">\n", ScoreTable(input), RunTable(run),
+      input.probe.has_value() ? ProbeTable(*input.probe, run) : "", "</div>\n");
   if (input.resources.has_value()) {
     html += ResourcesTable(*input.resources, run.duration_s);
   }
@@ -539,6 +577,32 @@ std::string RenderReport(const ReportInput& input) {
                                  kColorFailed});
     }
     html += RenderTimeChart(spec, frame);
+  }
+  {
+    ChartSpec spec;
+    spec.id = "stalls";
+    spec.title = "Machine stalls (stall-probe)";
+    spec.y_unit = "ms";
+    spec.log_y = true;
+    if (input.probe.has_value()) {
+      spec.note =
+          "How late a thread sleeping 1 ms woke up, worst per second, beside the load's p99: a "
+          "slow load second during a stall is likely the machine's, not the stack's.";
+      LineSeries lateness{"max wake-up lateness", kColorFailed, {}};
+      for (const ProbeSecond& second : input.probe->seconds) {
+        lateness.t.push_back(second.t_s);
+        lateness.values.push_back(second.samples > 0 ? std::optional<double>(second.max_late_ms)
+                                                     : std::nullopt);
+      }
+      spec.lines = {
+          std::move(lateness),
+          {"load p99", kColorP99, Column(s, [](const Second& x) { return x.p99_ms; }), true},
+      };
+      spec.references.push_back({kStallMs, "5 ms", kColorFallback});
+      html += RenderTimeChart(spec, frame);
+    } else {
+      html += OmittedChart(spec.title, "no stall-probe data (run contest.sh with --probe).");
+    }
   }
   {
     ChartSpec spec;

@@ -1,4 +1,4 @@
-// Renders a contest run (run.json + final-results.json [+ resources.json]) as one
+// Renders a contest run (run.json + final-results.json [+ resources.json] [+ probe.json]) as one
 // self-contained HTML page: score and resource tables, and inline SVG time charts with the
 // processors' instability stages shaded. Pure: data in, text out.
 #pragma once

@@ -1,5 +1,6 @@
 #include "contest/report/run_data.h"
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -40,10 +41,14 @@ class ObjectReader {
       Fail(key, "missing");
     }
   }
-  void Integer(absl::string_view key, int64_t* out) {
+  void Integer(absl::string_view key, int64_t* out, bool required = false) {
     std::optional<int64_t> value;
     Integer(key, &value);
-    if (value.has_value()) *out = *value;
+    if (value.has_value()) {
+      *out = *value;
+    } else if (required && status_.ok()) {
+      Fail(key, "missing");
+    }
   }
   void Integer(absl::string_view key, std::optional<int64_t>* out) {
     std::optional<double> value;
@@ -296,6 +301,50 @@ absl::StatusOr<std::vector<ServiceResources>> ResourcesFromJson(const Json& json
   });
   if (!r.status().ok()) return r.status();
   return services;
+}
+
+absl::StatusOr<Probe> ProbeFromJson(const Json& json) {
+  Probe probe;
+  ObjectReader r(json, "");
+  r.Integer("period_us", &probe.period_us);
+  if (const Json* summary = r.Object("summary")) {
+    ObjectReader s(*summary, "summary");
+    s.Number("samples", &probe.summary.samples);
+    s.Number("p50_ms", &probe.summary.p50_ms);
+    s.Number("p99_ms", &probe.summary.p99_ms);
+    s.Number("p999_ms", &probe.summary.p999_ms);
+    s.Number("max_ms", &probe.summary.max_ms);
+    s.Number("seconds", &probe.summary.seconds);
+    s.Number("seconds_with_stall_over_5ms", &probe.summary.seconds_with_stall_over_5ms);
+    r.Merge(s.status());
+  }
+  ReadArray(r, "seconds", true, &probe.seconds, [](ObjectReader& s, ProbeSecond* second) {
+    s.Integer("t_ms", &second->t_ms, /*required=*/true);
+    s.Integer("samples", &second->samples);
+    s.Number("max_late_ms", &second->max_late_ms);
+    s.Integer("late_over_1ms", &second->late_over_1ms);
+    s.Integer("late_over_5ms", &second->late_over_5ms);
+  });
+  if (!r.status().ok()) return r.status();
+  return probe;
+}
+
+absl::StatusOr<Probe> PlaceProbeOnRun(Probe probe, const RunData& run) {
+  if (!run.started_at_ms.has_value()) {
+    return absl::InvalidArgumentError(
+        "run.json has no started_at_ms: the probe's seconds cannot be placed on the run");
+  }
+  double run_s = run.duration_s;
+  if (!run.series.empty()) run_s = std::max(run_s, run.series.back().t_s);
+  const double start_ms = static_cast<double>(*run.started_at_ms);
+  std::vector<ProbeSecond> kept;
+  for (ProbeSecond& second : probe.seconds) {
+    // Placed at its end, as the load's seconds are; its end must fall inside the run.
+    second.t_s = (static_cast<double>(second.t_ms) + 1000 - start_ms) / 1000;
+    if (second.t_s > 0 && second.t_s <= run_s) kept.push_back(second);
+  }
+  probe.seconds = std::move(kept);
+  return probe;
 }
 
 absl::StatusOr<Json> ReadJsonFile(const std::string& path) {

@@ -1,5 +1,6 @@
-// The report's data model: what the load generator (run.json, final-results.json) and the
-// runner (resources.json) wrote, read into plain structs; field names are the writers' (contest/).
+// The report's data model: what the load generator (run.json, final-results.json), the runner
+// (resources.json) and stall-probe (probe.json) wrote, read into plain structs; field names are
+// the writers' (contest/).
 #pragma once
 
 #include <cstdint>
@@ -122,20 +123,59 @@ struct ServiceResources {
   std::optional<double> oom_kills;
 };
 
+// One wall-clock second of stall-probe's wake-ups (contest/runner/stall_probe.h).
+struct ProbeSecond {
+  int64_t t_ms = 0;  // Unix time of the second's start
+  // On the run's axis as RunData::series' t_s is: the end of the second, in seconds since
+  // started_at_ms (load second t covers [t - 1, t) s). Set by PlaceProbeOnRun.
+  double t_s = 0;
+  int64_t samples = 0;
+  double max_late_ms = 0;
+  int64_t late_over_1ms = 0;
+  int64_t late_over_5ms = 0;
+};
+
+struct ProbeSummary {
+  std::optional<double> samples;
+  std::optional<double> p50_ms;
+  std::optional<double> p99_ms;
+  std::optional<double> p999_ms;
+  std::optional<double> max_ms;
+  std::optional<double> seconds;
+  std::optional<double> seconds_with_stall_over_5ms;
+};
+
+// probe.json: how late a 1 ms sleeper woke up on the machine during the run.
+struct Probe {
+  std::optional<int64_t> period_us;
+  ProbeSummary summary;  // over the probe's whole life, which brackets the run
+  std::vector<ProbeSecond> seconds;
+};
+
 // Everything one report draws.
 struct ReportInput {
   RunData run;
   Results results;
   std::optional<std::vector<ServiceResources>> resources;  // absent without --resources
+  std::optional<Probe> probe;                              // absent without --probe
 };
 
 // Each returns InvalidArgument naming the offending field ("series[3].t_s: expected a number")
 // when a present field has the wrong type or a required one is missing. Required: run.json's
 // "series" and each element's "t_s", each stage's "from_s"/"to_s", each audit's "t_s"; each
-// service's "name". Unknown fields are ignored (the writers may add more).
+// service's "name"; probe.json's "seconds" and each element's "t_ms". Unknown fields are ignored
+// (the writers may add more).
 absl::StatusOr<RunData> RunDataFromJson(const Json& json);
 absl::StatusOr<Results> ResultsFromJson(const Json& json);
 absl::StatusOr<std::vector<ServiceResources>> ResourcesFromJson(const Json& json);
+absl::StatusOr<Probe> ProbeFromJson(const Json& json);
+
+// The probe's seconds on the run's time axis: sets each second's t_s and keeps only the seconds
+// whose end falls in the run, (started_at_ms, started_at_ms + max(duration_s, last series t_s) s]
+// (the probe starts before and stops after the load). Probe seconds start on whole wall-clock
+// seconds and load seconds at started_at_ms, so a probe second's t_s is fractional in general.
+// InvalidArgument when run.json has no started_at_ms (nothing to align with).
+absl::StatusOr<Probe> PlaceProbeOnRun(Probe probe, const RunData& run);
 
 // Reads and parses a file; errors name the path.
 absl::StatusOr<Json> ReadJsonFile(const std::string& path);

@@ -106,10 +106,10 @@ class ReportBrowserTest : public ::testing::Test {
 TEST_F(ReportBrowserTest, EveryChartOfTheFixtureRunIsDrawn) {
   const std::string html = dir_ + "/report.html";
   auto report = Subprocess::Spawn(
-      RINHA_REPORT_BINARY,
-      {.args = {"--run=" + kTestData + "/run.json",
-                "--results=" + kTestData + "/final-results.json",
-                "--resources=" + kTestData + "/resources.json", "--out=" + html}});
+      RINHA_REPORT_BINARY, {.args = {"--run=" + kTestData + "/run.json",
+                                     "--results=" + kTestData + "/final-results.json",
+                                     "--resources=" + kTestData + "/resources.json",
+                                     "--probe=" + kTestData + "/probe.json", "--out=" + html}});
   ASSERT_TRUE(report.ok()) << report.status();
   absl::StatusOr<int> status = (*report)->Wait(absl::Seconds(60));
   ASSERT_TRUE(status.ok()) << status.status();
@@ -117,13 +117,15 @@ TEST_F(ReportBrowserTest, EveryChartOfTheFixtureRunIsDrawn) {
 
   const std::string dom = DumpDom(html);
   ASSERT_THAT(dom, ::testing::HasSubstr("</html>"));
-  EXPECT_EQ(BodyAttribute(dom, "data-charts-total"), "5");
-  EXPECT_EQ(BodyAttribute(dom, "data-charts-drawn"), "5");
+  EXPECT_EQ(BodyAttribute(dom, "data-charts-total"), "6");
+  EXPECT_EQ(BodyAttribute(dom, "data-charts-drawn"), "6");
   EXPECT_THAT(dom, ::testing::HasSubstr("Resources"));
+  EXPECT_THAT(dom, ::testing::HasSubstr("Machine (stall-probe)"));
 }
 
 // The page's check is worth something only if it can see an undrawn chart: with every line's
-// path data made invalid, only the audit markers remain drawn.
+// path data made invalid, only the audit markers remain drawn (the stall chart is the omitted box
+// here: no probe).
 TEST_F(ReportBrowserTest, TheCheckNoticesChartsThatAreNotDrawn) {
   absl::StatusOr<Json> run_json = ReadJsonFile(kTestData + "/run.json");
   ASSERT_TRUE(run_json.ok()) << run_json.status();

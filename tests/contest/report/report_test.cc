@@ -208,6 +208,84 @@ TEST(RenderReportTest, UnlimitedServicesStayOutOfTheTotals) {
   EXPECT_THAT(html, HasSubstr("20.0 MB / 60.0 MB (sum of peaks)"));
 }
 
+// The preview-like run's seconds with a stall probe that saw a stall at t = 21 s, where the load's
+// p99 is 3 ms (slow) too.
+Probe StallProbe() {
+  Probe probe;
+  probe.summary = {.samples = 60000,
+                   .p50_ms = 0.062,
+                   .p99_ms = 0.25,
+                   .p999_ms = 2.5,
+                   .max_ms = 8.5,
+                   .seconds = 62,
+                   .seconds_with_stall_over_5ms = 1};
+  for (int t = 1; t <= 60; ++t) {
+    ProbeSecond second;
+    second.t_s = t;
+    second.samples = 990;
+    second.max_late_ms = t == 21 ? 8.5 : 0.1;
+    second.late_over_5ms = t == 21 ? 1 : 0;
+    probe.seconds.push_back(second);
+  }
+  probe.seconds[10].samples = 0;  // a second without wake-ups: a gap, not a zero on a log axis
+  return probe;
+}
+
+TEST(RenderReportTest, WithoutAProbeTheStallChartIsOmittedWithTheReason) {
+  const std::string html = RenderReport(PreviewLikeInput());
+  EXPECT_THAT(html, HasSubstr("<h2>Machine stalls (stall-probe)</h2>"));
+  EXPECT_THAT(html, HasSubstr("run contest.sh with --probe"));
+  EXPECT_THAT(html, Not(HasSubstr("id=\"stalls\"")));
+  EXPECT_THAT(html, Not(HasSubstr("Machine (stall-probe)")));
+}
+
+TEST(RenderReportTest, StallChartAndTableWithAProbe) {
+  ReportInput input = PreviewLikeInput();
+  input.run.series[20].p99_ms = 9;  // t = 21 s: slow, under the stall
+  input.run.series[40].p99_ms = 4;  // t = 41 s: slow, no stall
+  input.probe = StallProbe();
+  const std::string html = RenderReport(input);
+  EXPECT_EQ(Count(html, "<svg class=\"chart\""), 6);
+  EXPECT_THAT(html, HasSubstr("id=\"stalls\""));
+  EXPECT_THAT(html, Not(HasSubstr("run contest.sh with --probe")));
+  // Shaded like the others: five unhealthy stages on each of six charts.
+  EXPECT_EQ(Count(html, "<rect class=\"stage\""), 5 * 6);
+  EXPECT_THAT(html, HasSubstr(">max wake-up lateness</title>"));
+  EXPECT_THAT(html, HasSubstr(">load p99</title>"));
+  EXPECT_THAT(html, HasSubstr(">5 ms</text>"));
+  EXPECT_EQ(Count(html, "<line class=\"reference\""), 2);  // overall p99, and the 5 ms line
+
+  // The stall chart alone: a log axis, and its lines inside the plot.
+  const size_t begin = html.find("<svg class=\"chart\" id=\"stalls\"");
+  ASSERT_NE(begin, std::string::npos);
+  const std::string chart = html.substr(begin, html.find("</svg>", begin) - begin);
+  EXPECT_THAT(chart, HasSubstr("ms (log scale)"));
+  const std::regex path(R"(class="plot line" d="([^"]*)\")");
+  int paths = 0;
+  for (auto it = std::sregex_iterator(chart.begin(), chart.end(), path);
+       it != std::sregex_iterator(); ++it) {
+    ++paths;
+    const std::string d = (*it)[1];
+    const std::regex pair(R"([ML]([-0-9.]+) ([-0-9.]+))");
+    for (auto p = std::sregex_iterator(d.begin(), d.end(), pair); p != std::sregex_iterator();
+         ++p) {
+      EXPECT_GE(std::stod((*p)[1]), 64);
+      EXPECT_LE(std::stod((*p)[1]), 944);
+      EXPECT_GE(std::stod((*p)[2]), 22);
+      EXPECT_LE(std::stod((*p)[2]), 210);
+    }
+  }
+  EXPECT_EQ(paths, 2);
+
+  EXPECT_THAT(html, HasSubstr("<caption>Machine (stall-probe)</caption>"));
+  EXPECT_THAT(html, HasSubstr("<td>0.062 / 0.250 ms</td>"));
+  EXPECT_THAT(html, HasSubstr("<td>2.500 / 8.500 ms</td>"));
+  EXPECT_THAT(html, HasSubstr("<tr class=\"bad\"><th>seconds with a stall &gt; 5 ms</th><td>1 of "
+                              "62</td>"));
+  EXPECT_THAT(html, HasSubstr("<td>1 of 60</td>"));               // during the load
+  EXPECT_THAT(html, HasSubstr("<td>2 (1 during a stall)</td>"));  // slow load seconds
+}
+
 TEST(RenderReportTest, PageIsSelfContained) {
   const std::string html = RenderReport(PreviewLikeInput());
   EXPECT_THAT(html, Not(HasSubstr("http://")));

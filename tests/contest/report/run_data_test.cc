@@ -1,6 +1,7 @@
 #include "contest/report/run_data.h"
 
 #include <string>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -154,6 +155,84 @@ TEST(RunDataTest, ErrorsNameTheField) {
   json = ParseJson(R"({"services": [{"cpu_limit": 0.5}]})");
   ASSERT_TRUE(json.ok());
   EXPECT_THAT(ResourcesFromJson(*json).status().message(), HasSubstr("services[0].name: missing"));
+}
+
+absl::StatusOr<Probe> ProbeFromText(absl::string_view text) {
+  absl::StatusOr<Json> json = ParseJson(text);
+  if (!json.ok()) return json.status();
+  return ProbeFromJson(*json);
+}
+
+TEST(RunDataTest, ReadsTheFixtureProbeAndPlacesItOnTheRun) {
+  absl::StatusOr<Json> json = ReadJsonFile(kTestData + "/probe.json");
+  ASSERT_TRUE(json.ok()) << json.status();
+  absl::StatusOr<Probe> probe = ProbeFromJson(*json);
+  ASSERT_TRUE(probe.ok()) << probe.status();
+  EXPECT_EQ(probe->period_us, 1000);
+  EXPECT_EQ(probe->summary.p99_ms, 0.214);
+  EXPECT_EQ(probe->summary.p999_ms, 1.87);
+  EXPECT_EQ(probe->summary.max_ms, 9.5);
+  EXPECT_EQ(probe->summary.seconds, 64);
+  EXPECT_EQ(probe->summary.seconds_with_stall_over_5ms, 4);
+  ASSERT_EQ(probe->seconds.size(), 64u);
+  EXPECT_EQ(probe->seconds[0].t_ms, 1795636798000);
+  EXPECT_EQ(probe->seconds[0].late_over_5ms, 1);
+
+  json = ReadJsonFile(kTestData + "/run.json");
+  ASSERT_TRUE(json.ok()) << json.status();
+  absl::StatusOr<RunData> run = RunDataFromJson(*json);
+  ASSERT_TRUE(run.ok()) << run.status();
+  absl::StatusOr<Probe> placed = PlaceProbeOnRun(*probe, *run);
+  ASSERT_TRUE(placed.ok()) << placed.status();
+  // The probe ran from 2 s before the load to 2 s after its 60 s: those four seconds are dropped,
+  // with the stall before the start.
+  ASSERT_EQ(placed->seconds.size(), 60u);
+  EXPECT_EQ(placed->seconds.front().t_s, 1);
+  EXPECT_EQ(placed->seconds.front().t_ms, *run->started_at_ms);
+  EXPECT_EQ(placed->seconds.back().t_s, 60);
+  // The fixture's slow load seconds (p99 over 7 ms at t = 21, 31, 41) are its stalled seconds.
+  std::vector<double> stalled;
+  for (const ProbeSecond& second : placed->seconds) {
+    if (second.late_over_5ms > 0) stalled.push_back(second.t_s);
+  }
+  EXPECT_THAT(stalled, ::testing::ElementsAre(21, 31, 41));
+  EXPECT_GT(run->series[20].p99_ms.value_or(0), 7);
+  EXPECT_EQ(placed->summary.seconds, 64);  // the summary stays the probe's own
+}
+
+TEST(RunDataTest, ProbeSecondsOffTheRunsSecondGridGetFractionalTimes) {
+  RunData run;
+  run.started_at_ms = 1'000'400;
+  run.duration_s = 2;
+  absl::StatusOr<Probe> probe = ProbeFromText(
+      R"({"seconds": [{"t_ms": 999000}, {"t_ms": 1000000}, {"t_ms": 1001000},
+                      {"t_ms": 1002000, "max_late_ms": null}]})");
+  ASSERT_TRUE(probe.ok()) << probe.status();
+  probe = PlaceProbeOnRun(*probe, run);
+  ASSERT_TRUE(probe.ok()) << probe.status();
+  // [999.0, 1000.0) s ends before the start; [1002.0, 1003.0) s ends after the run's 2 s.
+  ASSERT_EQ(probe->seconds.size(), 2u);
+  EXPECT_DOUBLE_EQ(probe->seconds[0].t_s, 0.6);
+  EXPECT_DOUBLE_EQ(probe->seconds[1].t_s, 1.6);
+}
+
+TEST(RunDataTest, ProbeErrorsNameTheField) {
+  EXPECT_THAT(ProbeFromText(R"({"summary": {}})").status().message(),
+              HasSubstr("seconds: missing"));
+  EXPECT_THAT(ProbeFromText(R"({"seconds": [{"t_ms": 1000}, {"samples": 3}]})").status().message(),
+              HasSubstr("seconds[1].t_ms: missing"));
+  EXPECT_THAT(ProbeFromText(R"({"seconds": [{"t_ms": 1000.5}]})").status().message(),
+              HasSubstr("seconds[0].t_ms: expected an integer"));
+  EXPECT_THAT(
+      ProbeFromText(R"({"seconds": [{"t_ms": 1000, "max_late_ms": "2"}]})").status().message(),
+      HasSubstr("seconds[0].max_late_ms: expected a number"));
+  EXPECT_THAT(ProbeFromText(R"({"seconds": [], "summary": {"p99_ms": []}})").status().message(),
+              HasSubstr("summary.p99_ms: expected a number"));
+
+  absl::StatusOr<Probe> probe = ProbeFromText(R"({"seconds": []})");
+  ASSERT_TRUE(probe.ok()) << probe.status();
+  EXPECT_THAT(PlaceProbeOnRun(*probe, RunData{}).status().message(),
+              HasSubstr("run.json has no started_at_ms"));
 }
 
 TEST(RunDataTest, ReadJsonFileNamesThePath) {
