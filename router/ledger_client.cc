@@ -63,6 +63,9 @@ std::unique_ptr<LedgerClient> LedgerClient::Start(const std::string& target,
                                                   const Options& options) {
   std::unique_ptr<LedgerClient> client(new LedgerClient(target, options));
   client->connector_ = std::thread([raw = client.get()] { raw->ConnectorLoop(); });
+  if (options.batch_window_us > 0) {
+    client->flusher_ = std::thread([raw = client.get()] { raw->FlusherLoop(); });
+  }
   return client;
 }
 
@@ -85,6 +88,8 @@ LedgerClient::~LedgerClient() {
     context = context_;
   }
   changed_.notify_all();
+  flush_.notify_all();
+  if (flusher_.joinable()) flusher_.join();
   if (context != nullptr) context->TryCancel();
   {
     std::unique_lock<std::mutex> lock(mu_);
@@ -144,27 +149,61 @@ void LedgerClient::ConnectorLoop() {
       std::lock_guard<std::mutex> lock(mu_);
       if (stream_ == stream) stream->started = true;
     }
-    TryWrite();
+    WriteOrWakeFlusher();
   }
+}
+
+void LedgerClient::FlusherLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!shutdown_) {
+    if (unsent_.empty() || !CanWriteLocked()) {
+      flush_.wait(lock);
+      continue;
+    }
+    const int64_t due_us = unsent_.front().queued_us + options_.batch_window_us;
+    const int64_t now_us = SteadyMicros();
+    if (static_cast<int>(unsent_.size()) < options_.max_batch && now_us < due_us) {
+      flush_.wait_for(lock, std::chrono::microseconds(due_us - now_us));
+      continue;
+    }
+    lock.unlock();
+    TryWrite();
+    lock.lock();
+  }
+}
+
+bool LedgerClient::CanWriteLocked() const {
+  return stream_ != nullptr && stream_->started && !stream_->broken && !stream_->writing;
+}
+
+void LedgerClient::WriteOrWakeFlusher() {
+  if (options_.batch_window_us <= 0) {
+    TryWrite();
+    return;
+  }
+  flush_.notify_all();
 }
 
 void LedgerClient::Settle(const rinha::v1::Settlement& settlement, int64_t received_us) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    unsent_.push_back(Unsent{settlement, received_us});
+    unsent_.push_back(Unsent{settlement, received_us, SteadyMicros()});
     ++unacked_count_;
+    // The flusher sleeps through the window; it needs waking only for a first settlement
+    // (its window starts) or a full batch.
+    if (options_.batch_window_us > 0 && unsent_.size() != 1 &&
+        static_cast<int>(unsent_.size()) != options_.max_batch) {
+      return;
+    }
   }
-  TryWrite();
+  WriteOrWakeFlusher();
 }
 
 void LedgerClient::TryWrite() {
   Stream* stream = nullptr;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (stream_ == nullptr || !stream_->started || stream_->broken || stream_->writing ||
-        unsent_.empty()) {
-      return;
-    }
+    if (!CanWriteLocked() || unsent_.empty()) return;
     stream = stream_;
     stream->writing = true;
     Unacked& u = unacked_[next_batch_id_];
@@ -177,6 +216,7 @@ void LedgerClient::TryWrite() {
       unsent_.pop_front();
     }
     stream->write_buffer = u.batch;
+    ++batches_written_;
   }
   stream->StartWrite(&stream->write_buffer);
 }
@@ -196,7 +236,7 @@ void LedgerClient::OnWriteDone(Stream* stream, bool ok) {
     stream->Release();
     return;
   }
-  TryWrite();
+  WriteOrWakeFlusher();
 }
 
 void LedgerClient::OnAck(Stream* /*stream*/, const rinha::v1::SettlementAck& ack) {
@@ -279,6 +319,11 @@ int64_t LedgerClient::rejected() const {
 int64_t LedgerClient::streams_opened() const {
   std::lock_guard<std::mutex> lock(mu_);
   return streams_opened_;
+}
+
+int64_t LedgerClient::batches_written() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return batches_written_;
 }
 
 }  // namespace rinha::router

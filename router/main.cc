@@ -22,6 +22,9 @@ ABSL_FLAG(int, fallback_fee_bp, 1000, "Fallback processor fee in basis points");
 ABSL_FLAG(int64_t, default_max_latency_ms, 1200,
           "Default keeps traffic while its latency is at most this (see routing_policy.h)");
 ABSL_FLAG(int, max_in_flight, 700, "POSTs in flight per processor");
+ABSL_FLAG(int64_t, ledger_batch_window_ms, 5,
+          "a settlement waits at most this long for others to share its ledger write and "
+          "SQLite transaction (0 = write at once)");
 ABSL_FLAG(int64_t, payment_timeout_ms, 8000, "Timeout of POST /payments to a processor");
 
 int main(int argc, char** argv) {
@@ -37,6 +40,7 @@ int main(int argc, char** argv) {
   options.tcp_address = absl::GetFlag(FLAGS_listen);
   options.unix_socket_path = absl::GetFlag(FLAGS_unix_socket);
   options.ledger_target = absl::GetFlag(FLAGS_ledger);
+  options.ledger.batch_window_us = absl::GetFlag(FLAGS_ledger_batch_window_ms) * 1000;
   options.router.default_url = absl::GetFlag(FLAGS_processor_default_url);
   options.router.fallback_url = absl::GetFlag(FLAGS_processor_fallback_url);
   options.router.default_fee_bp = absl::GetFlag(FLAGS_default_fee_bp);
