@@ -5,11 +5,22 @@
 #include <algorithm>
 #include <chrono>
 #include <utility>
+#include <vector>
 
 #include "common/log.h"
 #include "router/dispatcher.h"
 
 namespace rinha::router {
+namespace {
+
+void KeepUntilExit(std::shared_ptr<grpc::Channel> channel) {
+  static std::mutex mu;
+  static auto* kept = new std::vector<std::shared_ptr<grpc::Channel>>();
+  std::lock_guard<std::mutex> lock(mu);
+  kept->push_back(std::move(channel));
+}
+
+}  // namespace
 
 // One Settle call. Its lifetime: created by the connector, deleted in OnDone. A hold keeps OnDone
 // from running while a write may still be started from outside a reaction: it is released only
@@ -96,6 +107,13 @@ LedgerClient::~LedgerClient() {
     changed_.wait(lock, [this] { return stream_ == nullptr; });
   }
   connector_.join();
+  // The channel outlives the client, until the process exits. The stream's last reaction
+  // (OnDone) runs on a thread of gRPC's callback completion queue, and gRPC drops its own
+  // reference to the call, and with it to the channel, only after that reaction returns. If
+  // that is the last reference to the last callback-API channel, Debian's gRPC 1.51 shuts the
+  // callback queue down from its own thread and frees it twice (ASan: double-free in
+  // grpc_cq_internal_unref). One channel per client, and clients live as long as the router.
+  KeepUntilExit(std::move(channel_));
   std::lock_guard<std::mutex> lock(mu_);
   if (unacked_count_ > 0) {
     RINHA_LOG_WARNING("router: %d settlements not acknowledged by the ledger at exit",
