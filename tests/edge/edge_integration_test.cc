@@ -17,6 +17,7 @@
 #include "common/money.h"
 #include "gtest/gtest.h"
 #include "tests/testing/subprocess.h"
+#include "tests/testing/temp_dir.h"
 #include "tests/testing/wait.h"
 
 namespace rinha::edge {
@@ -89,9 +90,7 @@ class EdgeIntegrationTest : public ::testing::Test {
 #if defined(__SANITIZE_THREAD__)
     GTEST_SKIP() << "gRPC under TSan: Debian's gRPC is uninstrumented (see fake_backends.h)";
 #endif
-    dir_ = std::filesystem::temp_directory_path() /
-           absl::StrFormat("edge_it_%d_%d", getpid(), absl::ToUnixMicros(absl::Now()));
-    std::filesystem::create_directories(dir_);
+    dir_ = ::rinha::testing::MakeTempDir("edge_it");
     default_ = Processor::Start("0.07");
     fallback_ = Processor::Start("0.10");
     ASSERT_NE(default_, nullptr);

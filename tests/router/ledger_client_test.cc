@@ -14,6 +14,7 @@
 #include "gtest/gtest.h"
 #include "payments.pb.h"
 #include "tests/testing/subprocess.h"
+#include "tests/testing/temp_dir.h"
 #include "tests/testing/wait.h"
 
 namespace rinha::router {
@@ -28,9 +29,7 @@ class LedgerClientTest : public ::testing::Test {
 #if defined(__SANITIZE_THREAD__)
     GTEST_SKIP() << "gRPC under TSan: Debian's gRPC is uninstrumented";
 #endif
-    dir_ = std::filesystem::temp_directory_path() /
-           absl::StrFormat("ledger_client_%d_%d", getpid(), absl::ToUnixMicros(absl::Now()));
-    std::filesystem::create_directories(dir_);
+    dir_ = ::rinha::testing::MakeTempDir("ledger_client");
     Subprocess::Options o;
     o.args = {"--listen=", absl::StrCat("--unix_socket=", (dir_ / "ledger.sock").string()),
               absl::StrCat("--db_path=", (dir_ / "ledger.db").string())};

@@ -26,6 +26,7 @@
 #include "gtest/gtest.h"
 #include "payments.grpc.pb.h"
 #include "tests/testing/subprocess.h"
+#include "tests/testing/temp_dir.h"
 #include "tests/testing/wait.h"
 
 namespace rinha::router {
@@ -111,9 +112,7 @@ class RouterIntegrationTest : public ::testing::Test {
     // ledger's gRPC tests); the router's own threading is covered by router_dispatcher_test.
     GTEST_SKIP() << "gRPC under TSan: Debian's gRPC is uninstrumented";
 #endif
-    dir_ = std::filesystem::temp_directory_path() /
-           absl::StrFormat("router_it_%d_%d", getpid(), absl::ToUnixMicros(absl::Now()));
-    std::filesystem::create_directories(dir_);
+    dir_ = ::rinha::testing::MakeTempDir("router_it");
     default_ = Processor::Start("0.07");
     fallback_ = Processor::Start("0.10");
     ASSERT_NE(default_, nullptr);
