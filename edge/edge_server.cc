@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "common/httplib_listener.h"
 #include "common/log.h"
 #include "edge/payment_codec.h"
 
@@ -99,7 +100,11 @@ absl::StatusOr<std::unique_ptr<EdgeServer>> EdgeServer::Start(const EdgeServerOp
     RINHA_LOG_WARNING("edge: could not raise the listen backlog to %d", options.listen_backlog);
   }
   edge->port_ = port;
-  edge->http_thread_ = std::thread([&http] { http.listen_after_bind(); });
+  edge->listener_ = HttplibListener::Start(http, options.before_listen);
+  if (!edge->listener_->running()) {
+    edge->stream_->Shutdown(absl::ZeroDuration());
+    return absl::InternalError("edge: the HTTP server stopped as it started");
+  }
   return edge;
 }
 
@@ -185,8 +190,7 @@ void EdgeServer::InstallHandlers() {
 void EdgeServer::Shutdown(absl::Duration drain) {
   if (shut_down_) return;
   shut_down_ = true;
-  if (http_ != nullptr) http_->stop();
-  if (http_thread_.joinable()) http_thread_.join();
+  if (listener_ != nullptr) listener_->Stop();
   if (stream_ != nullptr) stream_->Shutdown(drain);
 }
 

@@ -3,9 +3,9 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -15,6 +15,9 @@
 
 namespace httplib {
 class Server;
+}
+namespace rinha {
+class HttplibListener;
 }
 
 namespace rinha::edge {
@@ -42,12 +45,16 @@ struct EdgeServerOptions {
   absl::Duration summary_deadline = absl::Milliseconds(1200);
   absl::Duration purge_deadline = absl::Seconds(5);
   RouterStream::Options stream;
+  // Runs on the HTTP thread before it starts accepting. Tests delay the start through it, to
+  // make a stop that races the start certain rather than lucky.
+  std::function<void()> before_listen;
 };
 
 class EdgeServer {
  public:
   // Creates the channels (they connect lazily: the router and ledger may start later), binds
-  // the HTTP port and starts serving. Fails when the address cannot be bound.
+  // the HTTP port and starts serving; returns once the port accepts. Fails when the address
+  // cannot be bound.
   static absl::StatusOr<std::unique_ptr<EdgeServer>> Start(const EdgeServerOptions& options,
                                                            Clock& clock);
   ~EdgeServer();  // Shutdown(absl::ZeroDuration())
@@ -72,7 +79,7 @@ class EdgeServer {
   std::unique_ptr<rinha::v1::Router::Stub> router_;
   std::unique_ptr<RouterStream> stream_;
   std::unique_ptr<httplib::Server> http_;
-  std::thread http_thread_;
+  std::unique_ptr<HttplibListener> listener_;
   int port_ = 0;
   bool shut_down_ = false;
 };

@@ -19,6 +19,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "common/httplib_listener.h"
 #include "payments.grpc.pb.h"
 
 ABSL_FLAG(std::string, router_socket, "", "serve an acknowledging Router on this unix socket");
@@ -65,7 +66,7 @@ int main(int argc, char** argv) {
   }
 
   httplib::Server http;
-  std::thread http_thread;
+  std::unique_ptr<rinha::HttplibListener> listener;
   int port = 0;
   if (absl::GetFlag(FLAGS_http_port) >= 0) {
     const int threads = absl::GetFlag(FLAGS_threads);
@@ -88,16 +89,13 @@ int main(int argc, char** argv) {
                       : -1);
     if (port <= 0) return 1;
     ::listen(listen_fd, 4096);
-    http_thread = std::thread([&http] { http.listen_after_bind(); });
+    listener = rinha::HttplibListener::Start(http);
   }
   std::printf("peer listening port=%d\n", port);
   std::fflush(stdout);
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
-  if (http_thread.joinable()) {
-    http.stop();
-    http_thread.join();
-  }
+  if (listener != nullptr) listener->Stop();
   if (router_server) router_server->Shutdown(std::chrono::system_clock::now());
   return 0;
 }

@@ -2,6 +2,7 @@
 // limits, idle connections, answers for clients that left.
 #include "common/http1_server.h"
 
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -11,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "tests/testing/hang_watchdog.h"
 #include "tests/testing/http1_socket.h"
 #include "tests/testing/wait.h"
 
@@ -145,6 +147,19 @@ TEST_F(Http1ServerTest, StopClosesConnectionsAndLaterAnswersAreHarmless) {
   EXPECT_TRUE(s.ClosedByServer());
   AnswerParked(200);
   server_->Stop();  // idempotent
+}
+
+// A stop right after the start (the loop thread not yet running) must not be lost.
+TEST(Http1ServerStartTest, StopRightAfterStartReturns) {
+  testing::HangWatchdog watchdog(std::chrono::seconds(60));
+  for (int i = 0; i < 200; ++i) {
+    auto server = Http1Server::Start(
+        {}, [](Http1Server&, Http1Server::ConnectionId, Http1Request) -> std::optional<Http1Answer> {
+          return std::nullopt;
+        });
+    ASSERT_TRUE(server.ok()) << server.status();
+    (*server)->Stop();
+  }
 }
 
 }  // namespace

@@ -4,8 +4,10 @@
 #include <httplib.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -13,6 +15,7 @@
 #include "gtest/gtest.h"
 #include "tests/edge/fake_backends.h"
 #include "tests/testing/fake_clock.h"
+#include "tests/testing/hang_watchdog.h"
 #include "tests/testing/wait.h"
 
 namespace rinha::edge {
@@ -276,6 +279,24 @@ TEST(EdgeServerStartTest, FailsWhenThePortIsTaken) {
   options.port = (*first)->port();
   auto second = EdgeServer::Start(options, clock);
   EXPECT_FALSE(second.ok());
+}
+
+// CI hung here: Shutdown right after Start, before cpp-httplib's accept loop ran, was lost and
+// the join waited forever. The HTTP thread's start is delayed to make the race certain.
+TEST(EdgeServerStartTest, ShutdownRightAfterALateStartReturns) {
+  RINHA_EDGE_SKIP_GRPC_UNDER_TSAN();
+  rinha::testing::HangWatchdog watchdog(std::chrono::seconds(120));
+  rinha::testing::FakeClock clock;
+  for (int i = 0; i < 20; ++i) {
+    EdgeServerOptions options;
+    options.host = "127.0.0.1";
+    options.port = 0;
+    options.threads = 2;
+    options.before_listen = [] { std::this_thread::sleep_for(std::chrono::milliseconds(5)); };
+    auto edge = EdgeServer::Start(options, clock);
+    ASSERT_TRUE(edge.ok()) << edge.status();
+    (*edge)->Shutdown(absl::ZeroDuration());
+  }
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <memory>
 #include <mutex>
@@ -20,6 +21,7 @@
 #include "ledger/ledger_server.h"
 #include "payments.grpc.pb.h"
 #include "tests/ledger/ledger_test_util.h"
+#include "tests/testing/hang_watchdog.h"
 #include "tests/testing/wait.h"
 
 namespace rinha::ledger {
@@ -384,6 +386,22 @@ TEST(LedgerServerStartTest, ReplacesAStaleSocketFileAndRefusesOtherFiles) {
   // Not a socket: not ours to delete.
   options.unix_socket_path = dir.File("ledger.db");
   EXPECT_FALSE(LedgerServer::Start(options).ok());
+}
+
+// A shutdown right after the start (CI once hung on this race in the edge) returns.
+TEST(LedgerServerStartTest, ShutdownRightAfterStartReturns) {
+  RINHA_SKIP_GRPC_UNDER_TSAN();
+  rinha::testing::HangWatchdog watchdog(std::chrono::seconds(120));
+  TempDir dir;
+  for (int i = 0; i < 20; ++i) {
+    LedgerServerOptions options;
+    options.tcp_address = "127.0.0.1:0";
+    options.unix_socket_path = dir.File("ledger.sock");
+    options.db_path = dir.File("ledger.db");
+    absl::StatusOr<std::unique_ptr<LedgerServer>> server = LedgerServer::Start(options);
+    ASSERT_TRUE(server.ok()) << server.status();
+    (*server)->Shutdown(absl::ZeroDuration());
+  }
 }
 
 }  // namespace

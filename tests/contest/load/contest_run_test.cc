@@ -18,9 +18,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
+#include "common/httplib_listener.h"
 #include "common/json.h"
 #include "gtest/gtest.h"
-#include "tests/contest/load/httplib_tsan_suppression.h"
+#include "tests/testing/httplib_tsan_suppression.h"
 
 namespace rinha::contest {
 namespace {
@@ -34,21 +35,17 @@ class FakeServer {
   void Start() {
     port_ = http_.bind_to_any_port("127.0.0.1");
     ASSERT_GT(port_, 0);
-    thread_ = std::thread([this] { http_.listen_after_bind(); });
-    while (!http_.is_running()) std::this_thread::yield();
+    listener_ = HttplibListener::Start(http_);
   }
   void Stop() {
-    if (thread_.joinable()) {
-      http_.stop();
-      thread_.join();
-    }
+    if (listener_ != nullptr) listener_->Stop();
   }
   std::string url() const { return absl::StrCat("http://127.0.0.1:", port_); }
 
  private:
   httplib::Server http_;
   int port_ = 0;
-  std::thread thread_;
+  std::unique_ptr<HttplibListener> listener_;
 };
 
 // A processor's admin side: records admin calls in order, answers its summary.

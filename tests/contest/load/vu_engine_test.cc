@@ -8,10 +8,11 @@
 
 #include <atomic>
 #include <chrono>
-#include <thread>
+#include <memory>
 
+#include "common/httplib_listener.h"
 #include "gtest/gtest.h"
-#include "tests/contest/load/httplib_tsan_suppression.h"
+#include "tests/testing/httplib_tsan_suppression.h"
 
 namespace rinha::contest {
 namespace {
@@ -32,20 +33,16 @@ class AcceptingServer {
       res.status = 202;
     });
     port_ = http_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { http_.listen_after_bind(); });
-    while (!http_.is_running()) std::this_thread::yield();
+    listener_ = HttplibListener::Start(http_);
   }
-  ~AcceptingServer() {
-    http_.stop();
-    thread_.join();
-  }
+  ~AcceptingServer() { listener_->Stop(); }
   int port() const { return port_; }
   std::atomic<int> posts{0};
 
  private:
   httplib::Server http_;
   int port_ = 0;
-  std::thread thread_;
+  std::unique_ptr<HttplibListener> listener_;
 };
 
 LoadOptions Options(int port) {
