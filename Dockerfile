@@ -86,8 +86,9 @@ RUN apt-get update \
       /usr/share/doc /usr/share/man /usr/share/info /usr/share/locale /usr/share/lintian \
  && groupadd --system --gid 10001 rinha \
  && useradd --system --uid 10001 --gid rinha --no-create-home --shell /usr/sbin/nologin rinha \
- && mkdir -p /var/lib/rinha /run/rinha \
- && chown 10001:10001 /var/lib/rinha /run/rinha
+ && mkdir -p /var/lib/rinha/edge-journal /var/lib/rinha/router-journal /run/rinha \
+ && chown 10001:10001 /var/lib/rinha /var/lib/rinha/edge-journal /var/lib/rinha/router-journal \
+      /run/rinha
 
 FROM scratch AS runtime
 COPY --from=runtime-root / /
@@ -97,6 +98,7 @@ COPY --from=build-router /router /usr/local/bin/
 COPY --from=build-edge /edge /usr/local/bin/
 COPY --from=build-processor /payment-processor /usr/local/bin/
 ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-# A new named volume mounted on /var/lib/rinha or /run/rinha takes these directories' owner (10001).
+# A new named volume mounted on /var/lib/rinha, its journal directories or /run/rinha takes these
+# directories' owner (10001).
 USER 10001:10001
 CMD ["payment-processor"]

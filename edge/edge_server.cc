@@ -63,7 +63,10 @@ absl::StatusOr<std::unique_ptr<EdgeServer>> EdgeServer::Start(const EdgeServerOp
   std::shared_ptr<grpc::Channel> router_channel = MakeChannel(options.router_target);
   edge->router_ = rinha::v1::Router::NewStub(router_channel);
   edge->ledger_ = rinha::v1::Ledger::NewStub(MakeChannel(options.ledger_target));
-  edge->stream_ = RouterStream::Start(router_channel, options.stream);
+  absl::StatusOr<std::unique_ptr<RouterStream>> stream =
+      RouterStream::Start(router_channel, options.stream);
+  if (!stream.ok()) return stream.status();
+  edge->stream_ = *std::move(stream);
 
   edge->http_ = std::make_unique<httplib::Server>();
   httplib::Server& http = *edge->http_;

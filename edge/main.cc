@@ -20,7 +20,16 @@ ABSL_FLAG(int64_t, max_queued, 100000,
 ABSL_FLAG(int, batch_window_ms, 20,
           "after a payment arrives, wait this long to send it with others in one gRPC write "
           "(delivery is delayed, the HTTP answer is not); 0 = send at once");
-ABSL_FLAG(int, drain_ms, 3000, "on SIGTERM, how long to wait for held payments to be delivered");
+ABSL_FLAG(int, drain_ms, 3000,
+          "on SIGTERM, how long to wait for held payments to be delivered (what is left stays in "
+          "the journal for the next start)");
+ABSL_FLAG(std::string, journal_dir, "/var/lib/rinha/edge-journal",
+          "where accepted payments are journaled before the 202, until the router has them "
+          "(one directory per edge; empty = no journal: a crash loses what the router had not "
+          "acknowledged)");
+ABSL_FLAG(std::string, journal_sync, "none",
+          "none: a journaled payment survives the edge's crash (write(2) into the page cache); "
+          "data: it survives power loss too (fdatasync per payment)");
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
@@ -46,6 +55,14 @@ int main(int argc, char** argv) {
   options.threads = absl::GetFlag(FLAGS_threads);
   options.stream.max_pending = static_cast<size_t>(absl::GetFlag(FLAGS_max_queued));
   options.stream.batch_window = absl::Milliseconds(absl::GetFlag(FLAGS_batch_window_ms));
+  options.stream.journal_dir = absl::GetFlag(FLAGS_journal_dir);
+  const std::string sync = absl::GetFlag(FLAGS_journal_sync);
+  if (sync != "none" && sync != "data") {
+    RINHA_LOG_ERROR("--journal_sync must be none or data, got '%s'", sync);
+    return 2;
+  }
+  options.stream.journal_sync = sync == "data" ? rinha::Journal::Sync::kData
+                                               : rinha::Journal::Sync::kNone;
 
   auto server = rinha::edge::EdgeServer::Start(options, rinha::RealClock::Get());
   if (!server.ok()) {

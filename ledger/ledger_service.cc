@@ -268,4 +268,26 @@ grpc::ServerUnaryReactor* LedgerService::Purge(grpc::CallbackServerContext* cont
   return reactor;
 }
 
+grpc::ServerUnaryReactor* LedgerService::List(grpc::CallbackServerContext* context,
+                                              const rinha::v1::ListRequest* request,
+                                              rinha::v1::ListResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  const int limit = request->limit() <= 0 || request->limit() > kListPageSize ? kListPageSize
+                                                                              : request->limit();
+  absl::StatusOr<std::vector<Settlement>> page = store_.List(request->after_correlation_id(), limit);
+  if (page.ok()) {
+    response->mutable_settlements()->Reserve(static_cast<int>(page->size()));
+    for (const Settlement& s : *page) {
+      rinha::v1::Settlement* out = response->add_settlements();
+      out->set_correlation_id(s.correlation_id);
+      out->set_amount_cents(s.amount_cents);
+      out->set_processor(static_cast<rinha::v1::Processor>(s.processor));
+      out->set_requested_at_ms(s.requested_at_ms);
+    }
+    response->set_more(static_cast<int>(page->size()) == limit);
+  }
+  reactor->Finish(ToGrpcStatus(page.status()));
+  return reactor;
+}
+
 }  // namespace rinha::ledger

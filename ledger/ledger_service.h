@@ -32,6 +32,11 @@ class LedgerService final : public rinha::v1::Ledger::CallbackService {
   grpc::ServerUnaryReactor* Purge(grpc::CallbackServerContext* context,
                                   const rinha::v1::PurgeRequest* request,
                                   rinha::v1::PurgeResponse* response) override;
+  // A page of settlements in id order (read connection; never waits for the writer).
+  grpc::ServerUnaryReactor* List(grpc::CallbackServerContext* context,
+                                 const rinha::v1::ListRequest* request,
+                                 rinha::v1::ListResponse* response) override;
+  static constexpr int kListPageSize = 10'000;
 
  private:
   LedgerStore& store_;

@@ -43,6 +43,10 @@ constexpr const char* kSummarySql =
     "       COALESCE(SUM(amount_cents) FILTER (WHERE processor = 2), 0) "
     "FROM settlements WHERE requested_at_ms BETWEEN ?1 AND ?2";
 
+constexpr const char* kListSql =
+    "SELECT correlation_id, amount_cents, processor, requested_at_ms FROM settlements "
+    "WHERE correlation_id > ?1 ORDER BY correlation_id LIMIT ?2";
+
 absl::Status SqliteError(sqlite3* db, absl::string_view what) {
   return absl::InternalError(absl::StrCat(what, ": ", db ? sqlite3_errmsg(db) : "out of memory"));
 }
@@ -181,6 +185,7 @@ absl::Status LedgerStore::PrepareStatements() {
     if (absl::Status s = Prepare(write_db_, sql, stmt); !s.ok()) return s;
   }
   std::lock_guard<std::mutex> lock(read_mu_);
+  if (absl::Status s = Prepare(read_db_, kListSql, &list_stmt_); !s.ok()) return s;
   return Prepare(read_db_, kSummarySql, &summary_stmt_);
 }
 
@@ -194,6 +199,8 @@ LedgerStore::~LedgerStore() {
     std::lock_guard<std::mutex> lock(read_mu_);
     sqlite3_finalize(summary_stmt_);
     summary_stmt_ = nullptr;
+    sqlite3_finalize(list_stmt_);
+    list_stmt_ = nullptr;
   }
   sqlite3_close(read_db_);
   sqlite3_close(write_db_);
@@ -389,6 +396,31 @@ absl::StatusOr<SummaryTotals> LedgerStore::Summary(const SummaryRange& range) co
   totals.fallback_totals = {sqlite3_column_int64(summary_stmt_, 2),
                             sqlite3_column_int64(summary_stmt_, 3)};
   return totals;
+}
+
+absl::StatusOr<std::vector<Settlement>> LedgerStore::List(const std::string& after,
+                                                          int limit) const {
+  std::lock_guard<std::mutex> lock(read_mu_);
+  sqlite3_bind_text(list_stmt_, 1, after.data(), static_cast<int>(after.size()), SQLITE_STATIC);
+  sqlite3_bind_int(list_stmt_, 2, limit);
+  auto reset = absl::MakeCleanup([this]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    sqlite3_reset(list_stmt_);
+    sqlite3_clear_bindings(list_stmt_);
+  });
+  std::vector<Settlement> out;
+  int rc;
+  while ((rc = sqlite3_step(list_stmt_)) == SQLITE_ROW) {
+    Settlement s;
+    const unsigned char* id = sqlite3_column_text(list_stmt_, 0);
+    s.correlation_id.assign(reinterpret_cast<const char*>(id),
+                            static_cast<size_t>(sqlite3_column_bytes(list_stmt_, 0)));
+    s.amount_cents = sqlite3_column_int64(list_stmt_, 1);
+    s.processor = static_cast<Processor>(sqlite3_column_int(list_stmt_, 2));
+    s.requested_at_ms = sqlite3_column_int64(list_stmt_, 3);
+    out.push_back(std::move(s));
+  }
+  if (rc != SQLITE_DONE) return SqliteError(read_db_, "list");
+  return out;
 }
 
 }  // namespace rinha::ledger

@@ -109,6 +109,10 @@ class LedgerStore {
   // writer. Fails (OutOfRange) if a sum would overflow int64.
   absl::StatusOr<SummaryTotals> Summary(const SummaryRange& range) const;
 
+  // Any thread; like Summary, through the read connection. Up to `limit` settlements whose
+  // correlation id sorts after `after` ("" = from the first), in id order.
+  absl::StatusOr<std::vector<Settlement>> List(const std::string& after, int limit) const;
+
   // Stops accepting work, commits what is queued, runs its callbacks and joins the writer.
   // Later Settle/Purge calls fail with Unavailable. Idempotent; any thread but the writer.
   void Shutdown();
@@ -150,6 +154,7 @@ class LedgerStore {
   mutable std::mutex read_mu_;
   sqlite3* const read_db_;
   sqlite3_stmt* summary_stmt_ ABSL_GUARDED_BY(read_mu_) = nullptr;
+  sqlite3_stmt* list_stmt_ ABSL_GUARDED_BY(read_mu_) = nullptr;
 
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;  // signalled on new work and on shutdown

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <string_view>
+#include <utility>
 
 #include "common/log.h"
 
@@ -14,42 +16,66 @@ int64_t SteadyMicros() {
 }
 
 absl::StatusOr<std::unique_ptr<Dispatcher>> Dispatcher::Start(const RouterConfig& config,
-                                                              SettlementSink& sink, Clock& clock) {
-  std::unique_ptr<Dispatcher> d(new Dispatcher(config, sink, clock));
+                                                              SettlementSink& sink, Clock& clock,
+                                                              Journal* journal,
+                                                              Recovery recovery) {
+  std::unique_ptr<Dispatcher> d(new Dispatcher(config, sink, clock, journal));
   absl::StatusOr<std::unique_ptr<HttpTransport>> transport =
       HttpTransport::Create(config.default_url, config.fallback_url, config.timeouts);
   if (!transport.ok()) return transport.status();
   d->transport_ = *std::move(transport);
   d->core_ = std::make_unique<RouterCore>(d->config_, *d->transport_, d->sink_);
-  d->thread_ = std::thread([raw = d.get()] { raw->Loop(); });
+  d->thread_ = std::thread(
+      [raw = d.get(), recovery = std::move(recovery)]() mutable { raw->Loop(std::move(recovery)); });
   return d;
 }
 
-Dispatcher::Dispatcher(const RouterConfig& config, SettlementSink& sink, Clock& clock)
-    : config_(config), sink_(sink), clock_(clock) {}
+Dispatcher::Dispatcher(const RouterConfig& config, SettlementSink& sink, Clock& clock,
+                       Journal* journal)
+    : config_(config), sink_(sink), clock_(clock), journal_(journal) {}
 
 Dispatcher::~Dispatcher() { Stop(); }
 
 void Dispatcher::Stop() {
+  std::vector<Arrival> unanswered;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stop_ && !thread_.joinable()) return;
     stop_ = true;
     purged_.notify_all();
+    drained_.notify_all();
   }
   if (transport_ != nullptr) transport_->Wake();
   if (thread_.joinable()) thread_.join();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    unanswered.swap(inbox_);
+  }
+  for (Arrival& a : unanswered) a.done(rinha::v1::ACK_RESULT_RETRY_LATER, 0);
 }
 
-void Dispatcher::Submit(const rinha::v1::PaymentBatch& batch) {
+void Dispatcher::Submit(rinha::v1::PaymentBatch batch, SubmitDone done) {
   const int64_t now_us = SteadyMicros();
   {
     std::lock_guard<std::mutex> lock(mu_);
-    for (const rinha::v1::Payment& p : batch.payments()) {
-      inbox_.push_back(Arrival{p.correlation_id(), p.amount_cents(), now_us});
+    if (!stop_) {
+      inbox_.push_back(Arrival{std::move(batch), now_us, std::move(done)});
+      done = nullptr;
     }
   }
+  if (done != nullptr) {
+    done(rinha::v1::ACK_RESULT_RETRY_LATER, 0);
+    return;
+  }
   transport_->Wake();
+}
+
+void Dispatcher::Drain(absl::Duration timeout) {
+  std::unique_lock<std::mutex> lock(mu_);
+  draining_ = true;
+  transport_->Wake();
+  drained_.wait_for(lock, absl::ToChronoNanoseconds(timeout),
+                    [this] { return drained_in_flight_zero_ || stop_; });
 }
 
 int64_t Dispatcher::Purge() {
@@ -65,6 +91,11 @@ RouterCoreStats Dispatcher::Stats() const {
   return stats_;
 }
 
+int64_t Dispatcher::refused_batches() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return refused_batches_;
+}
+
 void Dispatcher::Report(int64_t now_ms) {
   const RouterCoreStats s = core_->stats();
   if (s.queued == 0 && s.in_flight == 0 && s.settled_default == last_reported_settled_[0] &&
@@ -77,14 +108,115 @@ void Dispatcher::Report(int64_t now_ms) {
   const ProcessorSignals f = core_->signals(Target::kFallback, now_ms);
   RINHA_LOG_INFO(
       "router: queued=%d in_flight=%d settled=%d/%d ambiguous=%d connect_failures=%d "
-      "rejected=%d lookups=%d default{failing=%d latency=%d in_flight=%d} "
+      "rejected=%d lookups=%d recovering=%d default{failing=%d latency=%d in_flight=%d} "
       "fallback{failing=%d latency=%d in_flight=%d} http_in_flight=%d connections=%d",
       s.queued, s.in_flight, s.settled_default, s.settled_fallback, s.ambiguous,
-      s.connect_failures, s.rejected, s.lookups, d.failing, d.latency_ms, d.in_flight, f.failing,
-      f.latency_ms, f.in_flight, transport_->in_flight(), transport_->open_connections());
+      s.connect_failures, s.rejected, s.lookups, s.recovering, d.failing, d.latency_ms,
+      d.in_flight, f.failing, f.latency_ms, f.in_flight, transport_->in_flight(),
+      transport_->open_connections());
 }
 
-void Dispatcher::Loop() {
+void Dispatcher::TakeOver(Recovery recovery) {
+  int64_t remembered = 0;
+  for (const std::string& id : recovery.settled_ids) {
+    if (core_->Remember(id) == RouterCore::AcceptResult::kFull) {
+      RINHA_LOG_ERROR("router: memory of ids full (%d) while reading the ledger's ids",
+                      config_.max_remembered_ids);
+      break;
+    }
+    ++remembered;
+  }
+  int64_t settled = 0;
+  int64_t taken = 0;
+  int64_t repeated = 0;
+  const int64_t now_ms = clock_.NowMillis();
+  for (const Journal::Record& record : recovery.journal) {
+    rinha::v1::Payment p;
+    if (!p.ParseFromString(record.payload) || p.correlation_id().empty()) {
+      RINHA_LOG_ERROR("router: unreadable journal record (%d bytes) dropped",
+                      record.payload.size());
+      journal_->Release(record.handle);
+      continue;
+    }
+    if (recovery.settled_ids.contains(p.correlation_id())) {
+      ++settled;  // the ledger holds it: this promise was kept
+      journal_->Release(record.handle);
+      continue;
+    }
+    switch (core_->Recover(p.correlation_id(), p.amount_cents(), record.handle, now_ms)) {
+      case RouterCore::AcceptResult::kAccepted:
+        ++taken;
+        break;
+      case RouterCore::AcceptResult::kDuplicate:
+        ++repeated;  // journaled twice (an edge resent it); the first record stands for it
+        journal_->Release(record.handle);
+        break;
+      case RouterCore::AcceptResult::kInvalid:
+      case RouterCore::AcceptResult::kFull:
+        RINHA_LOG_ERROR("router: could not take over journaled payment %s; it stays journaled",
+                        p.correlation_id());
+        break;
+    }
+  }
+  if (!recovery.journal.empty() || remembered > 0) {
+    RINHA_LOG_WARNING(
+        "router: took over %d payments of an earlier run (looked up at both processors before "
+        "anything else); %d journaled ones were already in the ledger, %d repeated; %d settled "
+        "ids remembered",
+        taken, settled, repeated, remembered);
+  }
+}
+
+void Dispatcher::Take(Arrival& arrival) {
+  int invalid = 0;
+  std::vector<const rinha::v1::Payment*> fresh;
+  fresh.reserve(arrival.batch.payments_size());
+  for (const rinha::v1::Payment& p : arrival.batch.payments()) {
+    if (p.correlation_id().empty() || p.amount_cents() <= 0) {
+      ++invalid;
+      RINHA_LOG_ERROR("router: refused malformed payment id='%s' amount_cents=%d",
+                      p.correlation_id(), p.amount_cents());
+      continue;
+    }
+    if (core_->Knows(p.correlation_id())) continue;  // a resend: already ours (or settled)
+    bool repeated = false;  // the same id twice in one batch
+    for (const rinha::v1::Payment* f : fresh) repeated = repeated || f->correlation_id() == p.correlation_id();
+    if (!repeated) fresh.push_back(&p);
+  }
+  auto refuse = [&](const char* why) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++refused_batches_;
+    }
+    RINHA_LOG_WARNING("router: batch of %d payments not taken (%s); the edge sends it again",
+                      arrival.batch.payments_size(), why);
+    arrival.done(rinha::v1::ACK_RESULT_RETRY_LATER, 0);
+  };
+  if (!core_->HasRoomFor(static_cast<int64_t>(fresh.size()))) {
+    refuse("memory of ids full");
+    return;
+  }
+  uint64_t handle = 0;
+  if (journal_ != nullptr && !fresh.empty()) {
+    std::vector<std::string> records;
+    records.reserve(fresh.size());
+    for (const rinha::v1::Payment* p : fresh) records.push_back(p->SerializeAsString());
+    std::vector<std::string_view> views(records.begin(), records.end());
+    absl::StatusOr<Journal::Handle> appended = journal_->Append(views);
+    if (!appended.ok()) {
+      refuse(std::string(appended.status().message()).c_str());
+      return;
+    }
+    handle = *appended;
+  }
+  for (const rinha::v1::Payment* p : fresh) {
+    core_->Accept(p->correlation_id(), p->amount_cents(), arrival.received_us, handle);
+  }
+  arrival.done(rinha::v1::ACK_RESULT_TAKEN, invalid);
+}
+
+void Dispatcher::Loop(Recovery recovery) {
+  TakeOver(std::move(recovery));
   int64_t next_report_ms = 0;
   std::vector<Arrival> arrived;
   const auto on_done = [this](uint64_t token, const HttpOutcome& outcome) {
@@ -92,28 +224,15 @@ void Dispatcher::Loop() {
   };
   for (;;) {
     uint64_t purge_to = 0;
+    bool draining = false;
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (stop_) break;
       arrived.swap(inbox_);
       if (purges_requested_ > purges_done_) purge_to = purges_requested_;
+      draining = draining_;
     }
-    for (const Arrival& a : arrived) {
-      const std::string& id = a.id;
-      const int64_t amount = a.amount_cents;
-      switch (core_->Accept(id, amount, a.received_us)) {
-        case RouterCore::AcceptResult::kAccepted:
-        case RouterCore::AcceptResult::kDuplicate:
-          break;
-        case RouterCore::AcceptResult::kInvalid:
-          RINHA_LOG_ERROR("router: dropped invalid payment id='%s' amount_cents=%d", id, amount);
-          break;
-        case RouterCore::AcceptResult::kFull:
-          RINHA_LOG_ERROR("router: dedup memory full (%d ids), dropped payment %s",
-                          config_.max_remembered_ids, id);
-          break;
-      }
-    }
+    for (Arrival& a : arrived) Take(a);
     arrived.clear();
     if (purge_to != 0) {
       const int64_t forgotten = core_->Purge();
@@ -122,6 +241,7 @@ void Dispatcher::Loop() {
       purges_done_ = purge_to;
       purged_.notify_all();
     }
+    core_->set_draining(draining);
     const int64_t now = clock_.NowMillis();
     const int64_t next = core_->Run(now);
     if (now >= next_report_ms) {
@@ -131,6 +251,10 @@ void Dispatcher::Loop() {
     {
       std::lock_guard<std::mutex> lock(mu_);
       stats_ = core_->stats();
+      if (draining && stats_.in_flight == 0) {
+        drained_in_flight_zero_ = true;
+        drained_.notify_all();
+      }
     }
     const int64_t wait_ms = std::clamp<int64_t>(next - now, 0, 1000);
     transport_->Poll(wait_ms, on_done);

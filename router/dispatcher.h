@@ -1,10 +1,17 @@
 // The router's event loop: one thread that owns the RouterCore and the HttpTransport, takes
 // payments from gRPC threads through a small inbox, and runs the core whenever a payment
 // arrives, an HTTP call ends or a timer is due. Nothing else touches the core.
+//
+// Crash safety: a batch is acknowledged (SubmitDone with TAKEN) only after every new payment in
+// it is in the router's journal; the journal record is released once the ledger holds the
+// payment's settlement (the sink does that). At start the loop first takes over what an earlier
+// run left in the journal (RouterCore::Recover) and remembers the ledger's settled ids, before
+// it looks at any new batch.
 #pragma once
 
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <memory>
 #include <string>
@@ -12,8 +19,11 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "common/clock.h"
+#include "common/journal.h"
 #include "payments.pb.h"
 #include "router/http_transport.h"
 #include "router/router_config.h"
@@ -26,29 +36,62 @@ int64_t SteadyMicros();
 
 class Dispatcher {
  public:
-  // `sink` receives settlements on the loop thread and must outlive the dispatcher.
+  // What an earlier run left: its journal's records (serialized rinha.v1.Payment) and the ids
+  // the ledger holds.
+  struct Recovery {
+    std::vector<Journal::Record> journal;
+    absl::flat_hash_set<std::string> settled_ids;
+  };
+
+  // `sink` receives settlements on the loop thread and must outlive the dispatcher. `journal`
+  // (may be null: no crash safety) must outlive it too.
   static absl::StatusOr<std::unique_ptr<Dispatcher>> Start(const RouterConfig& config,
-                                                           SettlementSink& sink, Clock& clock);
+                                                           SettlementSink& sink, Clock& clock,
+                                                           Journal* journal = nullptr,
+                                                           Recovery recovery = {});
   ~Dispatcher();
   Dispatcher(const Dispatcher&) = delete;
   Dispatcher& operator=(const Dispatcher&) = delete;
 
-  // Any thread. Returns once every payment of the batch is in the router's memory (the loop
-  // deduplicates and sends them). Never blocks on the network.
-  void Submit(const rinha::v1::PaymentBatch& batch);
+  // The answer to one batch: TAKEN (with the count of malformed payments refused) or
+  // RETRY_LATER (none taken). Called once, on the loop thread (or on the caller's at Stop).
+  using SubmitDone = std::function<void(rinha::v1::AckResult result, int invalid)>;
+
+  // Any thread; never blocks on the network. The loop deduplicates the batch's payments,
+  // journals the new ones, takes them, and only then answers TAKEN through `done`; it answers
+  // RETRY_LATER when it cannot take them all (memory of ids full, journal not writable,
+  // stopping).
+  void Submit(rinha::v1::PaymentBatch batch, SubmitDone done);
+
+  // Graceful stop, first half: no new POST, lookup or poll starts; waits up to `timeout` for
+  // those in flight to be answered. Any thread but the loop's.
+  void Drain(absl::Duration timeout);
 
   // Any thread but the loop's. Forgets the ids of settled payments; returns how many.
   int64_t Purge();
 
   // Any thread. A snapshot taken by the loop at its last iteration.
   RouterCoreStats Stats() const;
+  // Any thread. Batches answered RETRY_LATER so far.
+  int64_t refused_batches() const;
 
-  // Stops the loop; payments still pending are dropped (they are lost with the process anyway).
+  // Stops the loop. Payments still pending stay in the journal for the next start; batches not
+  // yet answered get RETRY_LATER.
   void Stop();
 
  private:
-  Dispatcher(const RouterConfig& config, SettlementSink& sink, Clock& clock);
-  void Loop();
+  struct Arrival {
+    rinha::v1::PaymentBatch batch;
+    int64_t received_us;
+    SubmitDone done;
+  };
+
+  Dispatcher(const RouterConfig& config, SettlementSink& sink, Clock& clock, Journal* journal);
+  void Loop(Recovery recovery);
+  // Loop thread: takes over an earlier run's payments.
+  void TakeOver(Recovery recovery);
+  // Loop thread: deduplicates, journals and takes one batch, then answers it.
+  void Take(Arrival& arrival);
   // Logs a one-line summary (loop thread), at most every kReportIntervalMs while busy.
   void Report(int64_t now_ms);
   static constexpr int64_t kReportIntervalMs = 1000;
@@ -57,6 +100,7 @@ class Dispatcher {
   const RouterConfig config_;
   SettlementSink& sink_;
   Clock& clock_;
+  Journal* const journal_;
   std::unique_ptr<HttpTransport> transport_;  // loop thread only (but Wake)
   std::unique_ptr<RouterCore> core_;          // loop thread only
   std::thread thread_;
@@ -65,16 +109,15 @@ class Dispatcher {
   // through it would be invisible to the TSan build. Guards everything below.
   mutable std::mutex mu_;
   std::condition_variable purged_;
-  struct Arrival {
-    std::string id;
-    int64_t amount_cents;
-    int64_t received_us;
-  };
+  std::condition_variable drained_;
   std::vector<Arrival> inbox_;
   bool stop_ = false;
+  bool draining_ = false;
+  bool drained_in_flight_zero_ = false;
   uint64_t purges_requested_ = 0;
   uint64_t purges_done_ = 0;
   int64_t last_purge_count_ = 0;
+  int64_t refused_batches_ = 0;
   RouterCoreStats stats_;
 };
 

@@ -2,317 +2,138 @@
 
 #include <grpcpp/grpcpp.h>
 
-#include <algorithm>
 #include <chrono>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "router/dispatcher.h"
 
 namespace rinha::router {
-namespace {
-
-void KeepUntilExit(std::shared_ptr<grpc::Channel> channel) {
-  static std::mutex mu;
-  static auto* kept = new std::vector<std::shared_ptr<grpc::Channel>>();
-  std::lock_guard<std::mutex> lock(mu);
-  kept->push_back(std::move(channel));
-}
-
-}  // namespace
-
-// One Settle call. Its lifetime: created by the connector, deleted in OnDone. A hold keeps OnDone
-// from running while a write may still be started from outside a reaction: it is released only
-// once the stream is broken and no write is in progress (both decided under the owner's mutex).
-class LedgerClient::Stream final
-    : public grpc::ClientBidiReactor<rinha::v1::SettlementBatch, rinha::v1::SettlementAck> {
- public:
-  Stream(LedgerClient* owner, std::shared_ptr<grpc::ClientContext> context)
-      : owner_(owner), context_(std::move(context)) {}
-
-  void Begin(rinha::v1::Ledger::Stub* stub) {
-    stub->async()->Settle(context_.get(), this);
-    AddHold();
-    StartRead(&ack_);
-    StartCall();
-  }
-
-  void OnWriteDone(bool ok) override { owner_->OnWriteDone(this, ok); }
-  void OnReadDone(bool ok) override {
-    if (!ok) {
-      owner_->OnReadFailed(this);
-      return;
-    }
-    owner_->OnAck(this, ack_);
-    StartRead(&ack_);
-  }
-  void OnDone(const grpc::Status& status) override {
-    if (!status.ok() && status.error_code() != grpc::StatusCode::CANCELLED) {
-      RINHA_LOG_WARNING("router: ledger stream ended: %s", status.error_message());
-    }
-    owner_->OnStreamDone(this);
-    delete this;
-  }
-
-  // Guarded by the owner's mutex.
-  bool started = false;
-  bool writing = false;
-  bool broken = false;
-  bool released = false;
-  rinha::v1::SettlementBatch write_buffer;
-
-  void Release() { RemoveHold(); }
-
- private:
-  LedgerClient* const owner_;
-  std::shared_ptr<grpc::ClientContext> context_;
-  rinha::v1::SettlementAck ack_;
-};
 
 std::unique_ptr<LedgerClient> LedgerClient::Start(const std::string& target,
-                                                  const Options& options) {
-  std::unique_ptr<LedgerClient> client(new LedgerClient(target, options));
-  client->connector_ = std::thread([raw = client.get()] { raw->ConnectorLoop(); });
-  if (options.batch_window_us > 0) {
-    client->flusher_ = std::thread([raw = client.get()] { raw->FlusherLoop(); });
-  }
+                                                  const Options& options, Journal* journal) {
+  std::unique_ptr<LedgerClient> client(new LedgerClient(target, journal));
+  Stream::Options stream_options;
+  stream_options.name = "router: ledger stream";
+  // A settlement is never refused: the payment is settled at a processor already.
+  stream_options.max_pending = SIZE_MAX;
+  stream_options.max_batch = static_cast<size_t>(std::max(1, options.max_batch));
+  stream_options.batch_window = absl::Microseconds(options.batch_window_us);
+  stream_options.initial_backoff = absl::Milliseconds(options.reconnect_initial_ms);
+  stream_options.max_backoff = absl::Milliseconds(options.reconnect_max_ms);
+  Stream::Hooks hooks;
+  rinha::v1::Ledger::Stub* stub = client->stub_.get();
+  hooks.open = [stub](grpc::ClientContext* context) {
+    // Waits for the ledger to be reachable instead of failing at once; no deadline: the stream
+    // lives as long as the process (each batch's acknowledgement is what we await).
+    context->set_wait_for_ready(true);
+    return stub->Settle(context);
+  };
+  hooks.add = [](rinha::v1::SettlementBatch& batch, rinha::v1::Settlement&& s) {
+    *batch.add_settlements() = std::move(s);
+  };
+  LedgerClient* raw = client.get();
+  hooks.on_ack = [raw](const rinha::v1::SettlementBatch& batch,
+                       const rinha::v1::SettlementAck& ack, const std::vector<Tag>& tags) {
+    return raw->OnAck(batch, ack, tags);
+  };
+  client->stream_ = Stream::Start(stream_options, std::move(hooks));
   return client;
 }
 
-LedgerClient::LedgerClient(const std::string& target, const Options& options)
-    : options_(options) {
+LedgerClient::LedgerClient(const std::string& target, Journal* journal) : journal_(journal) {
   grpc::ChannelArguments args;
   // The ledger restarting must not leave us backing off for up to two minutes (gRPC's default).
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  // Pages of settled ids (ListResponse) are up to about 1 MB.
+  args.SetMaxReceiveMessageSize(16 << 20);
   channel_ = grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
   stub_ = rinha::v1::Ledger::NewStub(channel_);
 }
 
-LedgerClient::~LedgerClient() {
-  std::shared_ptr<grpc::ClientContext> context;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    shutdown_ = true;
-    context = context_;
-  }
-  changed_.notify_all();
-  flush_.notify_all();
-  if (flusher_.joinable()) flusher_.join();
-  if (context != nullptr) context->TryCancel();
-  {
-    std::unique_lock<std::mutex> lock(mu_);
-    changed_.wait(lock, [this] { return stream_ == nullptr; });
-  }
-  connector_.join();
-  // The channel outlives the client, until the process exits. The stream's last reaction
-  // (OnDone) runs on a thread of gRPC's callback completion queue, and gRPC drops its own
-  // reference to the call, and with it to the channel, only after that reaction returns. If
-  // that is the last reference to the last callback-API channel, Debian's gRPC 1.51 shuts the
-  // callback queue down from its own thread and frees it twice (ASan: double-free in
-  // grpc_cq_internal_unref). One channel per client, and clients live as long as the router.
-  KeepUntilExit(std::move(channel_));
-  std::lock_guard<std::mutex> lock(mu_);
-  if (unacked_count_ > 0) {
-    RINHA_LOG_WARNING("router: %d settlements not acknowledged by the ledger at exit",
-                      unacked_count_);
+LedgerClient::~LedgerClient() { Shutdown(absl::ZeroDuration()); }
+
+void LedgerClient::Shutdown(absl::Duration drain) {
+  if (stream_ == nullptr) return;
+  stream_->Shutdown(drain);
+  const int64_t left = stream_->stats().pending;
+  if (left > 0) {
+    RINHA_LOG_WARNING("router: %d settlements not acknowledged by the ledger at exit (they stay "
+                      "journaled)",
+                      left);
   }
 }
 
-void LedgerClient::ConnectorLoop() {
-  int64_t backoff_ms = 0;
-  for (;;) {
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      changed_.wait(lock, [this] { return shutdown_ || stream_ == nullptr; });
-      if (shutdown_) return;
-      // Back off only when the previous stream ended without an acknowledgement.
-      backoff_ms = acked_since_connect_ || streams_opened_ == 0
-                       ? 0
-                       : std::clamp<int64_t>(backoff_ms * 2, options_.reconnect_initial_ms,
-                                             options_.reconnect_max_ms);
-      if (backoff_ms > 0) {
-        changed_.wait_for(lock, std::chrono::milliseconds(backoff_ms), [this] { return shutdown_; });
-        if (shutdown_) return;
-      }
-      auto context = std::make_shared<grpc::ClientContext>();
-      // Waits for the ledger to be reachable instead of failing at once; no deadline: this
-      // stream lives as long as the process (each batch's acknowledgement is what we await).
-      context->set_wait_for_ready(true);
-      context_ = context;
-      stream_ = new Stream(this, context);
-      ++streams_opened_;
-      acked_since_connect_ = false;
-      // Everything not acknowledged goes again, in order, before newer settlements.
-      for (auto it = unacked_.rbegin(); it != unacked_.rend(); ++it) {
-        Unacked& u = it->second;
-        for (int i = u.batch.settlements_size() - 1; i >= 0; --i) {
-          unsent_.push_front(Unsent{std::move(*u.batch.mutable_settlements(i)), u.received_us[i]});
-        }
-      }
-      unacked_.clear();
-    }
-    // Begin outside the lock: reactions may run as soon as the call starts. Until `started` is
-    // set, no write is attempted on it; OnDone cannot run before its hold is released, and it
-    // clears stream_ before deleting the stream, so stream_ == stream proves it still exists.
-    Stream* stream;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      stream = stream_;
-    }
-    stream->Begin(stub_.get());
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (stream_ == stream) stream->started = true;
-    }
-    WriteOrWakeFlusher();
-  }
+void LedgerClient::Settle(const rinha::v1::Settlement& settlement, int64_t received_us,
+                          uint64_t journal_handle) {
+  stream_->EnqueueUnbounded(settlement, Tag{received_us, journal_handle});
 }
 
-void LedgerClient::FlusherLoop() {
-  std::unique_lock<std::mutex> lock(mu_);
-  while (!shutdown_) {
-    if (unsent_.empty() || !CanWriteLocked()) {
-      flush_.wait(lock);
-      continue;
-    }
-    const int64_t due_us = unsent_.front().queued_us + options_.batch_window_us;
-    const int64_t now_us = SteadyMicros();
-    if (static_cast<int>(unsent_.size()) < options_.max_batch && now_us < due_us) {
-      flush_.wait_for(lock, std::chrono::microseconds(due_us - now_us));
-      continue;
-    }
-    lock.unlock();
-    TryWrite();
-    lock.lock();
-  }
-}
-
-bool LedgerClient::CanWriteLocked() const {
-  return stream_ != nullptr && stream_->started && !stream_->broken && !stream_->writing;
-}
-
-void LedgerClient::WriteOrWakeFlusher() {
-  if (options_.batch_window_us <= 0) {
-    TryWrite();
-    return;
-  }
-  flush_.notify_all();
-}
-
-void LedgerClient::Settle(const rinha::v1::Settlement& settlement, int64_t received_us) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    unsent_.push_back(Unsent{settlement, received_us, SteadyMicros()});
-    ++unacked_count_;
-    // The flusher sleeps through the window; it needs waking only for a first settlement
-    // (its window starts) or a full batch.
-    if (options_.batch_window_us > 0 && unsent_.size() != 1 &&
-        static_cast<int>(unsent_.size()) != options_.max_batch) {
-      return;
-    }
-  }
-  WriteOrWakeFlusher();
-}
-
-void LedgerClient::TryWrite() {
-  Stream* stream = nullptr;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!CanWriteLocked() || unsent_.empty()) return;
-    stream = stream_;
-    stream->writing = true;
-    Unacked& u = unacked_[next_batch_id_];
-    u.batch.set_batch_id(next_batch_id_++);
-    const int n = std::min<int>(options_.max_batch, static_cast<int>(unsent_.size()));
-    u.received_us.reserve(n);
-    for (int i = 0; i < n; ++i) {
-      *u.batch.add_settlements() = std::move(unsent_.front().settlement);
-      u.received_us.push_back(unsent_.front().received_us);
-      unsent_.pop_front();
-    }
-    stream->write_buffer = u.batch;
-    ++batches_written_;
-  }
-  stream->StartWrite(&stream->write_buffer);
-}
-
-void LedgerClient::OnWriteDone(Stream* stream, bool ok) {
-  bool release = false;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stream->writing = false;
-    if (!ok) stream->broken = true;
-    if (stream->broken && !stream->released) {
-      stream->released = true;
-      release = true;
-    }
-  }
-  if (release) {
-    stream->Release();
-    return;
-  }
-  WriteOrWakeFlusher();
-}
-
-void LedgerClient::OnAck(Stream* /*stream*/, const rinha::v1::SettlementAck& ack) {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = unacked_.find(ack.batch_id());
-  if (it == unacked_.end()) return;  // acknowledged before, on an earlier stream
-  const rinha::v1::SettlementBatch& batch = it->second.batch;
-  const int64_t now_us = SteadyMicros();
-  for (int64_t received : it->second.received_us) {
-    if (received > 0) latency_.Record(now_us - received);
-  }
+LedgerClient::Stream::Verdict LedgerClient::OnAck(const rinha::v1::SettlementBatch& batch,
+                                                  const rinha::v1::SettlementAck& ack,
+                                                  const std::vector<Tag>& tags) {
+  int64_t rejected = 0;
   for (int i = 0; i < ack.outcomes_size() && i < batch.settlements_size(); ++i) {
     const rinha::v1::SettlementOutcome outcome = ack.outcomes(i);
     if (outcome == rinha::v1::SETTLEMENT_OUTCOME_CONFLICT ||
         outcome == rinha::v1::SETTLEMENT_OUTCOME_INVALID) {
-      ++rejected_;
+      ++rejected;
       RINHA_LOG_ERROR("router: ledger rejected settlement %s (outcome %d)",
                       batch.settlements(i).correlation_id(), static_cast<int>(outcome));
     }
   }
-  acknowledged_ += batch.settlements_size();
-  unacked_count_ -= batch.settlements_size();
-  acked_since_connect_ = true;
-  unacked_.erase(it);
-}
-
-void LedgerClient::OnReadFailed(Stream* stream) {
-  bool release = false;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stream->broken = true;
-    if (!stream->writing && !stream->released) {
-      stream->released = true;
-      release = true;
+  if (journal_ != nullptr) {
+    for (const Tag& tag : tags) {
+      if (tag.journal_handle != 0) journal_->Release(tag.journal_handle);
     }
   }
-  if (release) stream->Release();
-}
-
-void LedgerClient::OnStreamDone(Stream* stream) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (stream_ == stream) {
-      stream_ = nullptr;
-      context_.reset();
-    }
-  }
-  changed_.notify_all();
-}
-
-}  // namespace rinha::router
-
-namespace rinha::router {
-
-int64_t LedgerClient::unacknowledged() const {
+  const int64_t now_us = SteadyMicros();
   std::lock_guard<std::mutex> lock(mu_);
-  return unacked_count_;
+  for (const Tag& tag : tags) {
+    if (tag.received_us > 0) latency_.Record(now_us - tag.received_us);
+  }
+  acknowledged_ += static_cast<int64_t>(tags.size());
+  rejected_ += rejected;
+  return Stream::Verdict::kDone;
 }
+
+absl::StatusOr<absl::flat_hash_set<std::string>> LedgerClient::SettledIds(absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  absl::Time next_log = absl::Now() + absl::Seconds(5);
+  absl::flat_hash_set<std::string> ids;
+  std::string after;
+  for (;;) {
+    rinha::v1::ListRequest request;
+    request.set_after_correlation_id(after);
+    rinha::v1::ListResponse response;
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    context.set_wait_for_ready(true);
+    const grpc::Status status = stub_->List(&context, request, &response);
+    if (!status.ok()) {
+      if (absl::Now() >= deadline) {
+        return absl::UnavailableError(
+            absl::StrCat("ledger: cannot list settled ids: ", status.error_message()));
+      }
+      if (absl::Now() >= next_log) {
+        RINHA_LOG_WARNING("router: waiting for the ledger to list settled ids: %s",
+                          status.error_message());
+        next_log = absl::Now() + absl::Seconds(5);
+      }
+      absl::SleepFor(absl::Milliseconds(200));
+      continue;
+    }
+    for (const rinha::v1::Settlement& s : response.settlements()) ids.insert(s.correlation_id());
+    if (!response.more() || response.settlements_size() == 0) return ids;
+    after = response.settlements(response.settlements_size() - 1).correlation_id();
+  }
+}
+
+int64_t LedgerClient::unacknowledged() const { return stream_->stats().pending; }
 
 LedgerClient::Latency LedgerClient::latency() const {
   std::lock_guard<std::mutex> lock(mu_);
@@ -334,14 +155,8 @@ int64_t LedgerClient::rejected() const {
   return rejected_;
 }
 
-int64_t LedgerClient::streams_opened() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return streams_opened_;
-}
+int64_t LedgerClient::streams_opened() const { return stream_->stats().streams; }
 
-int64_t LedgerClient::batches_written() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return batches_written_;
-}
+int64_t LedgerClient::batches_written() const { return stream_->stats().batches_sent; }
 
 }  // namespace rinha::router

@@ -1,25 +1,23 @@
-// Delivers settled payments to the ledger over one long-lived Settle stream: settlements are
-// batched (whatever accumulated while the previous write was in flight, or during a short
-// batch window after the first one arrived), each batch is kept
-// until the ledger acknowledges it, and when the stream breaks every unacknowledged batch is
-// sent again on the next stream (the ledger is idempotent by correlation id). Nothing is dropped
-// while the process lives.
+// Delivers settled payments to the ledger: settlements go in batches over one long-lived Settle
+// stream (a BatchStream, common/batch_stream.h: batch window, acknowledgements, resend after a
+// reconnect; the ledger is idempotent by correlation id), and each is kept until the ledger has
+// acknowledged it. Then the payment's record in the router's journal is released: the ledger
+// holds the promise now. Also reads the ledger's settled ids back after a restart.
 //
-// Threading: Settle() and the accessors may be called from any thread. gRPC reactions run on
-// gRPC's threads; a connector thread (re)opens the stream; with a batch window, a flusher thread
-// starts the writes.
+// Threading: every method may be called from any thread. The stream's sender thread writes; its
+// reader thread takes acknowledgements.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
-#include <vector>
 
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/batch_stream.h"
+#include "common/journal.h"
 #include "payments.grpc.pb.h"
 #include "router/latency_histogram.h"
 #include "router/router_core.h"
@@ -33,7 +31,7 @@ class LedgerClient final : public SettlementSink {
     int max_batch = 1000;
     // How long a settlement may wait for others before it is written (unless max_batch are
     // waiting): one gRPC write and one SQLite transaction in the ledger then carry several.
-    // Zero: write at once (whatever accumulated while the previous write was in flight).
+    // Zero: write at once.
     int64_t batch_window_us = 0;
     // Wait before reopening a stream that ended (doubles up to max, reset by an ack).
     int64_t reconnect_initial_ms = 50;
@@ -41,16 +39,27 @@ class LedgerClient final : public SettlementSink {
   };
 
   // `target` is a gRPC target: "unix:/run/rinha/ledger.sock" or "127.0.0.1:50052". Does not wait
-  // for the ledger: settlements are buffered until it answers.
-  static std::unique_ptr<LedgerClient> Start(const std::string& target, const Options& options);
+  // for the ledger: settlements are held until it answers. `journal` (may be null) must outlive
+  // the client; the handles given to Settle are released in it.
+  static std::unique_ptr<LedgerClient> Start(const std::string& target, const Options& options,
+                                             Journal* journal = nullptr);
   static std::unique_ptr<LedgerClient> Start(const std::string& target) {
     return Start(target, Options());
   }
-  ~LedgerClient() override;
+  ~LedgerClient() override;  // Shutdown(absl::ZeroDuration())
   LedgerClient(const LedgerClient&) = delete;
   LedgerClient& operator=(const LedgerClient&) = delete;
 
-  void Settle(const rinha::v1::Settlement& settlement, int64_t received_us) override;
+  void Settle(const rinha::v1::Settlement& settlement, int64_t received_us,
+              uint64_t journal_handle) override;
+
+  // Every correlation id the ledger holds (paged through Ledger/List). Retries while the ledger
+  // is unreachable, for up to `timeout`.
+  absl::StatusOr<absl::flat_hash_set<std::string>> SettledIds(absl::Duration timeout);
+
+  // Waits up to `drain` for every settlement to be acknowledged, then stops the stream. What is
+  // not acknowledged stays in the journal (the next start finds it at the processor). Idempotent.
+  void Shutdown(absl::Duration drain);
 
   struct Latency {
     int64_t count = 0;
@@ -71,55 +80,28 @@ class LedgerClient final : public SettlementSink {
   int64_t batches_written() const;
 
  private:
-  class Stream;
-  LedgerClient(const std::string& target, const Options& options);
-  void ConnectorLoop();
-  void FlusherLoop();
-  // Starts a write of what is unsent when the stream can take one.
-  void TryWrite();
-  // After something changed that may allow a write: writes at once without a batch window,
-  // else wakes the flusher.
-  void WriteOrWakeFlusher();
-  bool CanWriteLocked() const;
-  // Reactions of the current stream.
-  void OnWriteDone(Stream* stream, bool ok);
-  void OnAck(Stream* stream, const rinha::v1::SettlementAck& ack);
-  void OnReadFailed(Stream* stream);
-  void OnStreamDone(Stream* stream);
+  struct Tag {
+    int64_t received_us = 0;
+    uint64_t journal_handle = 0;
+  };
+  using Stream = BatchStream<rinha::v1::Settlement, rinha::v1::SettlementBatch,
+                             rinha::v1::SettlementAck, Tag>;
 
-  const Options options_;
+  LedgerClient(const std::string& target, Journal* journal);
+  // The stream's reader thread.
+  Stream::Verdict OnAck(const rinha::v1::SettlementBatch& batch,
+                        const rinha::v1::SettlementAck& ack, const std::vector<Tag>& tags);
+
+  Journal* const journal_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<rinha::v1::Ledger::Stub> stub_;
-  std::thread connector_;
-  std::thread flusher_;  // only with a batch window
+  std::unique_ptr<Stream> stream_;
 
-  // std::mutex (not absl::Mutex): visible to TSan with Debian's uninstrumented Abseil. Guards
-  // everything below, and the per-stream flags in Stream.
-  mutable std::mutex mu_;
-  std::condition_variable changed_;  // stream_ ended or shutdown_ set
-  std::condition_variable flush_;    // unsent_ or the stream's writability changed, or shutdown_
-  bool shutdown_ = false;
-  Stream* stream_ = nullptr;
-  std::shared_ptr<grpc::ClientContext> context_;
-  struct Unsent {
-    rinha::v1::Settlement settlement;
-    int64_t received_us;
-    int64_t queued_us = 0;  // steady clock, when Settle() took it (the batch window's start)
-  };
-  struct Unacked {
-    rinha::v1::SettlementBatch batch;
-    std::vector<int64_t> received_us;
-  };
-  std::deque<Unsent> unsent_;
-  std::map<uint64_t, Unacked> unacked_;
+  // std::mutex (not absl::Mutex): visible to TSan with Debian's uninstrumented Abseil.
+  mutable std::mutex mu_;  // guards the fields below
   LatencyHistogram latency_;
-  int64_t unacked_count_ = 0;
-  uint64_t next_batch_id_ = 1;
   int64_t acknowledged_ = 0;
   int64_t rejected_ = 0;
-  int64_t streams_opened_ = 0;
-  int64_t batches_written_ = 0;
-  bool acked_since_connect_ = false;
 };
 
 }  // namespace rinha::router

@@ -26,6 +26,18 @@ ABSL_FLAG(int64_t, ledger_batch_window_ms, 5,
           "a settlement waits at most this long for others to share its ledger write and "
           "SQLite transaction (0 = write at once)");
 ABSL_FLAG(int64_t, payment_timeout_ms, 8000, "Timeout of POST /payments to a processor");
+ABSL_FLAG(int64_t, ambiguity_settle_ms, 10000,
+          "after a timeout (or a restart), how long a processor may still insert a payment sent "
+          "to it: only lookups made after this may release the payment to the other processor");
+ABSL_FLAG(std::string, journal_dir, "/var/lib/rinha/router-journal",
+          "where every payment acknowledged to an edge is journaled until the ledger records its "
+          "settlement (empty = no journal: a crash loses what the router holds)");
+ABSL_FLAG(std::string, journal_sync, "none",
+          "none: a journaled payment survives the router's crash (write(2) into the page cache); "
+          "data: it survives power loss too (fdatasync per batch)");
+ABSL_FLAG(int64_t, drain_ms, 3000,
+          "on SIGTERM, how long to wait for processor calls in flight, and then for the ledger to "
+          "take their settlements (what is left stays journaled)");
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
@@ -48,6 +60,15 @@ int main(int argc, char** argv) {
   options.router.routing.default_max_latency_ms = absl::GetFlag(FLAGS_default_max_latency_ms);
   options.router.routing.max_in_flight = absl::GetFlag(FLAGS_max_in_flight);
   options.router.timeouts.payment_ms = absl::GetFlag(FLAGS_payment_timeout_ms);
+  options.router.retry.ambiguity_settle_ms = absl::GetFlag(FLAGS_ambiguity_settle_ms);
+  options.journal_dir = absl::GetFlag(FLAGS_journal_dir);
+  const std::string sync = absl::GetFlag(FLAGS_journal_sync);
+  if (sync != "none" && sync != "data") {
+    RINHA_LOG_ERROR("--journal_sync must be none or data, got '%s'", sync);
+    return 2;
+  }
+  options.journal_sync = sync == "data" ? rinha::Journal::Sync::kData : rinha::Journal::Sync::kNone;
+  options.drain = absl::Milliseconds(absl::GetFlag(FLAGS_drain_ms));
 
   auto server = rinha::router::RouterServer::Start(options, rinha::RealClock::Get());
   if (!server.ok()) {

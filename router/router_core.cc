@@ -87,7 +87,8 @@ RouterCore::RouterCore(const RouterConfig& config, Transport& transport, Settlem
              HealthPollGate(config.health.min_interval_ms)} {}
 
 RouterCore::AcceptResult RouterCore::Accept(std::string_view correlation_id,
-                                            int64_t amount_cents, int64_t received_us) {
+                                            int64_t amount_cents, int64_t received_us,
+                                            uint64_t journal_handle) {
   if (correlation_id.empty() || amount_cents <= 0) return AcceptResult::kInvalid;
   switch (ids_.Insert(correlation_id)) {
     case CorrelationIdSet::InsertResult::kDuplicate:
@@ -103,7 +104,46 @@ RouterCore::AcceptResult RouterCore::Accept(std::string_view correlation_id,
   p.id = std::string(correlation_id);
   p.amount_cents = amount_cents;
   p.received_us = received_us;
+  p.journal_handle = journal_handle;
   ready_.push_back(seq);
+  return AcceptResult::kAccepted;
+}
+
+RouterCore::AcceptResult RouterCore::Recover(std::string_view correlation_id,
+                                             int64_t amount_cents, uint64_t journal_handle,
+                                             int64_t now_ms) {
+  if (correlation_id.empty() || amount_cents <= 0) return AcceptResult::kInvalid;
+  switch (ids_.Insert(correlation_id)) {
+    case CorrelationIdSet::InsertResult::kDuplicate:
+      ++duplicates_;
+      return AcceptResult::kDuplicate;
+    case CorrelationIdSet::InsertResult::kFull:
+      return AcceptResult::kFull;
+    case CorrelationIdSet::InsertResult::kNew:
+      break;
+  }
+  const uint64_t seq = next_seq_++;
+  Payment& p = payments_[seq];
+  p.id = std::string(correlation_id);
+  p.amount_cents = amount_cents;
+  p.journal_handle = journal_handle;
+  p.recovering = true;
+  p.recovery_settle_at_ms = now_ms + config_.retry.ambiguity_settle_ms;
+  ++recovering_;
+  ++recovered_total_;
+  recovery_queue_.push_back(seq);
+  return AcceptResult::kAccepted;
+}
+
+RouterCore::AcceptResult RouterCore::Remember(std::string_view correlation_id) {
+  switch (ids_.Insert(correlation_id)) {
+    case CorrelationIdSet::InsertResult::kDuplicate:
+      return AcceptResult::kDuplicate;
+    case CorrelationIdSet::InsertResult::kFull:
+      return AcceptResult::kFull;
+    case CorrelationIdSet::InsertResult::kNew:
+      break;
+  }
   return AcceptResult::kAccepted;
 }
 
@@ -118,19 +158,82 @@ void RouterCore::StartPost(uint64_t seq, Payment& p, Target target, int64_t now_
 }
 
 void RouterCore::StartLookup(uint64_t seq, Payment& p, int64_t now_ms) {
-  int& at_target = lookups_in_flight_at_[static_cast<int>(p.pinned_to)];
+  const int at_target = lookups_in_flight_at_[static_cast<int>(p.pinned_to)];
   if (at_target >= config_.routing.max_lookups_in_flight) {
     // Bounded: a burst of ambiguous payments must not flood the processor with lookups.
     ArmTimer(seq, p, now_ms + config_.retry.initial_backoff_ms);
     return;
   }
-  ++at_target;
-  const uint64_t token = next_token_++;
   p.phase = Phase::kLookingUp;
-  requests_[token] = Request{RequestKind::kLookup, p.pinned_to, seq};
+  IssueLookup(seq, p, p.pinned_to, now_ms);
+}
+
+void RouterCore::IssueLookup(uint64_t seq, const Payment& p, Target target, int64_t now_ms) {
+  ++lookups_in_flight_at_[static_cast<int>(target)];
+  const uint64_t token = next_token_++;
+  requests_[token] = Request{RequestKind::kLookup, target, seq, now_ms};
   ++lookups_in_flight_;
   ++lookups_;
-  transport_.GetPayment(token, p.pinned_to, p.id);
+  transport_.GetPayment(token, target, p.id);
+}
+
+bool RouterCore::StartRecoveryLookups(uint64_t seq, Payment& p, int64_t now_ms) {
+  bool needed[kTargets];
+  int count = 0;
+  for (int t = 0; t < kTargets; ++t) {
+    // A 404 counts only from a lookup made once the processors' insert window has passed.
+    needed[t] = p.absent_since_ms[t] < p.recovery_settle_at_ms;
+    if (!needed[t]) continue;
+    if (lookups_in_flight_at_[t] >= config_.routing.max_lookups_in_flight) return false;
+    ++count;
+  }
+  if (count == 0) {
+    Free(seq, p);
+    return true;
+  }
+  p.phase = Phase::kLookingUp;
+  p.recovery_lookups = count;
+  p.recovery_error = false;
+  for (int t = 0; t < kTargets; ++t) {
+    if (needed[t]) IssueLookup(seq, p, static_cast<Target>(t), now_ms);
+  }
+  return true;
+}
+
+void RouterCore::OnRecoveryLookupDone(uint64_t seq, Payment& p, Target target,
+                                      int64_t started_ms, const HttpOutcome& outcome,
+                                      int64_t now_ms) {
+  --p.recovery_lookups;
+  if (outcome.kind == HttpOutcome::Kind::kResponse && outcome.status == 200) {
+    int64_t requested_at_ms = 0;
+    if (ParseStoredRequestedAt(outcome.body, &requested_at_ms)) {
+      // Held by `target`: paid there by an earlier run. (The other lookup's answer, if still
+      // to come, finds no payment and is dropped.)
+      SettleAndForget(seq, target, requested_at_ms);
+      return;
+    }
+    RINHA_LOG_ERROR("router: unreadable GET /payments/{id} answer from %s", TargetName(target));
+    p.recovery_error = true;
+  } else if (outcome.kind == HttpOutcome::Kind::kResponse && outcome.status == 404) {
+    p.absent_since_ms[static_cast<int>(target)] = started_ms;
+  } else {
+    p.recovery_error = true;
+  }
+  if (p.recovery_lookups > 0) return;  // the other processor's answer decides
+  bool absent_everywhere = true;
+  for (int t = 0; t < kTargets; ++t) {
+    absent_everywhere = absent_everywhere && p.absent_since_ms[t] >= p.recovery_settle_at_ms;
+  }
+  if (absent_everywhere) {
+    Free(seq, p);
+    return;
+  }
+  if (p.recovery_error) {
+    ++p.failures;
+    ArmTimer(seq, p, now_ms + RetryDelayMs(config_.retry, p.failures));
+  } else {
+    ArmTimer(seq, p, std::max(now_ms, p.recovery_settle_at_ms));
+  }
 }
 
 void RouterCore::ArmTimer(uint64_t seq, Payment& p, int64_t due_ms) {
@@ -141,6 +244,10 @@ void RouterCore::ArmTimer(uint64_t seq, Payment& p, int64_t due_ms) {
 }
 
 void RouterCore::Free(uint64_t seq, Payment& p) {
+  if (p.recovering) {
+    p.recovering = false;
+    --recovering_;
+  }
   p.phase = Phase::kWaiting;
   p.pinned = false;
   p.confirmed = false;
@@ -163,8 +270,10 @@ void RouterCore::SettleAndForget(uint64_t seq, Target target, int64_t requested_
   s.set_requested_at_ms(requested_at_ms);
   ++settled_[static_cast<int>(target)];
   const int64_t received_us = it->second.received_us;
+  const uint64_t journal_handle = it->second.journal_handle;
+  if (it->second.recovering) --recovering_;
   payments_.erase(it);
-  sink_.Settle(s, received_us);
+  sink_.Settle(s, received_us, journal_handle);
 }
 
 void RouterCore::OnHttpDone(uint64_t token, const HttpOutcome& outcome, int64_t now_ms) {
@@ -185,7 +294,7 @@ void RouterCore::OnHttpDone(uint64_t token, const HttpOutcome& outcome, int64_t 
     case RequestKind::kLookup:
       --lookups_in_flight_;
       --lookups_in_flight_at_[static_cast<int>(req.target)];
-      OnLookupDone(req.seq, req.target, outcome, now_ms);
+      OnLookupDone(req.seq, req.target, req.started_ms, outcome, now_ms);
       return;
   }
 }
@@ -256,11 +365,15 @@ void RouterCore::OnPostDone(uint64_t seq, Target target, uint64_t token,
   RetryPinnedLater(seq, p, now_ms);
 }
 
-void RouterCore::OnLookupDone(uint64_t seq, Target target, const HttpOutcome& outcome,
-                              int64_t now_ms) {
+void RouterCore::OnLookupDone(uint64_t seq, Target target, int64_t started_ms,
+                              const HttpOutcome& outcome, int64_t now_ms) {
   auto it = payments_.find(seq);
   if (it == payments_.end()) return;
   Payment& p = it->second;
+  if (p.recovering) {
+    OnRecoveryLookupDone(seq, p, target, started_ms, outcome, now_ms);
+    return;
+  }
   if (outcome.kind == HttpOutcome::Kind::kResponse && outcome.status == 200) {
     int64_t requested_at_ms = 0;
     if (ParseStoredRequestedAt(outcome.body, &requested_at_ms)) {
@@ -282,6 +395,10 @@ void RouterCore::OnLookupDone(uint64_t seq, Target target, const HttpOutcome& ou
 }
 
 void RouterCore::OnPinnedDue(uint64_t seq, Payment& p, int64_t now_ms) {
+  if (p.recovering) {
+    recovery_queue_.push_back(seq);
+    return;
+  }
   const Target t = p.pinned_to;
   const int64_t settled_at = p.ambiguous_at_ms + config_.retry.ambiguity_settle_ms;
   if (p.confirmed || now_ms >= settled_at) {
@@ -299,6 +416,7 @@ void RouterCore::OnPinnedDue(uint64_t seq, Payment& p, int64_t now_ms) {
 
 int64_t RouterCore::Run(int64_t now_ms) {
   int64_t next = std::numeric_limits<int64_t>::max();
+  if (draining_) return next;  // answers still come in through OnHttpDone
 
   // Due timers of pinned payments.
   while (!timers_.empty() && timers_.top().due_ms <= now_ms) {
@@ -314,6 +432,20 @@ int64_t RouterCore::Run(int64_t now_ms) {
     OnPinnedDue(timer.seq, it->second, now_ms);
   }
   if (!timers_.empty()) next = std::min(next, timers_.top().due_ms);
+
+  // Payments of an earlier run, as far as the bound on lookups allows (each answer runs us
+  // again).
+  while (!recovery_queue_.empty()) {
+    const uint64_t seq = recovery_queue_.front();
+    auto it = payments_.find(seq);
+    if (it == payments_.end() || !it->second.recovering ||
+        it->second.phase != Phase::kWaiting) {
+      recovery_queue_.pop_front();
+      continue;
+    }
+    if (!StartRecoveryLookups(seq, it->second, now_ms)) break;
+    recovery_queue_.pop_front();
+  }
 
   // Health polls.
   for (int i = 0; i < kTargets; ++i) {
@@ -369,6 +501,8 @@ RouterCoreStats RouterCore::stats() const {
   s.connect_failures = connect_failures_;
   s.rejected = rejected_;
   s.lookups = lookups_;
+  s.recovering = recovering_;
+  s.recovered_total = recovered_total_;
   return s;
 }
 

@@ -17,6 +17,13 @@
 //                      once the ambiguity has settled (RetryConfig::ambiguity_settle_ms after
 //                      the last ambiguous attempt, with nothing in flight), answers 404.
 //
+// Recovery (Recover): a payment an earlier run of the router took and did not see recorded in
+// the ledger may have been sent to either processor, and may still be inserted by one (the
+// processors insert after their delay, even when the caller has gone). It is looked up at both
+// processors at once: found at P -> settled at P with the requestedAt P holds (this also records
+// what was paid but never reached the ledger); absent at both, by lookups made after
+// ambiguity_settle_ms has passed since the restart -> free. It is never sent anywhere before.
+//
 // Threading: not thread-safe. One thread (the router's event loop) calls everything.
 #pragma once
 
@@ -73,8 +80,10 @@ class SettlementSink {
  public:
   virtual ~SettlementSink() = default;
   // `received_us`: when the router received the payment (steady clock µs, 0 if unknown), for the
-  // receipt-to-ledger latency.
-  virtual void Settle(const rinha::v1::Settlement& settlement, int64_t received_us) = 0;
+  // receipt-to-ledger latency. `journal_handle`: the payment's record in the router's journal
+  // (0 = none), to release once the ledger holds the settlement.
+  virtual void Settle(const rinha::v1::Settlement& settlement, int64_t received_us,
+                      uint64_t journal_handle) = 0;
 };
 
 struct RouterCoreStats {
@@ -87,6 +96,8 @@ struct RouterCoreStats {
   int64_t connect_failures = 0;
   int64_t rejected = 0;    // 500 / 429 / other non-2xx, non-422 answers to POST
   int64_t lookups = 0;     // GET /payments/{id} started
+  int64_t recovering = 0;  // taken over from an earlier run, not yet resolved by lookups
+  int64_t recovered_total = 0;  // taken over from an earlier run since the start
 };
 
 class RouterCore {
@@ -97,7 +108,19 @@ class RouterCore {
   // Takes responsibility for a payment. A known id (pending or settled since the last purge) is
   // ignored.
   AcceptResult Accept(std::string_view correlation_id, int64_t amount_cents,
-                      int64_t received_us = 0);
+                      int64_t received_us = 0, uint64_t journal_handle = 0);
+  // Takes over a payment of an earlier run (see Recovery above). A known id is ignored.
+  AcceptResult Recover(std::string_view correlation_id, int64_t amount_cents,
+                       uint64_t journal_handle, int64_t now_ms);
+  // Remembers the id of a payment settled earlier (read back from the ledger), so that it is
+  // never taken again.
+  AcceptResult Remember(std::string_view correlation_id);
+  // Whether Accept would call this id a duplicate.
+  bool Knows(std::string_view correlation_id) const { return ids_.Contains(correlation_id); }
+  // Whether `n` new ids fit in the memory of ids.
+  bool HasRoomFor(int64_t n) const { return ids_.size() + n <= config_.max_remembered_ids; }
+  // While draining, no new POST, lookup or poll starts; answers still arrive (graceful stop).
+  void set_draining(bool draining) { draining_ = draining; }
 
   void OnHttpDone(uint64_t token, const HttpOutcome& outcome, int64_t now_ms);
 
@@ -131,12 +154,21 @@ class RouterCore {
     int failures = 0;                // consecutive failed attempts while pinned (backoff)
     int64_t requested_at_ms = 0;     // of the POST in flight
     uint64_t timer_generation = 0;   // invalidates stale timers
+    uint64_t journal_handle = 0;
+    // Recovery (see above): lookups of this payment in flight, and per processor the start time
+    // of the last lookup that answered 404 (-1: none yet).
+    bool recovering = false;
+    int recovery_lookups = 0;
+    bool recovery_error = false;  // a lookup of the current round got no clear answer
+    int64_t absent_since_ms[kTargets] = {-1, -1};
+    int64_t recovery_settle_at_ms = 0;
   };
   enum class RequestKind { kPost, kLookup, kHealth };
   struct Request {
     RequestKind kind;
     Target target;
-    uint64_t seq;  // payment (kPost, kLookup)
+    uint64_t seq;            // payment (kPost, kLookup)
+    int64_t started_ms = 0;  // kLookup
   };
   struct Timer {
     int64_t due_ms;
@@ -148,11 +180,17 @@ class RouterCore {
   ProcessorHealth& health(Target t) { return health_[static_cast<int>(t)]; }
   void StartPost(uint64_t seq, Payment& p, Target target, int64_t now_ms);
   void StartLookup(uint64_t seq, Payment& p, int64_t now_ms);
+  void IssueLookup(uint64_t seq, const Payment& p, Target target, int64_t now_ms);
+  // False when the bound on lookups in flight leaves no room now.
+  bool StartRecoveryLookups(uint64_t seq, Payment& p, int64_t now_ms);
+  void OnRecoveryLookupDone(uint64_t seq, Payment& p, Target target, int64_t started_ms,
+                            const HttpOutcome& outcome, int64_t now_ms);
   void ArmTimer(uint64_t seq, Payment& p, int64_t due_ms);
   void OnPinnedDue(uint64_t seq, Payment& p, int64_t now_ms);
   void OnPostDone(uint64_t seq, Target target, uint64_t token, const HttpOutcome& outcome,
                   int64_t now_ms);
-  void OnLookupDone(uint64_t seq, Target target, const HttpOutcome& outcome, int64_t now_ms);
+  void OnLookupDone(uint64_t seq, Target target, int64_t started_ms, const HttpOutcome& outcome,
+                    int64_t now_ms);
   void OnHealthDone(Target target, const HttpOutcome& outcome, int64_t now_ms);
   void Free(uint64_t seq, Payment& p);
   void RetryPinnedLater(uint64_t seq, Payment& p, int64_t now_ms);
@@ -167,6 +205,10 @@ class RouterCore {
   uint64_t next_seq_ = 1;
   uint64_t next_token_ = 1;
   std::deque<uint64_t> ready_;  // free payments, oldest first
+  std::deque<uint64_t> recovery_queue_;  // recovering payments due for a round of lookups
+  bool draining_ = false;
+  int64_t recovering_ = 0;
+  int64_t recovered_total_ = 0;
   std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>> timers_;
   absl::flat_hash_map<uint64_t, Request> requests_;
   ProcessorHealth health_[kTargets];

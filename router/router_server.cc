@@ -17,12 +17,32 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
     return absl::InvalidArgumentError("router needs a TCP address or a unix socket path");
   }
   std::unique_ptr<RouterServer> server(new RouterServer());
-  server->ledger_ = LedgerClient::Start(options.ledger_target, options.ledger);
+  server->drain_ = options.drain;
+  Dispatcher::Recovery recovery;
+  if (!options.journal_dir.empty()) {
+    Journal::Options journal_options;
+    journal_options.dir = options.journal_dir;
+    journal_options.sync = options.journal_sync;
+    absl::StatusOr<std::unique_ptr<Journal>> journal =
+        Journal::Open(journal_options, &recovery.journal);
+    if (!journal.ok()) return journal.status();
+    server->journal_ = *std::move(journal);
+  }
+  server->ledger_ =
+      LedgerClient::Start(options.ledger_target, options.ledger, server->journal_.get());
+  // Before serving: the ids the ledger holds, so that nothing settled is ever taken again (an
+  // edge may resend a batch this router acknowledged before it stopped).
+  absl::StatusOr<absl::flat_hash_set<std::string>> settled =
+      server->ledger_->SettledIds(options.ledger_wait);
+  if (!settled.ok()) return settled.status();
+  recovery.settled_ids = *std::move(settled);
   absl::StatusOr<std::unique_ptr<Dispatcher>> dispatcher =
-      Dispatcher::Start(options.router, *server->ledger_, clock);
+      Dispatcher::Start(options.router, *server->ledger_, clock, server->journal_.get(),
+                        std::move(recovery));
   if (!dispatcher.ok()) return dispatcher.status();
   server->dispatcher_ = *std::move(dispatcher);
-  server->service_ = std::make_unique<RouterService>(*server->dispatcher_, *server->ledger_);
+  server->service_ = std::make_unique<RouterService>(*server->dispatcher_, *server->ledger_,
+                                                     server->journal_.get());
 
   absl::StatusOr<StartedGrpcServer> started = StartGrpcServer(
       server->service_.get(), {options.tcp_address, options.unix_socket_path});
@@ -45,8 +65,13 @@ void RouterServer::Shutdown() {
     server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
     server_->Wait();
   }
-  if (dispatcher_ != nullptr) dispatcher_->Stop();
+  if (dispatcher_ != nullptr) {
+    dispatcher_->Drain(drain_);
+    dispatcher_->Stop();
+  }
+  if (ledger_ != nullptr) ledger_->Shutdown(drain_);
   ledger_.reset();
+  journal_.reset();
   if (!unix_socket_path_.empty()) ::unlink(unix_socket_path_.c_str());
 }
 

@@ -1,12 +1,15 @@
-// The router process minus main(): the ledger client, the dispatcher (event loop and outbound
-// HTTP) and the gRPC server (rinha.v1.Router, health, reflection) on TCP and/or a unix socket.
+// The router process minus main(): the journal, the ledger client, the dispatcher (event loop
+// and outbound HTTP) and the gRPC server (rinha.v1.Router, health, reflection) on TCP and/or a
+// unix socket. Start takes over what an earlier run left in the journal before it serves.
 #pragma once
 
 #include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "common/clock.h"
+#include "common/journal.h"
 #include "router/dispatcher.h"
 #include "router/ledger_client.h"
 #include "router/router_config.h"
@@ -27,6 +30,17 @@ struct RouterServerOptions {
   std::string ledger_target = "unix:/run/rinha/ledger.sock";
   RouterConfig router;
   LedgerClient::Options ledger;
+  // The router's journal: every payment it acknowledges to an edge is journaled first and stays
+  // there until the ledger holds its settlement. Empty: no journal (a crash loses what the
+  // router holds). One directory per router.
+  std::string journal_dir;
+  Journal::Sync journal_sync = Journal::Sync::kNone;
+  // How long Start waits for the ledger to list the settled ids (the memory that keeps a
+  // payment resent after a restart from being paid twice).
+  absl::Duration ledger_wait = absl::Seconds(60);
+  // Graceful stop: how long in-flight processor calls and unacknowledged settlements are waited
+  // for (what is left stays journaled for the next start).
+  absl::Duration drain = absl::Seconds(3);
 };
 
 class RouterServer {
@@ -42,12 +56,16 @@ class RouterServer {
   Dispatcher& dispatcher() { return *dispatcher_; }
   LedgerClient& ledger() { return *ledger_; }
 
-  // Stops serving, then the dispatcher, then the ledger client. Idempotent; not from gRPC threads.
+  // Stops serving, lets in-flight processor calls finish and the ledger take their settlements
+  // (each for up to options.drain), then stops. Loses nothing: what is left is in the journal.
+  // Idempotent; not from gRPC threads.
   void Shutdown();
 
  private:
   RouterServer() = default;
 
+  absl::Duration drain_;
+  std::unique_ptr<Journal> journal_;
   std::unique_ptr<LedgerClient> ledger_;
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<RouterService> service_;

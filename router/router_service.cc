@@ -1,15 +1,18 @@
 #include "router/router_service.h"
 
 #include <deque>
-
 #include <mutex>
+#include <utility>
 
 namespace rinha::router {
 namespace {
 
-// Reads batches and writes one acknowledgement per batch, in order. Reads and writes proceed
-// independently; only one write is in progress at a time. Finishes once the client half-closes
-// (or the call breaks) and every owed acknowledgement has been written.
+// Reads batches, hands each to the dispatcher and writes its acknowledgement once the
+// dispatcher has answered (after journaling: see Dispatcher::Submit), in the order the answers
+// come. Reads and writes proceed independently; one write is in progress at a time. Finishes once
+// the client half-closes (or the call breaks), every batch handed over has been answered and
+// every owed acknowledgement written; the dispatcher always answers (RETRY_LATER when stopping),
+// so the reactor cannot be deleted while it still holds a callback to it.
 class SubmitReactor final
     : public grpc::ServerBidiReactor<rinha::v1::PaymentBatch, rinha::v1::PaymentAck> {
  public:
@@ -23,25 +26,25 @@ class SubmitReactor final
         reading_done_ = true;
         finish = MayFinish();
       }
-      if (finish) Finish(grpc::Status::OK);
+      if (finish) FinishNow();
       return;
     }
-    // Queued in the router's memory before it is acknowledged.
-    dispatcher_.Submit(batch_);
-    bool write = false;
+    const uint64_t batch_id = batch_.batch_id();
     {
       std::lock_guard<std::mutex> lock(mu_);
-      owed_.push_back(batch_.batch_id());
-      write = NextWrite();
+      ++awaiting_;
     }
-    if (write) StartWrite(&ack_);
+    dispatcher_.Submit(std::move(batch_),
+                       [this, batch_id](rinha::v1::AckResult result, int invalid) {
+                         OnAnswered(batch_id, result, invalid);
+                       });
+    batch_.Clear();
     StartRead(&batch_);
   }
 
   void OnWriteDone(bool ok) override {
     bool write = false;
     bool finish = false;
-    bool broken = false;
     {
       std::lock_guard<std::mutex> lock(mu_);
       writing_ = false;
@@ -52,25 +55,56 @@ class SubmitReactor final
       }
       write = NextWrite();
       finish = !write && MayFinish();
-      broken = broken_;
     }
     if (write) StartWrite(&ack_);
-    if (finish) Finish(broken ? grpc::Status(grpc::StatusCode::UNAVAILABLE, "write failed")
-                               : grpc::Status::OK);
+    if (finish) FinishNow();
   }
 
   void OnDone() override { delete this; }
 
  private:
+  // The dispatcher's answer (loop thread, or the caller's while stopping).
+  void OnAnswered(uint64_t batch_id, rinha::v1::AckResult result, int invalid) {
+    bool write = false;
+    bool finish = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      --awaiting_;
+      if (!broken_) {
+        rinha::v1::PaymentAck ack;
+        ack.set_batch_id(batch_id);
+        ack.set_result(result);
+        ack.set_invalid(invalid);
+        owed_.push_back(std::move(ack));
+      }
+      write = NextWrite();
+      finish = !write && MayFinish();
+    }
+    if (write) StartWrite(&ack_);
+    if (finish) FinishNow();
+  }
+
+  void FinishNow() {
+    bool broken;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      broken = broken_;
+    }
+    Finish(broken ? grpc::Status(grpc::StatusCode::UNAVAILABLE, "write failed")
+                  : grpc::Status::OK);
+  }
+
   bool NextWrite() {
     if (writing_ || owed_.empty() || broken_) return false;
-    ack_.set_batch_id(owed_.front());
+    ack_ = std::move(owed_.front());
     owed_.pop_front();
     writing_ = true;
     return true;
   }
   bool MayFinish() {
-    if (finished_ || !reading_done_ || writing_ || (!owed_.empty() && !broken_)) return false;
+    if (finished_ || !reading_done_ || writing_ || awaiting_ > 0 || (!owed_.empty() && !broken_)) {
+      return false;
+    }
     finished_ = true;
     return true;
   }
@@ -79,7 +113,8 @@ class SubmitReactor final
   rinha::v1::PaymentBatch batch_;  // reactions on reads are serialised by gRPC
   rinha::v1::PaymentAck ack_;      // one write at a time (writing_)
   std::mutex mu_;  // guards the fields below (std::mutex: visible to TSan)
-  std::deque<uint64_t> owed_;
+  std::deque<rinha::v1::PaymentAck> owed_;
+  int awaiting_ = 0;  // batches handed to the dispatcher and not yet answered
   bool writing_ = false;
   bool reading_done_ = false;
   bool broken_ = false;
@@ -107,6 +142,14 @@ grpc::ServerUnaryReactor* RouterService::Stats(grpc::CallbackServerContext* cont
   response->set_settle_latency_p50_us(latency.p50_us);
   response->set_settle_latency_p99_us(latency.p99_us);
   response->set_settle_latency_max_us(latency.max_us);
+  response->set_recovering(s.recovering);
+  response->set_recovered_total(s.recovered_total);
+  if (journal_ != nullptr) {
+    const Journal::Stats j = journal_->stats();
+    response->set_journal_segments(j.segments);
+    response->set_journal_live(j.live);
+  }
+  response->set_refused_batches(dispatcher_.refused_batches());
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   reactor->Finish(grpc::Status::OK);
   return reactor;

@@ -1,7 +1,9 @@
 // rinha.v1.Router over gRPC's callback API: a small reactor per Submit stream hands each batch
-// to the Dispatcher and acknowledges it once queued; Stats and Purge are unary.
+// to the Dispatcher and acknowledges it once the dispatcher has journaled and taken it (or says
+// RETRY_LATER); Stats and Purge are unary.
 #pragma once
 
+#include "common/journal.h"
 #include "payments.grpc.pb.h"
 #include "router/dispatcher.h"
 #include "router/ledger_client.h"
@@ -10,9 +12,9 @@ namespace rinha::router {
 
 class RouterService final : public rinha::v1::Router::CallbackService {
  public:
-  // Both must outlive the service and every RPC it started.
-  RouterService(Dispatcher& dispatcher, LedgerClient& ledger)
-      : dispatcher_(dispatcher), ledger_(ledger) {}
+  // All must outlive the service and every RPC it started; `journal` may be null.
+  RouterService(Dispatcher& dispatcher, LedgerClient& ledger, const Journal* journal = nullptr)
+      : dispatcher_(dispatcher), ledger_(ledger), journal_(journal) {}
 
   grpc::ServerBidiReactor<rinha::v1::PaymentBatch, rinha::v1::PaymentAck>* Submit(
       grpc::CallbackServerContext* context) override;
@@ -27,6 +29,7 @@ class RouterService final : public rinha::v1::Router::CallbackService {
  private:
   Dispatcher& dispatcher_;
   LedgerClient& ledger_;
+  const Journal* const journal_;
 };
 
 }  // namespace rinha::router

@@ -16,6 +16,8 @@
 #                      [--compose=compose.yaml] [--ready_timeout_s=30] [--stop_timeout_s=10]
 #                      [--load_timeout_s=N]  (default: the test's duration + 120 s)
 #                      [--router_flag=--name=value ...]  extra router flags, for tuning runs
+#                      [--journal=on|off]  the edges' and router's crash-safety journals (on,
+#                                 as compose.yaml runs them; off: for cost comparisons)
 #                      [--probe]  also run stall-probe (outside the budget): how late a thread
 #                                 sleeping 1 ms wakes up, per second, to tell the machine's own
 #                                 stalls from ours (OUT/probe.json, a line in the summary
@@ -31,7 +33,7 @@ repo=$PWD
 
 test_name=final timeline="" duration_s="" max_vus="" backend=ours lb=haproxy port=9999
 out="" build_dir=build build=1 compose=compose.yaml ready_timeout_s=30 stop_timeout_s=10
-load_timeout_s="" probe=0
+load_timeout_s="" probe=0 journal=on
 router_extra=()
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
 for arg in "$@"; do
@@ -52,11 +54,13 @@ for arg in "$@"; do
     --load_timeout_s=*) load_timeout_s=${arg#*=} ;;
     --router_flag=*) router_extra+=("${arg#*=}") ;;
     --probe) probe=1 ;;
+    --journal=*) journal=${arg#*=} ;;
     -h | --help) usage; exit 0 ;;
     *) echo "contest.sh: unknown option $arg (--help lists them)" >&2; exit 2 ;;
   esac
 done
 case "$test_name" in final | preview) ;; *) echo "contest.sh: --test=final|preview" >&2; exit 2 ;; esac
+case "$journal" in on | off) ;; *) echo "contest.sh: --journal=on|off" >&2; exit 2 ;; esac
 case "$backend" in ours | null) ;; *) echo "contest.sh: --backend=ours|null" >&2; exit 2 ;; esac
 case "$lb" in haproxy | nginx) ;; *) echo "contest.sh: --lb=haproxy|nginx" >&2; exit 2 ;; esac
 [[ "$port" =~ ^[0-9]+$ ]] || { echo "contest.sh: --port=N" >&2; exit 2; }
@@ -250,6 +254,8 @@ memory_note() {
     "$(awk '$1 == "oom_kill" { print $2 }' "$dir/memory.oom_control" 2>/dev/null) OOM kills"
 }
 ready_port() { grep -o "$2=[0-9]*" "$state/$1.ready" | head -1 | cut -d= -f2; }
+# The journal directory of a service (--journal=off: none, which the binaries take as "no journal").
+journal_dir() { [ "$journal" = on ] && echo "$state/$1-journal"; }
 
 # shellcheck source=scripts/free-port.sh
 source "$repo/scripts/free-port.sh"
@@ -273,11 +279,12 @@ if [ "$backend" = ours ]; then
   start router "listening" "$bin_router" --listen=127.0.0.1:0 --unix_socket="$state/router.sock" \
     --ledger="unix:$state/ledger.sock" \
     --processor_default_url="http://127.0.0.1:$default_port" \
-    --processor_fallback_url="http://127.0.0.1:$fallback_port" ${router_extra[@]+"${router_extra[@]}"}
+    --processor_fallback_url="http://127.0.0.1:$fallback_port" \
+    --journal_dir="$(journal_dir router)" ${router_extra[@]+"${router_extra[@]}"}
   router_port=$(ready_port router tcp_port)
   for e in edge1 edge2; do
     start "$e" "listening" "$bin_edge" --listen=127.0.0.1:0 --router="unix:$state/router.sock" \
-      --ledger="unix:$state/ledger.sock"
+      --ledger="unix:$state/ledger.sock" --journal_dir="$(journal_dir "$e")"
   done
 else
   for e in edge1 edge2; do start "$e" "listening" "$bin_null" --listen=127.0.0.1:0; done

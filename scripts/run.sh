@@ -50,10 +50,12 @@ start ledger "listening" build/ledger/ledger --listen=127.0.0.1:50052 \
   --unix_socket="$state/ledger.sock" --db_path="$state/ledger.db"
 start router "listening" build/router/router --listen=127.0.0.1:50051 \
   --unix_socket="$state/router.sock" --ledger="unix:$state/ledger.sock" \
-  --processor_default_url=http://127.0.0.1:8001 --processor_fallback_url=http://127.0.0.1:8002
+  --processor_default_url=http://127.0.0.1:8001 --processor_fallback_url=http://127.0.0.1:8002 \
+  --journal_dir="$state/router-journal"
 for i in 1 2; do
   start edge$i "listening" build/edge/edge --listen=127.0.0.1:900$i \
-    --router="unix:$state/router.sock" --ledger="unix:$state/ledger.sock"
+    --router="unix:$state/router.sock" --ledger="unix:$state/ledger.sock" \
+    --journal_dir="$state/edge$i-journal"
 done
 LB_BIND=127.0.0.1:9999 EDGE1_ADDR=127.0.0.1:9001 EDGE2_ADDR=127.0.0.1:9002 \
   haproxy -q -db -f config/haproxy.cfg &

@@ -33,7 +33,9 @@ int main(int argc, char** argv) {
                                      grpc::InsecureChannelCredentials());
   rinha::edge::RouterStream::Options options;
   options.max_pending = static_cast<size_t>(n);
-  auto stream = rinha::edge::RouterStream::Start(channel, options);
+  auto started = rinha::edge::RouterStream::Start(channel, options);
+  if (!started.ok()) return 1;
+  auto stream = *std::move(started);
   const long before = RssKb();
   for (int i = 0; i < n; ++i) {
     rinha::v1::Payment p;

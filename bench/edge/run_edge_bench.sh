@@ -9,7 +9,7 @@
 #
 #   bench/edge/run_edge_bench.sh [BUILD_DIR]      (root: writes /sys/fs/cgroup/cpu)
 # Env: RUNS=3 RATE=600 DURATION=20 CONNS=32 CPU_QUOTA=30000 SWEEP="1000 1500 2000 3000 4000"
-#      EDGE_FLAGS="--batch_window_ms=20" (extra edge flags)
+#      EDGE_FLAGS="--batch_window_ms=20" (extra edge flags; "--journal_dir=" runs it without its journal)
 set -euo pipefail
 
 BUILD=${1:-/work/main/build-edge}
@@ -64,7 +64,8 @@ start router "$BUILD/bench/edge/edge_bench_peer" --router_socket="$TMP/router.so
 ROUTER_PID=$PID
 
 start edge "$BUILD/edge/edge" --listen=127.0.0.1:0 --router="unix:$TMP/router.sock" \
-  --ledger="unix:$TMP/no-ledger.sock" --threads="$CONNS" ${EDGE_FLAGS:-}
+  --ledger="unix:$TMP/no-ledger.sock" --threads="$CONNS" --journal_dir="$TMP/edge-journal" \
+  ${EDGE_FLAGS:-}
 EDGE_PID=$PID
 EDGE_PORT=$PORT
 echo "$EDGE_PID" > "$CG/cgroup.procs"

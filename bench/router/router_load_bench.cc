@@ -32,6 +32,7 @@ ABSL_FLAG(int, rate, 600, "payments per second");
 ABSL_FLAG(int, seconds, 20, "seconds of load");
 ABSL_FLAG(int, delay_ms, 0, "default processor delay");
 ABSL_FLAG(int, fallback_delay_ms, 0, "fallback processor delay");
+ABSL_FLAG(bool, journal, true, "run the router with its journal (false: none, to measure its cost)");
 ABSL_FLAG(std::string, router_bin, ROUTER_BINARY, "router binary");
 ABSL_FLAG(std::string, ledger_bin, LEDGER_BINARY, "ledger binary");
 ABSL_FLAG(std::string, processor_bin, PAYMENT_PROCESSOR_BINARY, "payment-processor binary");
@@ -120,7 +121,10 @@ int main(int argc, char** argv) {
                       {"--listen=", absl::StrCat("--unix_socket=", router_sock),
                        absl::StrCat("--ledger=unix:", ledger_sock),
                        absl::StrCat("--processor_default_url=http://127.0.0.1:", dport),
-                       absl::StrCat("--processor_fallback_url=http://127.0.0.1:", fport)},
+                       absl::StrCat("--processor_fallback_url=http://127.0.0.1:", fport),
+                       absl::StrCat("--journal_dir=", absl::GetFlag(FLAGS_journal)
+                                                          ? (dir / "router-journal").string()
+                                                          : std::string())},
                       "router listening", nullptr, nullptr);
   auto stub = rinha::v1::Router::NewStub(
       grpc::CreateChannel(absl::StrCat("unix:", router_sock), grpc::InsecureChannelCredentials()));

@@ -115,7 +115,7 @@ TEST_F(EdgeServerTest, MalformedBodyIs400WithAJsonErrorAndIsNotForwarded) {
   res = client_->Post("/payments", "", "application/json");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 400);
-  EXPECT_EQ(edge_->router_stream().stats().pending, 0);
+  EXPECT_EQ(edge_->router_stream().stats().stream.pending, 0);
   EXPECT_EQ(router_.received(), 0u);
 }
 

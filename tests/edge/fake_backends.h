@@ -37,6 +37,15 @@ class FakeRouter final : public rinha::v1::Router::Service {
       grpc::ServerReaderWriter<rinha::v1::PaymentAck, rinha::v1::PaymentBatch>* stream) override {
     rinha::v1::PaymentBatch batch;
     while (stream->Read(&batch)) {
+      if (retry_later_next > 0) {
+        --retry_later_next;
+        rinha::v1::PaymentAck ack;
+        ack.set_batch_id(batch.batch_id());
+        ack.set_result(rinha::v1::ACK_RESULT_RETRY_LATER);
+        ++retried_later;
+        if (!stream->Write(ack)) break;
+        continue;
+      }
       {
         std::lock_guard<std::mutex> lock(mu_);
         for (const rinha::v1::Payment& p : batch.payments()) payments_.push_back(p);
@@ -73,6 +82,9 @@ class FakeRouter final : public rinha::v1::Router::Service {
   }
 
   std::atomic<int> purges{0};
+  // While positive, each batch is answered RETRY_LATER (not taken) and this is decremented.
+  std::atomic<int> retry_later_next{0};
+  std::atomic<int> retried_later{0};
 
  private:
   const bool ack_;

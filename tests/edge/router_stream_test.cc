@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <filesystem>
 #include <string>
 #include <thread>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "absl/strings/str_format.h"
 #include "gtest/gtest.h"
 #include "tests/edge/fake_backends.h"
+#include "tests/testing/temp_dir.h"
 #include "tests/testing/wait.h"
 
 namespace rinha::edge {
@@ -34,7 +36,10 @@ class RouterStreamTest : public ::testing::Test {
   RouterStreamTest()
       : address_(absl::StrCat("unix:", ::testing::TempDir(), "edge_rs_", getpid(), "_",
                               counter_++, ".sock")) {}
-  ~RouterStreamTest() override { unlink(address_.substr(5).c_str()); }
+  ~RouterStreamTest() override {
+    unlink(address_.substr(5).c_str());
+    std::filesystem::remove_all(dir_);
+  }
   void SetUp() override { RINHA_EDGE_SKIP_GRPC_UNDER_TSAN(); }
 
   std::shared_ptr<grpc::Channel> Channel() {
@@ -45,31 +50,32 @@ class RouterStreamTest : public ::testing::Test {
     return grpc::CreateCustomChannel(address_, grpc::InsecureChannelCredentials(), args);
   }
 
+  std::unique_ptr<RouterStream> StartStream(RouterStream::Options options = {}) {
+    auto stream = RouterStream::Start(Channel(), options);
+    EXPECT_TRUE(stream.ok()) << stream.status();
+    return stream.ok() ? *std::move(stream) : nullptr;
+  }
+
+  RouterStream::Options Journaled() {
+    RouterStream::Options options;
+    options.journal_dir = (dir_ / "journal").string();
+    return options;
+  }
+
   static inline int counter_ = 0;
   const std::string address_;
+  const std::filesystem::path dir_ = ::rinha::testing::MakeTempDir("edge_rs");
 };
-
-TEST(ReconnectBackoffTest, DoublesFromInitialUpToMax) {
-  const absl::Duration initial = absl::Milliseconds(20);
-  const absl::Duration max = absl::Seconds(1);
-  EXPECT_EQ(ReconnectBackoff(initial, max, 0), absl::ZeroDuration());
-  EXPECT_EQ(ReconnectBackoff(initial, max, 1), absl::Milliseconds(20));
-  EXPECT_EQ(ReconnectBackoff(initial, max, 2), absl::Milliseconds(40));
-  EXPECT_EQ(ReconnectBackoff(initial, max, 3), absl::Milliseconds(80));
-  EXPECT_EQ(ReconnectBackoff(initial, max, 6), absl::Milliseconds(640));
-  EXPECT_EQ(ReconnectBackoff(initial, max, 7), absl::Seconds(1));
-  EXPECT_EQ(ReconnectBackoff(initial, max, 1'000'000), absl::Seconds(1));
-}
 
 TEST_F(RouterStreamTest, DeliversEveryPaymentAndForgetsItOnceAcknowledged) {
   FakeRouter router;
   auto server = Serve(&router, address_);
-  auto stream = RouterStream::Start(Channel(), {});
+  auto stream = StartStream();
   for (int i = 0; i < 1000; ++i) ASSERT_TRUE(stream->Enqueue(MakePayment(i)));
-  ASSERT_TRUE(WaitUntil([&] { return stream->stats().pending == 0; }));
+  ASSERT_TRUE(WaitUntil([&] { return stream->stats().stream.pending == 0; }));
   EXPECT_EQ(router.received(), 1000u);
   EXPECT_EQ(router.distinct_ids().size(), 1000u);
-  const RouterStream::Stats stats = stream->stats();
+  const RouterStream::Stream::Stats stats = stream->stats().stream;
   EXPECT_EQ(stats.unacked, 0);
   EXPECT_EQ(stats.batches_acked, stats.batches_sent);
   EXPECT_EQ(stats.resent, 0);
@@ -80,7 +86,7 @@ TEST_F(RouterStreamTest, DeliversEveryPaymentAndForgetsItOnceAcknowledged) {
 TEST_F(RouterStreamTest, KeepsPaymentFieldsUnchanged) {
   FakeRouter router;
   auto server = Serve(&router, address_);
-  auto stream = RouterStream::Start(Channel(), {});
+  auto stream = StartStream();
   rinha::v1::Payment p = MakePayment(7);
   p.set_amount_cents(123456789);
   p.set_accepted_at_ms(1752582896123);
@@ -97,7 +103,7 @@ TEST_F(RouterStreamTest, KeepsPaymentFieldsUnchanged) {
 TEST_F(RouterStreamTest, ConcurrentProducersLoseNothing) {
   FakeRouter router;
   auto server = Serve(&router, address_);
-  auto stream = RouterStream::Start(Channel(), {});
+  auto stream = StartStream();
   std::vector<std::thread> producers;
   std::atomic<int> refused{0};
   for (int t = 0; t < 4; ++t) {
@@ -109,7 +115,7 @@ TEST_F(RouterStreamTest, ConcurrentProducersLoseNothing) {
   }
   for (std::thread& t : producers) t.join();
   EXPECT_EQ(refused.load(), 0);
-  ASSERT_TRUE(WaitUntil([&] { return stream->stats().pending == 0; }));
+  ASSERT_TRUE(WaitUntil([&] { return stream->stats().stream.pending == 0; }));
   EXPECT_EQ(router.distinct_ids().size(), 2000u);
   EXPECT_EQ(router.received(), 2000u);
   stream->Shutdown(absl::Seconds(1));
@@ -117,15 +123,15 @@ TEST_F(RouterStreamTest, ConcurrentProducersLoseNothing) {
 }
 
 TEST_F(RouterStreamTest, HoldsPaymentsWhileTheRouterIsAwayAndDeliversThemWhenItComes) {
-  auto stream = RouterStream::Start(Channel(), {});
+  auto stream = StartStream();
   for (int i = 0; i < 100; ++i) ASSERT_TRUE(stream->Enqueue(MakePayment(i)));
   // Some attempts fail while nobody listens.
-  ASSERT_TRUE(WaitUntil([&] { return stream->stats().streams >= 2; }));
-  EXPECT_EQ(stream->stats().pending, 100);
+  ASSERT_TRUE(WaitUntil([&] { return stream->stats().stream.streams >= 2; }));
+  EXPECT_EQ(stream->stats().stream.pending, 100);
 
   FakeRouter router;
   auto server = Serve(&router, address_);
-  ASSERT_TRUE(WaitUntil([&] { return stream->stats().pending == 0; }));
+  ASSERT_TRUE(WaitUntil([&] { return stream->stats().stream.pending == 0; }));
   EXPECT_EQ(router.distinct_ids().size(), 100u);
   stream->Shutdown(absl::Seconds(1));
   StopNow(server);
@@ -134,16 +140,16 @@ TEST_F(RouterStreamTest, HoldsPaymentsWhileTheRouterIsAwayAndDeliversThemWhenItC
 TEST_F(RouterStreamTest, RefusesAboveMaxPendingAndNeverDropsWhatItAccepted) {
   RouterStream::Options options;
   options.max_pending = 10;
-  auto stream = RouterStream::Start(Channel(), options);  // no router yet
+  auto stream = StartStream(options);  // no router yet
   for (int i = 0; i < 10; ++i) ASSERT_TRUE(stream->Enqueue(MakePayment(i)));
   EXPECT_FALSE(stream->Enqueue(MakePayment(10)));
   EXPECT_FALSE(stream->Enqueue(MakePayment(11)));
-  EXPECT_EQ(stream->stats().refused, 2);
-  EXPECT_EQ(stream->stats().pending, 10);
+  EXPECT_EQ(stream->stats().stream.refused, 2);
+  EXPECT_EQ(stream->stats().stream.pending, 10);
 
   FakeRouter router;
   auto server = Serve(&router, address_);
-  ASSERT_TRUE(WaitUntil([&] { return stream->stats().pending == 0; }));
+  ASSERT_TRUE(WaitUntil([&] { return stream->stats().stream.pending == 0; }));
   EXPECT_EQ(router.distinct_ids().size(), 10u);
   EXPECT_TRUE(stream->Enqueue(MakePayment(12)));  // room again
   ASSERT_TRUE(WaitUntil([&] { return router.received() == 11; }));
@@ -156,10 +162,10 @@ TEST_F(RouterStreamTest, UnacknowledgedPaymentsCountAgainstTheBound) {
   auto server = Serve(&silent, address_);
   RouterStream::Options options;
   options.max_pending = 5;
-  auto stream = RouterStream::Start(Channel(), options);
+  auto stream = StartStream(options);
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(stream->Enqueue(MakePayment(i)));
   ASSERT_TRUE(WaitUntil([&] { return silent.received() == 5; }));
-  EXPECT_EQ(stream->stats().unacked, 5);
+  EXPECT_EQ(stream->stats().stream.unacked, 5);
   EXPECT_FALSE(stream->Enqueue(MakePayment(5)));
   stream->Shutdown(absl::ZeroDuration());
   StopNow(server);
@@ -168,19 +174,19 @@ TEST_F(RouterStreamTest, UnacknowledgedPaymentsCountAgainstTheBound) {
 TEST_F(RouterStreamTest, ResendsUnacknowledgedBatchesToARestartedRouter) {
   auto silent = std::make_unique<FakeRouter>(/*ack=*/false);
   auto server = Serve(silent.get(), address_);
-  auto stream = RouterStream::Start(Channel(), {});
+  auto stream = StartStream();
   for (int i = 0; i < 50; ++i) ASSERT_TRUE(stream->Enqueue(MakePayment(i)));
   ASSERT_TRUE(WaitUntil([&] { return silent->received() == 50; }));
-  EXPECT_EQ(stream->stats().pending, 50);
+  EXPECT_EQ(stream->stats().stream.pending, 50);
 
   StopNow(server);  // the router "crashes" before acknowledging anything
   FakeRouter router;
   server = Serve(&router, address_);
   for (int i = 50; i < 60; ++i) ASSERT_TRUE(stream->Enqueue(MakePayment(i)));
-  ASSERT_TRUE(WaitUntil([&] { return stream->stats().pending == 0; }));
+  ASSERT_TRUE(WaitUntil([&] { return stream->stats().stream.pending == 0; }));
   EXPECT_EQ(router.distinct_ids().size(), 60u);
   EXPECT_EQ(router.received(), 60u);  // the acknowledged batches were not sent twice
-  EXPECT_GE(stream->stats().resent, 1);
+  EXPECT_GE(stream->stats().stream.resent, 1);
   stream->Shutdown(absl::Seconds(1));
   StopNow(server);
 }
@@ -188,22 +194,87 @@ TEST_F(RouterStreamTest, ResendsUnacknowledgedBatchesToARestartedRouter) {
 TEST_F(RouterStreamTest, ShutdownDrainsWhatIsHeld) {
   FakeRouter router;
   auto server = Serve(&router, address_);
-  auto stream = RouterStream::Start(Channel(), {});
+  auto stream = StartStream();
   for (int i = 0; i < 300; ++i) ASSERT_TRUE(stream->Enqueue(MakePayment(i)));
   stream->Shutdown(absl::Seconds(10));
-  EXPECT_EQ(stream->stats().pending, 0);
+  EXPECT_EQ(stream->stats().stream.pending, 0);
   EXPECT_EQ(router.distinct_ids().size(), 300u);
   EXPECT_FALSE(stream->Enqueue(MakePayment(300)));
   StopNow(server);
 }
 
 TEST_F(RouterStreamTest, ShutdownWithoutARouterReturnsAndRefusesNewPayments) {
-  auto stream = RouterStream::Start(Channel(), {});
+  auto stream = StartStream();
   ASSERT_TRUE(stream->Enqueue(MakePayment(1)));
   stream->Shutdown(absl::Milliseconds(50));
-  EXPECT_EQ(stream->stats().pending, 1);
+  EXPECT_EQ(stream->stats().stream.pending, 1);
   EXPECT_FALSE(stream->Enqueue(MakePayment(2)));
   stream->Shutdown(absl::ZeroDuration());  // idempotent
+}
+
+TEST_F(RouterStreamTest, ABatchTheRouterCannotTakeYetIsKeptAndSentAgain) {
+  FakeRouter router;
+  router.retry_later_next = 2;
+  auto server = Serve(&router, address_);
+  auto stream = StartStream();
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(stream->Enqueue(MakePayment(i)));
+  ASSERT_TRUE(WaitUntil([&] { return stream->stats().stream.pending == 0; }));
+  EXPECT_EQ(router.retried_later.load(), 2);
+  EXPECT_EQ(router.distinct_ids().size(), 20u);
+  EXPECT_GE(stream->stats().stream.retried_later, 2);
+  stream->Shutdown(absl::Seconds(1));
+  StopNow(server);
+}
+
+// What a crash leaves: payments journaled and never acknowledged. The next start (same journal)
+// sends them again. Records are released per segment, so acknowledged payments that share a
+// segment with unacknowledged ones go again too: the router deduplicates them.
+TEST_F(RouterStreamTest, WhatTheRouterHadNotAcknowledgedIsResentByTheNextStart) {
+  FakeRouter router;
+  auto server = Serve(&router, address_);
+  {
+    auto stream = StartStream(Journaled());
+    for (int i = 0; i < 30; ++i) ASSERT_TRUE(stream->Enqueue(MakePayment(i)));
+    ASSERT_TRUE(WaitUntil([&] { return stream->stats().stream.pending == 0; }));
+    EXPECT_EQ(stream->stats().journal.live, 0);
+    StopNow(server);  // the router goes away; these are accepted but never acknowledged
+    for (int i = 30; i < 50; ++i) ASSERT_TRUE(stream->Enqueue(MakePayment(i)));
+    EXPECT_EQ(stream->stats().journal.live, 20);
+    stream->Shutdown(absl::ZeroDuration());  // the journal keeps them, as after kill -9
+  }
+  FakeRouter restarted;
+  server = Serve(&restarted, address_);
+  auto stream = StartStream(Journaled());
+  EXPECT_GE(stream->stats().recovered, 20);
+  ASSERT_TRUE(WaitUntil([&] { return stream->stats().stream.pending == 0; }));
+  for (int i = 30; i < 50; ++i) {
+    EXPECT_EQ(restarted.distinct_ids().count(MakePayment(i).correlation_id()), 1u) << i;
+  }
+  EXPECT_EQ(stream->stats().journal.live, 0);
+  stream->Shutdown(absl::Seconds(1));
+  StopNow(server);
+}
+
+TEST_F(RouterStreamTest, NothingIsResentOnceTheRouterAcknowledgedEverything) {
+  FakeRouter router;
+  auto server = Serve(&router, address_);
+  {
+    auto stream = StartStream(Journaled());
+    for (int i = 0; i < 30; ++i) ASSERT_TRUE(stream->Enqueue(MakePayment(i)));
+    ASSERT_TRUE(WaitUntil([&] { return stream->stats().stream.pending == 0; }));
+    stream->Shutdown(absl::ZeroDuration());
+  }
+  auto stream = StartStream(Journaled());
+  EXPECT_EQ(stream->stats().recovered, 0);
+  EXPECT_EQ(router.received(), 30u);
+  stream->Shutdown(absl::Seconds(1));
+  StopNow(server);
+}
+
+TEST_F(RouterStreamTest, TwoStreamsCannotShareAJournal) {
+  auto first = StartStream(Journaled());
+  auto second = RouterStream::Start(Channel(), Journaled());
+  EXPECT_FALSE(second.ok());
 }
 
 }  // namespace

@@ -2,7 +2,14 @@
 // in-process processor emulators on port 0; no gRPC, so it also runs in the TSan build.
 #include "router/dispatcher.h"
 
+#include <httplib.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <filesystem>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -10,9 +17,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
 #include "common/clock.h"
 #include "gtest/gtest.h"
 #include "processor/processor_server.h"
+#include "tests/testing/temp_dir.h"
 #include "tests/testing/wait.h"
 
 #if defined(__SANITIZE_THREAD__)
@@ -29,7 +39,7 @@ namespace {
 
 class RecordingSink : public SettlementSink {
  public:
-  void Settle(const rinha::v1::Settlement& s, int64_t received_us) override {
+  void Settle(const rinha::v1::Settlement& s, int64_t received_us, uint64_t) override {
     std::lock_guard<std::mutex> lock(mu_);
     settled_.push_back(s);
     if (received_us <= 0) ++missing_receipt_;
@@ -77,6 +87,7 @@ TEST_F(DispatcherTest, ConcurrentSubmittersGetEveryPaymentSettledOnceDespiteRese
   auto dispatcher = Dispatcher::Start(config_, sink_, RealClock::Get());
   ASSERT_TRUE(dispatcher.ok()) << dispatcher.status();
   constexpr int kPerThread = 300;
+  std::atomic<int> taken{0};
   std::vector<std::thread> submitters;
   for (int t = 0; t < 3; ++t) {
     submitters.emplace_back([&, t] {
@@ -88,7 +99,9 @@ TEST_F(DispatcherTest, ConcurrentSubmittersGetEveryPaymentSettledOnceDespiteRese
           p->set_correlation_id(Id(t == 2 ? 100000 + j : j));
           p->set_amount_cents(1990);
         }
-        (*dispatcher)->Submit(batch);
+        (*dispatcher)->Submit(batch, [&](rinha::v1::AckResult result, int invalid) {
+          if (result == rinha::v1::ACK_RESULT_TAKEN && invalid == 0) ++taken;
+        });
       }
     });
   }
@@ -114,6 +127,7 @@ TEST_F(DispatcherTest, ConcurrentSubmittersGetEveryPaymentSettledOnceDespiteRese
   }
   EXPECT_EQ(settled.size(), 2u * kPerThread);
   EXPECT_EQ(sink_.missing_receipt(), 0);
+  EXPECT_EQ(taken.load(), 3 * kPerThread / 10);  // every batch answered, resends included
   // The processors hold exactly what was settled, each payment at the processor named.
   int64_t at_default = 0;
   for (const auto& s : settled) at_default += s.processor() == rinha::v1::PROCESSOR_DEFAULT;
@@ -128,10 +142,160 @@ TEST_F(DispatcherTest, ConcurrentSubmittersGetEveryPaymentSettledOnceDespiteRese
   auto* p = again.add_payments();
   p->set_correlation_id(Id(100000));
   p->set_amount_cents(1990);
-  (*dispatcher)->Submit(again);
+  (*dispatcher)->Submit(again, [](rinha::v1::AckResult, int) {});
   // A processor already holds it (not purged there): 422 or a fresh 200, settled once more.
   ASSERT_TRUE(testing::WaitUntil([&] { return sink_.settled().size() == 2 * kPerThread + 1; },
                                  absl::Seconds(10)));
+  (*dispatcher)->Stop();
+}
+
+// The answer to a batch, waited for.
+struct Answer {
+  rinha::v1::AckResult result = rinha::v1::ACK_RESULT_TAKEN;
+  int invalid = -1;
+};
+Answer SubmitAndWait(Dispatcher& d, rinha::v1::PaymentBatch batch) {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::optional<Answer> answer;
+  d.Submit(std::move(batch), [&](rinha::v1::AckResult result, int invalid) {
+    std::lock_guard<std::mutex> lock(mu);
+    answer = Answer{result, invalid};
+    cv.notify_all();
+  });
+  std::unique_lock<std::mutex> lock(mu);
+  cv.wait(lock, [&] { return answer.has_value(); });
+  return *answer;
+}
+
+rinha::v1::PaymentBatch Batch(int first, int n) {
+  rinha::v1::PaymentBatch batch;
+  for (int i = first; i < first + n; ++i) {
+    auto* p = batch.add_payments();
+    p->set_correlation_id(Id(i));
+    p->set_amount_cents(1990);
+  }
+  return batch;
+}
+
+class JournaledDispatcherTest : public DispatcherTest {
+ protected:
+  void SetUp() override {
+    DispatcherTest::SetUp();
+    dir_ = testing::MakeTempDir("dispatcher_journal");
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::unique_ptr<Journal> OpenJournal(std::vector<Journal::Record>* recovered) {
+    Journal::Options o;
+    o.dir = (dir_ / "journal").string();
+    auto journal = Journal::Open(o, recovered);
+    EXPECT_TRUE(journal.ok()) << journal.status();
+    return journal.ok() ? *std::move(journal) : nullptr;
+  }
+  std::filesystem::path dir_;
+};
+
+TEST_F(JournaledDispatcherTest, ABatchIsTakenOnlyOnceItsNewPaymentsAreJournaled) {
+  std::vector<Journal::Record> recovered;
+  auto journal = OpenJournal(&recovered);
+  auto dispatcher = Dispatcher::Start(config_, sink_, RealClock::Get(), journal.get());
+  ASSERT_TRUE(dispatcher.ok()) << dispatcher.status();
+  rinha::v1::PaymentBatch batch = Batch(0, 5);
+  *batch.add_payments() = batch.payments(0);  // the same id twice in one batch
+  Answer answer = SubmitAndWait(**dispatcher, batch);
+  EXPECT_EQ(answer.result, rinha::v1::ACK_RESULT_TAKEN);
+  EXPECT_EQ(answer.invalid, 0);
+  // Journaled when answered (nothing releases them here: that is the ledger client's part).
+  EXPECT_EQ(journal->stats().appended, 5);
+  // A resend is answered TAKEN again and journals nothing new.
+  answer = SubmitAndWait(**dispatcher, Batch(0, 5));
+  EXPECT_EQ(answer.result, rinha::v1::ACK_RESULT_TAKEN);
+  EXPECT_EQ(journal->stats().appended, 5);
+  ASSERT_TRUE(testing::WaitUntil([&] { return sink_.settled().size() == 5; }));
+  (*dispatcher)->Stop();
+}
+
+TEST_F(JournaledDispatcherTest, MalformedPaymentsAreCountedAndTheRestTaken) {
+  std::vector<Journal::Record> recovered;
+  auto journal = OpenJournal(&recovered);
+  auto dispatcher = Dispatcher::Start(config_, sink_, RealClock::Get(), journal.get());
+  ASSERT_TRUE(dispatcher.ok());
+  rinha::v1::PaymentBatch batch = Batch(0, 2);
+  batch.add_payments()->set_amount_cents(100);  // no id
+  const Answer answer = SubmitAndWait(**dispatcher, batch);
+  EXPECT_EQ(answer.result, rinha::v1::ACK_RESULT_TAKEN);
+  EXPECT_EQ(answer.invalid, 1);
+  EXPECT_EQ(journal->stats().appended, 2);
+  (*dispatcher)->Stop();
+}
+
+TEST_F(JournaledDispatcherTest, ABatchWithoutRoomIsRefusedWholeAndNothingOfItIsTaken) {
+  config_.max_remembered_ids = 4;
+  std::vector<Journal::Record> recovered;
+  auto journal = OpenJournal(&recovered);
+  auto dispatcher = Dispatcher::Start(config_, sink_, RealClock::Get(), journal.get());
+  ASSERT_TRUE(dispatcher.ok());
+  EXPECT_EQ(SubmitAndWait(**dispatcher, Batch(0, 3)).result, rinha::v1::ACK_RESULT_TAKEN);
+  EXPECT_EQ(SubmitAndWait(**dispatcher, Batch(3, 2)).result, rinha::v1::ACK_RESULT_RETRY_LATER);
+  EXPECT_EQ((*dispatcher)->refused_batches(), 1);
+  EXPECT_EQ(journal->stats().appended, 3);
+  ASSERT_TRUE(testing::WaitUntil([&] { return sink_.settled().size() == 3; }));
+  (*dispatcher)->Stop();
+}
+
+TEST_F(JournaledDispatcherTest, AStoppedDispatcherAnswersRetryLater) {
+  auto dispatcher = Dispatcher::Start(config_, sink_, RealClock::Get());
+  ASSERT_TRUE(dispatcher.ok());
+  (*dispatcher)->Stop();
+  EXPECT_EQ(SubmitAndWait(**dispatcher, Batch(0, 1)).result, rinha::v1::ACK_RESULT_RETRY_LATER);
+}
+
+// What an earlier run left: three journaled payments; the ledger holds one, the fallback holds
+// another (paid, never recorded), the third is nowhere. The first is released, the second
+// settled at the fallback without any POST, the third sent once the insert window has passed.
+TEST_F(JournaledDispatcherTest, TakesOverAnEarlierRunsPaymentsAndPaysNothingTwice) {
+  config_.retry.ambiguity_settle_ms = 300;
+  {
+    std::vector<Journal::Record> ignored;
+    auto journal = OpenJournal(&ignored);
+    for (int i = 0; i < 3; ++i) {
+      rinha::v1::Payment p;
+      p.set_correlation_id(Id(i));
+      p.set_amount_cents(1990);
+      ASSERT_TRUE(journal->Append(p.SerializeAsString()).ok());
+    }
+  }
+  httplib::Client fallback("127.0.0.1", servers_[1]->port());
+  auto stored = fallback.Post(
+      "/payments",
+      absl::StrCat(R"({"correlationId":")", Id(1), R"(","amount":19.90,"requestedAt":"2025-07-15T12:00:00.000Z"})"),
+      "application/json");
+  ASSERT_TRUE(stored && stored->status == 200);
+
+  Dispatcher::Recovery recovery;
+  auto journal = OpenJournal(&recovery.journal);
+  ASSERT_EQ(recovery.journal.size(), 3u);
+  recovery.settled_ids.insert(Id(0));
+  auto dispatcher = Dispatcher::Start(config_, sink_, RealClock::Get(), journal.get(),
+                                      std::move(recovery));
+  ASSERT_TRUE(dispatcher.ok());
+  ASSERT_TRUE(testing::WaitUntil([&] { return sink_.settled().size() == 2; }));
+  std::map<std::string, rinha::v1::Settlement> by_id;
+  for (const auto& s : sink_.settled()) by_id[s.correlation_id()] = s;
+  ASSERT_EQ(by_id.count(Id(1)), 1u);
+  EXPECT_EQ(by_id[Id(1)].processor(), rinha::v1::PROCESSOR_FALLBACK);
+  EXPECT_EQ(by_id[Id(1)].requested_at_ms(),
+            absl::ToUnixMillis(absl::FromCivil(absl::CivilSecond(2025, 7, 15, 12, 0, 0),
+                                               absl::UTCTimeZone())));
+  ASSERT_EQ(by_id.count(Id(2)), 1u);
+  EXPECT_EQ(journal->stats().live, 2);  // Id(0)'s record released: the ledger had it
+  // Each payment is held by exactly one processor, once.
+  EXPECT_EQ(servers_[0]->service().store().Summarize(std::nullopt, std::nullopt).count +
+                servers_[1]->service().store().Summarize(std::nullopt, std::nullopt).count,
+            2);
+  // The ledger's id is remembered: an edge resending it gets it ignored.
+  EXPECT_EQ(SubmitAndWait(**dispatcher, Batch(0, 1)).result, rinha::v1::ACK_RESULT_TAKEN);
+  EXPECT_EQ(journal->stats().appended, 0);
   (*dispatcher)->Stop();
 }
 

@@ -44,8 +44,12 @@ class FakeTransport : public Transport {
 
 class RecordingSink : public SettlementSink {
  public:
-  void Settle(const rinha::v1::Settlement& s, int64_t) override { settled.push_back(s); }
+  void Settle(const rinha::v1::Settlement& s, int64_t, uint64_t journal_handle) override {
+    settled.push_back(s);
+    handles.push_back(journal_handle);
+  }
   std::vector<rinha::v1::Settlement> settled;
+  std::vector<uint64_t> handles;
 };
 
 HttpOutcome Response(int status, std::string body = "") {
@@ -391,6 +395,133 @@ TEST(RouterCoreParsingTest, ReadsTheStoredRequestedAtWithAnyPrecisionOrOffset) {
   ASSERT_TRUE(ParseStoredRequestedAt(R"({"requestedAt":"2025-07-15T12:34:56.7899999+00:00"})", &at));
   EXPECT_EQ(at, 1752582896789);
   EXPECT_FALSE(ParseStoredRequestedAt(R"({"amount":1})", &at));
+}
+
+// ---- Recovery: payments an earlier run took and the ledger does not hold.
+
+constexpr char kStored[] = R"({"correlationId":"x","amount":20.05,"requestedAt":"2025-07-15T12:34:56.789Z"})";
+
+std::vector<Call> GetsOf(std::vector<Call>& gets, Target target) {
+  std::vector<Call> out;
+  for (const Call& c : gets) {
+    if (c.target == target) out.push_back(c);
+  }
+  return out;
+}
+
+TEST_F(RouterCoreTest, ARecoveredPaymentIsLookedUpAtBothProcessorsBeforeAnythingElse) {
+  ASSERT_EQ(core_.Recover(kId1, 2005, /*journal_handle=*/7, now()),
+            RouterCore::AcceptResult::kAccepted);
+  core_.Run(now());
+  EXPECT_TRUE(Posts().empty());
+  std::vector<Call> gets = Gets();
+  ASSERT_EQ(gets.size(), 2u);
+  EXPECT_EQ(GetsOf(gets, Target::kDefault).size(), 1u);
+  EXPECT_EQ(GetsOf(gets, Target::kFallback).size(), 1u);
+  EXPECT_EQ(gets[0].text, kId1);
+  EXPECT_EQ(core_.stats().recovering, 1);
+}
+
+TEST_F(RouterCoreTest, ARecoveredPaymentFoundAtAProcessorIsSettledThereWithItsRequestedAt) {
+  core_.Recover(kId1, 2005, 7, now());
+  core_.Run(now());
+  std::vector<Call> gets = Gets();
+  Answer(GetsOf(gets, Target::kDefault)[0], Response(404));
+  EXPECT_TRUE(sink_.settled.empty());
+  // Paid at the fallback by the earlier run, never recorded: recorded now, as it is there.
+  Answer(GetsOf(gets, Target::kFallback)[0], Response(200, kStored));
+  ASSERT_EQ(sink_.settled.size(), 1u);
+  EXPECT_EQ(sink_.settled[0].processor(), rinha::v1::PROCESSOR_FALLBACK);
+  EXPECT_EQ(sink_.settled[0].requested_at_ms(),
+            absl::ToUnixMillis(*ParseIsoTime("2025-07-15T12:34:56.789Z")));
+  EXPECT_EQ(sink_.handles[0], 7u);
+  EXPECT_EQ(core_.stats().recovering, 0);
+  EXPECT_TRUE(Posts().empty());
+}
+
+TEST_F(RouterCoreTest, ARecoveredPaymentAbsentEverywhereIsSentOnlyOnceTheInsertWindowHasPassed) {
+  core_.Recover(kId1, 2005, 7, now());
+  core_.Run(now());
+  std::vector<Call> gets = Gets();
+  for (const Call& c : gets) Answer(c, Response(404));
+  // 404 at both, but a POST of the dead run may still be inserted: nothing is sent yet.
+  RunFor(config_.retry.ambiguity_settle_ms - 1);
+  EXPECT_TRUE(Posts().empty());
+  EXPECT_TRUE(Gets().empty());
+  RunFor(1);
+  gets = Gets();
+  ASSERT_EQ(gets.size(), 2u);  // asked again at both, after the window
+  for (const Call& c : gets) Answer(c, Response(404));
+  std::vector<Call> posts = Posts();
+  ASSERT_EQ(posts.size(), 1u);
+  EXPECT_EQ(posts[0].target, Target::kDefault);
+  Answer(posts[0], Response(200));
+  ASSERT_EQ(sink_.settled.size(), 1u);
+  EXPECT_EQ(sink_.handles[0], 7u);
+  EXPECT_EQ(core_.stats().recovering, 0);
+}
+
+TEST_F(RouterCoreTest, AFailedRecoveryLookupIsRetriedAndNeverTakenAsAbsence) {
+  const int64_t window_end = now() + config_.retry.ambiguity_settle_ms;
+  core_.Recover(kId1, 2005, 7, now());
+  core_.Run(now());
+  std::vector<Call> gets = Gets();
+  Answer(GetsOf(gets, Target::kDefault)[0], Response(404));
+  Answer(GetsOf(gets, Target::kFallback)[0], Outcome(HttpOutcome::Kind::kTimeout));
+  // From now on every lookup finds nothing; it must still not send before the window ends, and
+  // the processor that did not answer is asked again.
+  int fallback_gets = 0;
+  std::vector<Call> posts;
+  for (int round = 0; round < 200 && posts.empty(); ++round) {
+    RunFor(100);
+    gets = Gets();
+    fallback_gets += static_cast<int>(GetsOf(gets, Target::kFallback).size());
+    for (const Call& c : gets) Answer(c, Response(404));
+    posts = Posts();
+  }
+  ASSERT_EQ(posts.size(), 1u);
+  EXPECT_GE(now(), window_end);
+  EXPECT_GE(fallback_gets, 1);
+}
+
+TEST_F(RouterCoreTest, ARecoveredIdIsNotTakenAgainAndRememberedIdsAreNeverPaid) {
+  ASSERT_EQ(core_.Remember(kId2), RouterCore::AcceptResult::kAccepted);
+  EXPECT_TRUE(core_.Knows(kId2));
+  EXPECT_EQ(core_.Accept(kId2, 2005), RouterCore::AcceptResult::kDuplicate);
+  core_.Recover(kId1, 2005, 7, now());
+  EXPECT_EQ(core_.Accept(kId1, 2005), RouterCore::AcceptResult::kDuplicate);
+  EXPECT_EQ(core_.Recover(kId1, 2005, 8, now()), RouterCore::AcceptResult::kDuplicate);
+  core_.Run(now());
+  EXPECT_TRUE(Posts().empty());
+}
+
+TEST_F(RouterCoreTest, RecoveryLookupsRespectTheBoundPerProcessor) {
+  for (int i = 0; i < 3 * config_.routing.max_lookups_in_flight; ++i) {
+    core_.Recover(absl::StrFormat("00000000-0000-4000-8000-%012d", i), 2005, 1, now());
+  }
+  core_.Run(now());
+  std::vector<Call> gets = Gets();
+  EXPECT_EQ(static_cast<int>(GetsOf(gets, Target::kDefault).size()),
+            config_.routing.max_lookups_in_flight);
+  // A payment needs a lookup at both; answering both of one makes room for the next one's.
+  for (const Call& c : gets) {
+    if (c.text == gets[0].text) Answer(c, Response(404));
+  }
+  EXPECT_EQ(Gets().size(), 2u);
+}
+
+TEST_F(RouterCoreTest, WhileDrainingNothingNewStartsButAnswersAreTaken) {
+  core_.Accept(kId1, 2005);
+  core_.Run(now());
+  std::vector<Call> posts = Posts();
+  ASSERT_EQ(posts.size(), 1u);
+  core_.set_draining(true);
+  core_.Accept(kId2, 2005);
+  core_.Run(now());
+  EXPECT_TRUE(Posts().empty());
+  Answer(posts[0], Response(200));
+  EXPECT_EQ(sink_.settled.size(), 1u);
+  EXPECT_EQ(core_.pending(), 1);
 }
 
 }  // namespace

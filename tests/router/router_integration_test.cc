@@ -128,7 +128,8 @@ class RouterIntegrationTest : public ::testing::Test {
               "--max_in_flight=300",
               // Shorter than the 2000 ms delay of one stage: payments in flight then time out
               // and are inserted afterwards, exercising the ambiguous path for real.
-              "--payment_timeout_ms=1500"};
+              "--payment_timeout_ms=1500",
+              absl::StrCat("--journal_dir=", (dir_ / "router-journal").string())};
     auto child = Subprocess::Spawn(ROUTER_BINARY, o);
     ASSERT_TRUE(child.ok()) << child.status();
     router_ = *std::move(child);

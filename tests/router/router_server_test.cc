@@ -1,5 +1,5 @@
-// RouterServer in-process: a shutdown right after the start returns (CI once hung on such a
-// start/stop race in the edge).
+// RouterServer in-process against a real ledger process: a shutdown right after the start
+// returns (CI once hung on such a start/stop race in the edge).
 #include "router/router_server.h"
 
 #include <chrono>
@@ -9,6 +9,7 @@
 #include "gtest/gtest.h"
 #include "tests/testing/fake_clock.h"
 #include "tests/testing/hang_watchdog.h"
+#include "tests/testing/subprocess.h"
 #include "tests/testing/temp_dir.h"
 
 namespace rinha::router {
@@ -20,13 +21,21 @@ TEST(RouterServerStartTest, ShutdownRightAfterStartReturns) {
 #endif
   rinha::testing::HangWatchdog watchdog(std::chrono::seconds(120));
   const std::filesystem::path dir = rinha::testing::MakeTempDir("router_server");
+  // A real ledger: Start reads its settled ids before it serves.
+  rinha::testing::Subprocess::Options ledger_options;
+  ledger_options.args = {"--listen=", "--unix_socket=" + (dir / "ledger.sock").string(),
+                         "--db_path=" + (dir / "ledger.db").string()};
+  auto ledger = rinha::testing::Subprocess::Spawn(LEDGER_BINARY, ledger_options);
+  ASSERT_TRUE(ledger.ok()) << ledger.status();
+  ASSERT_TRUE((*ledger)->ReadLineContaining("ledger listening").ok());
   rinha::testing::FakeClock clock;
   for (int i = 0; i < 20; ++i) {
     RouterServerOptions options;
     options.tcp_address = "127.0.0.1:0";
     options.unix_socket_path = (dir / "router.sock").string();
-    // Nothing listens there: the ledger stream and the processors are never reached.
-    options.ledger_target = "unix:" + (dir / "no-ledger.sock").string();
+    options.ledger_target = "unix:" + (dir / "ledger.sock").string();
+    options.journal_dir = (dir / "journal").string();
+    // Nothing listens there: the processors are never reached.
     options.router.default_url = "http://127.0.0.1:1";
     options.router.fallback_url = "http://127.0.0.1:1";
     auto server = RouterServer::Start(options, clock);

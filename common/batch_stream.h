@@ -1,0 +1,358 @@
+// One mechanism for "deliver everything, exactly as handed over, to the next hop": items are
+// queued in memory, sent in batches over one long-lived bidirectional gRPC stream, and each batch
+// is kept until the peer acknowledges it. When the stream breaks, everything unacknowledged is
+// sent again on the next one (peers deduplicate, so a resend is harmless); when the peer answers
+// "not now" (Verdict::kRetryLater) the batch is sent again after a delay. The edge -> router
+// (Payment) and router -> ledger (Settlement) streams are both this class.
+//
+// Each item carries a Tag that comes back with the acknowledgement: the caller's bookkeeping for
+// the item (a journal handle, a receipt time), so that it can release what the peer now holds.
+//
+// Threading: Enqueue, stats and Shutdown from any thread (Shutdown not from the hooks). One
+// sender thread owns the stream and its writes; a reader thread per stream takes the
+// acknowledgements and runs Hooks::on_ack, outside the lock.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/support/sync_stream.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "common/log.h"
+
+namespace rinha {
+
+// Delay before the next stream attempt after `failures` consecutive failed attempts (>= 1):
+// initial, 2 x initial, 4 x initial, ... capped at max. 0 failures -> zero.
+absl::Duration StreamReconnectBackoff(absl::Duration initial, absl::Duration max, int failures);
+
+template <typename Item, typename Batch, typename Ack, typename Tag = uint64_t>
+class BatchStream {
+ public:
+  using ReaderWriter = ::grpc::ClientReaderWriterInterface<Batch, Ack>;
+
+  enum class Verdict {
+    kDone,        // the peer holds the batch: forget it
+    kRetryLater,  // the peer took none of it: send it again after Options::retry_later_delay
+  };
+
+  struct Options {
+    std::string name = "stream";  // in log lines
+    // Upper bound on items held (queued + unacknowledged); Enqueue refuses beyond it, so the
+    // bound is enforced at the door and nothing accepted is ever dropped.
+    size_t max_pending = 100'000;
+    size_t max_batch = 256;
+    // After the first item of a batch is queued, wait this long (or until max_batch are queued)
+    // before sending: one write and one acknowledgement then carry several items. Zero: at once.
+    absl::Duration batch_window = absl::Milliseconds(20);
+    absl::Duration initial_backoff = absl::Milliseconds(20);
+    absl::Duration max_backoff = absl::Seconds(1);
+    absl::Duration retry_later_delay = absl::Milliseconds(200);
+  };
+
+  struct Hooks {
+    // Opens one stream on `context` (the stream's lifetime is the context's).
+    std::function<std::unique_ptr<ReaderWriter>(grpc::ClientContext*)> open;
+    // Appends an item to a batch being built.
+    std::function<void(Batch&, Item&&)> add;
+    // An acknowledgement of `batch`; `tags` are its items', in order. Runs on the reader thread,
+    // outside the stream's lock; must not block for long. Null: every ack is kDone.
+    std::function<Verdict(const Batch&, const Ack&, const std::vector<Tag>& tags)> on_ack;
+  };
+
+  struct Stats {
+    int64_t pending = 0;   // queued + unacknowledged
+    int64_t unacked = 0;   // items in batches built and not yet acknowledged
+    int64_t streams = 0;   // streams opened so far
+    int64_t batches_sent = 0;
+    int64_t batches_acked = 0;
+    int64_t resent = 0;    // batch writes after a broken stream or a kRetryLater
+    int64_t retried_later = 0;  // kRetryLater verdicts
+    int64_t refused = 0;   // Enqueue calls refused (full or shut down)
+  };
+
+  // Starts the sender thread; it connects lazily and keeps retrying while the peer is away.
+  static std::unique_ptr<BatchStream> Start(const Options& options, Hooks hooks) {
+    std::unique_ptr<BatchStream> stream(new BatchStream(options, std::move(hooks)));
+    stream->sender_ = std::thread([s = stream.get()] { s->Run(); });
+    return stream;
+  }
+
+  ~BatchStream() { Shutdown(absl::ZeroDuration()); }
+  BatchStream(const BatchStream&) = delete;
+  BatchStream& operator=(const BatchStream&) = delete;
+
+  // Never blocks on the network. False (item not taken) when max_pending items are held or
+  // after Shutdown.
+  bool Enqueue(Item item, Tag tag) { return Push(std::move(item), std::move(tag), true); }
+  // Ignores max_pending (still false after Shutdown): for items that were promised already,
+  // e.g. read back from a journal after a restart.
+  bool EnqueueUnbounded(Item item, Tag tag) {
+    return Push(std::move(item), std::move(tag), false);
+  }
+
+  Stats stats() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return stats_;
+  }
+
+  // Refuses new items, waits up to `drain` for everything held to be acknowledged, then cancels
+  // the stream and joins the sender. Items still held are logged. Idempotent.
+  void Shutdown(absl::Duration drain) {
+    int64_t left = 0;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      accepting_ = false;
+      wake_.notify_all();  // a sender waiting out its batch window sends now
+      if (drain > absl::ZeroDuration()) {
+        wake_.wait_for(lock, absl::ToChronoNanoseconds(drain),
+                       [&] { return stats_.pending == 0; });
+      }
+      stopping_ = true;
+      if (context_ != nullptr) context_->TryCancel();
+      left = stats_.pending;
+    }
+    wake_.notify_all();
+    if (sender_.joinable()) {
+      sender_.join();
+      if (left > 0) {
+        RINHA_LOG_WARNING("%s: stopped with %d items not acknowledged", options_.name, left);
+      }
+    }
+  }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  struct Queued {
+    Item item;
+    Tag tag;
+    Clock::time_point at;
+  };
+  struct Unacked {
+    std::shared_ptr<const Batch> batch;
+    std::vector<Tag> tags;
+    bool needs_send = false;  // not (or no longer) on the current stream
+    Clock::time_point send_at;
+  };
+
+  BatchStream(const Options& options, Hooks hooks)
+      : options_(options), hooks_(std::move(hooks)) {}
+
+  bool Push(Item item, Tag tag, bool bounded) {
+    bool wake = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!accepting_ ||
+          (bounded && static_cast<size_t>(stats_.pending) >= options_.max_pending)) {
+        ++stats_.refused;
+        return false;
+      }
+      queued_.push_back(Queued{std::move(item), std::move(tag), Clock::now()});
+      wake = queued_.size() == 1 || queued_.size() == options_.max_batch;
+      ++stats_.pending;
+    }
+    if (wake) wake_.notify_all();
+    return true;
+  }
+
+  void Run() {
+    int failures = 0;
+    while (true) {
+      grpc::Status status;
+      failures = RunStream(&status) ? 1 : failures + 1;
+      // Once per outage (and then now and then), not once per attempt.
+      if (!status.ok() && status.error_code() != grpc::StatusCode::CANCELLED &&
+          (failures == 1 || failures % 60 == 0)) {
+        RINHA_LOG_WARNING("%s: stream failed (%d in a row): %s", options_.name, failures,
+                          status.error_message());
+      }
+      const absl::Duration delay =
+          StreamReconnectBackoff(options_.initial_backoff, options_.max_backoff, failures);
+      std::unique_lock<std::mutex> lock(mu_);
+      if (wake_.wait_for(lock, absl::ToChronoNanoseconds(delay), [&] { return stopping_; })) {
+        return;
+      }
+    }
+  }
+
+  // mu_ held. The earliest unacknowledged batch due to be (re)sent, or nullptr; *next_due is
+  // set to the earliest later due time, if any.
+  Unacked* DueResendLocked(Clock::time_point now, Clock::time_point* next_due) {
+    Unacked* due = nullptr;
+    *next_due = Clock::time_point::max();
+    for (auto& [id, u] : unacked_) {
+      if (!u.needs_send) continue;
+      if (u.send_at <= now) {
+        if (due == nullptr) due = &u;
+      } else {
+        *next_due = std::min(*next_due, u.send_at);
+      }
+    }
+    return due;
+  }
+
+  // One stream from open to failure or shutdown; *status is how it ended. True when the peer
+  // acknowledged something on it.
+  bool RunStream(grpc::Status* status) {
+    grpc::ClientContext context;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) {
+        *status = grpc::Status::CANCELLED;
+        return false;
+      }
+      context_ = &context;
+      stream_broken_ = false;
+      ++stats_.streams;
+      // Whatever an earlier stream carried goes again, first (the map is in batch order).
+      for (auto& [id, u] : unacked_) {
+        if (!u.needs_send) {
+          u.needs_send = true;
+          u.send_at = Clock::time_point::min();
+        }
+      }
+    }
+    std::unique_ptr<ReaderWriter> stream = hooks_.open(&context);
+
+    bool acked_any = false;  // written by the reader, read after join()
+    std::thread reader([&] {
+      Ack ack;
+      while (stream->Read(&ack)) {
+        std::shared_ptr<const Batch> batch;
+        std::vector<Tag> tags;
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          acked_any = true;
+          auto it = unacked_.find(ack.batch_id());
+          if (it == unacked_.end() || it->second.needs_send) continue;  // stale or duplicate
+          batch = it->second.batch;
+          tags = it->second.tags;
+        }
+        const Verdict verdict =
+            hooks_.on_ack ? hooks_.on_ack(*batch, ack, tags) : Verdict::kDone;
+        std::lock_guard<std::mutex> lock(mu_);
+        auto it = unacked_.find(ack.batch_id());
+        if (it == unacked_.end()) continue;
+        if (verdict == Verdict::kRetryLater) {
+          ++stats_.retried_later;
+          it->second.needs_send = true;
+          it->second.send_at = Clock::now() + absl::ToChronoNanoseconds(options_.retry_later_delay);
+          wake_.notify_all();
+          continue;
+        }
+        const int64_t n = static_cast<int64_t>(it->second.tags.size());
+        unacked_.erase(it);
+        stats_.pending -= n;
+        stats_.unacked -= n;
+        ++stats_.batches_acked;
+        if (stats_.pending == 0) wake_.notify_all();  // a draining Shutdown waits for this
+      }
+      std::lock_guard<std::mutex> lock(mu_);
+      stream_broken_ = true;
+      wake_.notify_all();
+    });
+
+    bool writable = true;
+    while (writable) {
+      std::shared_ptr<const Batch> to_write;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        Clock::time_point next_due;
+        Unacked* due = nullptr;
+        for (;;) {
+          if (stream_broken_ || stopping_) break;
+          due = DueResendLocked(Clock::now(), &next_due);
+          if (due != nullptr || !queued_.empty()) break;
+          if (next_due == Clock::time_point::max()) {
+            wake_.wait(lock);
+          } else {
+            wake_.wait_until(lock, next_due);
+          }
+        }
+        if (stream_broken_ || stopping_) break;
+        if (due != nullptr) {
+          due->needs_send = false;
+          to_write = due->batch;
+          ++stats_.resent;
+          ++stats_.batches_sent;
+        } else {
+          if (options_.batch_window > absl::ZeroDuration() &&
+              queued_.size() < options_.max_batch && accepting_) {
+            // Push wakes the sender only on empty -> non-empty and on a full batch, so this
+            // sleeps out the window unless the batch fills up or the stream ends.
+            const Clock::time_point window_end =
+                queued_.front().at + absl::ToChronoNanoseconds(options_.batch_window);
+            wake_.wait_until(lock, window_end, [&] {
+              return queued_.size() >= options_.max_batch || stream_broken_ || stopping_ ||
+                     !accepting_;
+            });
+            if (stream_broken_ || stopping_) break;
+          }
+          auto batch = std::make_shared<Batch>();
+          Unacked u;
+          const size_t n = std::min(queued_.size(), options_.max_batch);
+          u.tags.reserve(n);
+          for (size_t i = 0; i < n; ++i) {
+            hooks_.add(*batch, std::move(queued_.front().item));
+            u.tags.push_back(std::move(queued_.front().tag));
+            queued_.pop_front();
+          }
+          batch->set_batch_id(next_batch_id_++);
+          u.batch = batch;
+          to_write = batch;
+          unacked_.emplace(batch->batch_id(), std::move(u));
+          stats_.unacked += static_cast<int64_t>(n);
+          ++stats_.batches_sent;
+        }
+      }
+      // Outside the lock: producers keep enqueueing during the write. The batch stays alive
+      // through `to_write` even if it is acknowledged before Write returns.
+      writable = stream->Write(*to_write);
+    }
+
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      context.TryCancel();  // ends the reader's Read
+    }
+    reader.join();
+    *status = stream->Finish();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      context_ = nullptr;
+    }
+    return acked_any;
+  }
+
+  const Options options_;
+  const Hooks hooks_;
+
+  // std::mutex rather than absl::Mutex: Debian's Abseil is not TSan-instrumented.
+  mutable std::mutex mu_;
+  std::condition_variable wake_;  // sender: work queued or due, stream broken, stopping, drained
+  std::deque<Queued> queued_;
+  std::map<uint64_t, Unacked> unacked_;  // by batch id: resend order
+  uint64_t next_batch_id_ = 1;
+  bool stream_broken_ = false;
+  bool accepting_ = true;
+  bool stopping_ = false;
+  grpc::ClientContext* context_ = nullptr;  // the live stream, to cancel
+  Stats stats_;
+
+  std::thread sender_;
+};
+
+}  // namespace rinha
