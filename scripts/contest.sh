@@ -18,6 +18,14 @@
 #                      [--router_flag=--name=value ...]  extra router flags, for tuning runs
 #                      [--journal=on|off]  the edges' and router's crash-safety journals (on,
 #                                 as compose.yaml runs them; off: for cost comparisons)
+#                      [--fault=SERVICE@AT_S[+DOWN_S]]  kill SERVICE (router, ledger, edge1,
+#                                 edge2, lb) AT_S seconds into the load and start it again, in its
+#                                 group, DOWN_S seconds later (default 1); OUT/fault.json has the
+#                                 times. Implies --check.
+#                      [--fault_signal=KILL|TERM]  how it is killed (default KILL: a crash)
+#                      [--check]  after the load, wait until the system is quiet and check every
+#                                 payment's fate (rinha-check: lost, paid twice, unrecorded);
+#                                 a failed check fails the run. OUT/check.json.
 #                      [--probe]  also run stall-probe (outside the budget): how late a thread
 #                                 sleeping 1 ms wakes up, per second, to tell the machine's own
 #                                 stalls from ours (OUT/probe.json, a line in the summary
@@ -33,7 +41,7 @@ repo=$PWD
 
 test_name=final timeline="" duration_s="" max_vus="" backend=ours lb=haproxy port=9999
 out="" build_dir=build build=1 compose=compose.yaml ready_timeout_s=30 stop_timeout_s=10
-load_timeout_s="" probe=0 journal=on
+load_timeout_s="" probe=0 journal=on fault="" fault_signal=KILL check=0
 router_extra=()
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
 for arg in "$@"; do
@@ -55,12 +63,22 @@ for arg in "$@"; do
     --router_flag=*) router_extra+=("${arg#*=}") ;;
     --probe) probe=1 ;;
     --journal=*) journal=${arg#*=} ;;
+    --fault=*) fault=${arg#*=}; check=1 ;;
+    --fault_signal=*) fault_signal=${arg#*=} ;;
+    --check) check=1 ;;
     -h | --help) usage; exit 0 ;;
     *) echo "contest.sh: unknown option $arg (--help lists them)" >&2; exit 2 ;;
   esac
 done
 case "$test_name" in final | preview) ;; *) echo "contest.sh: --test=final|preview" >&2; exit 2 ;; esac
 case "$journal" in on | off) ;; *) echo "contest.sh: --journal=on|off" >&2; exit 2 ;; esac
+case "$fault_signal" in KILL | TERM) ;; *) echo "contest.sh: --fault_signal=KILL|TERM" >&2; exit 2 ;; esac
+fault_service="" fault_at_s="" fault_down_s=1
+if [ -n "$fault" ]; then
+  [[ "$fault" =~ ^(router|ledger|edge1|edge2|lb)@([0-9]+(\.[0-9]+)?)(\+([0-9]+(\.[0-9]+)?))?$ ]] ||
+    { echo "contest.sh: --fault=SERVICE@AT_S[+DOWN_S] (router|ledger|edge1|edge2|lb)" >&2; exit 2; }
+  fault_service=${BASH_REMATCH[1]} fault_at_s=${BASH_REMATCH[2]} fault_down_s=${BASH_REMATCH[5]:-1}
+fi
 case "$backend" in ours | null) ;; *) echo "contest.sh: --backend=ours|null" >&2; exit 2 ;; esac
 case "$lb" in haproxy | nginx) ;; *) echo "contest.sh: --lb=haproxy|nginx" >&2; exit 2 ;; esac
 [[ "$port" =~ ^[0-9]+$ ]] || { echo "contest.sh: --port=N" >&2; exit 2; }
@@ -93,7 +111,11 @@ bin_limits=$build_dir/contest/runner/compose-limits
 bin_null=$build_dir/contest/runner/null-responder
 bin_load=$build_dir/contest/load/rinha-load
 bin_report=$build_dir/contest/report/rinha-report
+bin_check=$build_dir/contest/load/rinha-check
 bin_probe=$build_dir/contest/runner/stall-probe
+if ((check)) && [ ! -x "$bin_check" ]; then
+  echo "contest.sh: $bin_check missing (build it or drop --no-build)" >&2; exit 2
+fi
 if ((probe)) && [ ! -x "$bin_probe" ]; then
   echo "contest.sh: $bin_probe missing (build it or drop --no-build)" >&2; exit 2
 fi
@@ -222,8 +244,12 @@ make_group() {
 # start SERVICE READY_PATTERN COMMAND...: runs COMMAND inside the group SERVICE from its first
 # instruction (the subshell joins the groups, then execs), logs in OUT/logs, and waits for the
 # readiness line on stdout. Prints nothing; the line stays in $state/SERVICE.ready.
+declare -A cmd_of ready_of  # service -> its command (shell-quoted) and readiness pattern
+log_suffix=""                # the fault job's restarts log to NAME.restart.out / .err
 start() {
   local name=$1 ready=$2; shift 2
+  cmd_of[$name]=$(printf '%q ' "$@")
+  ready_of[$name]=$ready
   local procs=() controller
   for controller in cpu cpuacct memory; do procs+=("${cg_base[$controller]}/$name/cgroup.procs"); done
   (
@@ -232,12 +258,12 @@ start() {
     # Own session: a terminal's Ctrl-C reaches only this script, which stops the services in
     # order. (A background child is no process-group leader, so setsid execs without a fork.)
     exec setsid "$@"
-  ) >"$out/logs/$name.out" 2>"$out/logs/$name.err" </dev/null &
+  ) >"$out/logs/$name$log_suffix.out" 2>"$out/logs/$name$log_suffix.err" </dev/null &
   pid_of[$name]=$!
   echo "$name ${pid_of[$name]}" >>"$out/pids.txt"  # lets a test check that none is left
   [ -n "$ready" ] || return 0
   local waited=0
-  until grep -m1 "$ready" "$out/logs/$name.out" >"$state/$name.ready" 2>/dev/null; do
+  until grep -m1 "$ready" "$out/logs/$name$log_suffix.out" >"$state/$name.ready" 2>/dev/null; do
     if ! alive "${pid_of[$name]}"; then
       log "$name exited before it was ready ($(memory_note "$name")):"; tail -n 20 "$out/logs/$name.err" >&2; status=1; exit 1
     fi
@@ -344,6 +370,7 @@ load_args=(--target="$target" --default_processor="http://127.0.0.1:$default_por
 [ -n "$duration_s" ] && load_args+=(--duration_s="$duration_s")
 [ -n "$max_vus" ] && load_args+=(--max_vus="$max_vus")
 [ -n "$router_port" ] && load_args+=(--router_stats="127.0.0.1:$router_port")
+((check)) && load_args+=(--requests_out="$out/requests.log" --started_file="$state/load.started")
 
 # Until rinha-load is built (contest/load), a stand-in: a few payments, then the processors'
 # admin summaries against ours, written in final-results.json's shape (no p99, no timeline).
@@ -407,6 +434,43 @@ if ((probe)); then
   make_group probe
   start probe "listening" "$bin_probe" --out="$out/probe.json"
 fi
+
+now_ms() { date +%s%3N; }
+# The fault: kills $fault_service at $fault_at_s into the load, starts it again $fault_down_s
+# later with the same command (an edge or the router on the same TCP port it had, so that the
+# load balancer and the stats poller find it), waits until it is ready, and writes
+# OUT/fault.json with the times in seconds since the load began. Runs in the background; the
+# main loop below expects that one process to die.
+fault_job() {
+  local svc=$fault_service pid=${pid_of[$fault_service]} started killed restarted ready_ms
+  until [ -s "$state/load.started" ]; do sleep 0.02; done
+  started=$(cat "$state/load.started")
+  sleep "$(awk -v s="$started" -v a="$fault_at_s" -v n="$(now_ms)" \
+    'BEGIN { w = (s + a * 1000 - n) / 1000; printf "%.3f", (w > 0 ? w : 0) }')"
+  killed=$(now_ms)
+  echo "[contest] fault: SIG$fault_signal to $svc (pid $pid)" >&2
+  kill -"$fault_signal" "$pid" 2>/dev/null || true
+  while alive "$pid"; do sleep 0.01; done
+  sleep "$fault_down_s"
+  local cmd=${cmd_of[$svc]} p
+  for p in port tcp_port; do  # same TCP port as before
+    local old; old=$(ready_port "$svc" "$p" 2>/dev/null || true)
+    [ -n "$old" ] && cmd=${cmd//--listen=127.0.0.1:0/--listen=127.0.0.1:$old}
+  done
+  restarted=$(now_ms)
+  log_suffix=.restart
+  eval "start "$svc" "\${ready_of[$svc]}" $cmd"
+  if [ "$svc" = lb ]; then
+    until code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$target/payments-summary") &&
+      ((code > 0 && code < 400)); do sleep 0.02; done
+  fi
+  ready_ms=$(now_ms)
+  echo "[contest] fault: $svc back (pid ${pid_of[$svc]}) after $((ready_ms - killed)) ms" >&2
+  jq -n --arg s "$svc" --arg sig "$fault_signal" --argjson k $((killed - started)) \
+    --argjson r $((restarted - started)) --argjson y $((ready_ms - started)) \
+    '{service: $s, signal: $sig, killed_at_s: ($k / 1000), restarted_at_s: ($r / 1000),
+      ready_at_s: ($y / 1000)}' >"$out/fault.json"
+}
 make_group load
 log "load: ${load_cmd[*]} ${load_args[*]}"
 start load "" "${load_cmd[@]}" "${load_args[@]}"
@@ -427,13 +491,22 @@ watchdog=$!
 # The load generator's progress, live (it flushes each line); ends with the load generator.
 tail -n +1 -F --pid="${pid_of[load]}" "$out/logs/load.out" 2>/dev/null &
 progress=$!
+faulted_pid=""
+if [ -n "$fault_service" ]; then
+  faulted_pid=${pid_of[$fault_service]}
+  fault_job &
+  fault_job_pid=$!
+fi
 load_rc=""
 # Until the load ends, any service exiting aborts the run.
 while [ -z "$load_rc" ]; do
   rc=0
   wait -n -p done_pid "${pid_of[@]}" 2>/dev/null || rc=$?  # no "Killed" job notices
   [ -n "${done_pid:-}" ] || continue  # interrupted by a signal that has no trap of ours
-  if [ "$done_pid" = "${pid_of[load]}" ]; then
+  if [ "$done_pid" = "$faulted_pid" ]; then
+    unset "pid_of[$fault_service]"  # the fault job's restart is stopped with its group
+    continue
+  elif [ "$done_pid" = "${pid_of[load]}" ]; then
     load_rc=$rc
   else
     for s in "${!pid_of[@]}"; do
@@ -446,6 +519,22 @@ while [ -z "$load_rc" ]; do
 done
 wait "$progress" 2>/dev/null || true
 ((load_rc == 0)) || { log "load generator failed (status $load_rc):"; tail -n 20 "$out/logs/load.err" >&2; status=1; }
+if [ -n "$fault_service" ]; then
+  wait "$fault_job_pid" || { log "the fault job failed"; status=1; }
+  [ -s "$out/fault.json" ] || { log "no $out/fault.json: the fault did not happen"; status=1; }
+fi
+if ((check)) && [ "$backend" = ours ]; then
+  check_args=(--run_dir="$out" --ledger="unix:$state/ledger.sock" --router="127.0.0.1:$router_port"
+    --default_processor="http://127.0.0.1:$default_port"
+    --fallback_processor="http://127.0.0.1:$fallback_port")
+  if [ -s "$out/fault.json" ]; then
+    check_args+=(--fault_at_s="$(jq .killed_at_s "$out/fault.json")"
+      --ready_at_s="$(jq .ready_at_s "$out/fault.json")")
+  fi
+  log "check: waiting for quiet, then every payment's fate"
+  "$bin_check" "${check_args[@]}" >"$out/logs/check.out" 2>"$out/logs/check.err" ||
+    { log "check FAILED:"; cat "$out/logs/check.err" >&2; status=1; }
+fi
 if ((probe)); then
   stop_pids "${pid_of[probe]}"
   [ -s "$out/probe.json" ] || { log "stall-probe wrote no $out/probe.json"; status=1; }

@@ -145,4 +145,16 @@ absl::StatusOr<BackendSummary> ContestHttp::TargetSummary(int64_t from_ms, int64
   return ParseBackendSummary(res->body);
 }
 
+absl::StatusOr<std::string> ContestHttp::ProcessorIdsJson(Processor p) const {
+  auto client = MakeClient(Of(p), admin_timeout_ms_);
+  const httplib::Headers headers = {{"X-Rinha-Token", token_}};
+  httplib::Result res = client->Get("/admin/payments/ids", headers);
+  if (!res) return absl::UnavailableError(httplib::to_string(res.error()));
+  if (res->status != 200) {
+    return absl::UnavailableError(absl::StrCat("GET /admin/payments/ids on the ", ProcessorName(p),
+                                               " processor: HTTP ", res->status));
+  }
+  return res->body;
+}
+
 }  // namespace rinha::contest

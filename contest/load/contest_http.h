@@ -48,6 +48,10 @@ class ContestHttp {
                                                    int64_t to_ms) const;
   absl::StatusOr<BackendSummary> TargetSummary(int64_t from_ms, int64_t to_ms) const;
 
+  // Every correlation id the processor holds, as the JSON array our emulator's
+  // GET /admin/payments/ids answers (the official processors have no such endpoint).
+  absl::StatusOr<std::string> ProcessorIdsJson(Processor p) const;
+
  private:
   const HttpEndpoint& Of(Processor p) const;
   absl::Status AdminCall(Processor p, const char* method, const std::string& path,

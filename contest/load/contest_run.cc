@@ -5,8 +5,10 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <fstream>
 #include <future>
 #include <mutex>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -118,6 +120,7 @@ class RouterStatsPoller {
     out->in_flight = response.in_flight();
     out->settled_default = response.settled_default();
     out->settled_fallback = response.settled_fallback();
+    out->recovering = response.recovering();
     return true;
   }
 
@@ -203,6 +206,7 @@ absl::StatusOr<RunRecord> RunContest(const RunConfig& config, Clock& clock, std:
   options.amount_cents = shape->amount_cents;
   options.timeout_ms = config.timeout_ms;
   options.think_ms = config.think_ms;
+  options.log_requests = !config.requests_out.empty();
   absl::StatusOr<std::unique_ptr<LoadEngine>> engine = LoadEngine::Create(options);
   if (!engine.ok()) return engine.status();
 
@@ -218,6 +222,10 @@ absl::StatusOr<RunRecord> RunContest(const RunConfig& config, Clock& clock, std:
   const int64_t start_ns = SteadyNs() + 50'000'000;  // threads are up by then
   run.started_at_ms = clock.NowMillis() + 50;
   const int64_t end_ns = start_ns + run.duration_s * 1'000'000'000;
+  if (!config.started_file.empty()) {
+    std::ofstream started(config.started_file);
+    started << run.started_at_ms << "\n";
+  }
   if (talk) {
     std::fprintf(progress, "rinha-load: %s test, %s timeline, %lld s, up to %d VUs -> %s\n",
                  run.test.c_str(), run.timeline.c_str(), static_cast<long long>(run.duration_s),
@@ -301,6 +309,14 @@ absl::StatusOr<RunRecord> RunContest(const RunConfig& config, Clock& clock, std:
                  std::string(s.message()).c_str());
   }
 
+  if (!config.requests_out.empty()) {
+    std::ofstream log(config.requests_out);
+    for (const RequestRecord& r : totals.requests_log) {
+      log << r.start_us << ' ' << r.latency_us << ' ' << r.status << ' '
+          << std::string_view(r.id, sizeof(r.id)) << '\n';
+    }
+    if (!log) return absl::UnavailableError("cannot write " + config.requests_out);
+  }
   run.series = (*engine)->Seconds();
   run.audits = control.audits();
   run.router = control.router();

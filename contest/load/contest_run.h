@@ -29,6 +29,11 @@ struct RunConfig {
   int max_vus = 0;           // 0: the test's (603 / 550)
   std::string router_stats;  // host:port of Router.Stats; empty: not polled
   std::string out_dir;       // empty: no files
+  // Fault harnesses: a line per POST ("start_us latency_us status correlation_id", start_us
+  // since the load began, status -1 timed out, -2 no answer), written after the run; and a file
+  // holding the wall-clock millisecond the load began, written as it begins.
+  std::string requests_out;
+  std::string started_file;
   bool quiet = false;
   // The official values; tests shorten the audit period and the ready wait.
   int64_t timeout_ms = 1500;

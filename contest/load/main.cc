@@ -19,12 +19,16 @@ ABSL_FLAG(std::string, fallback_processor, "http://127.0.0.1:8002", "fallback pr
 ABSL_FLAG(std::string, admin_token, "123", "X-Rinha-Token of the processors' admin endpoints");
 ABSL_FLAG(std::string, test, "final", "k6 test shape: final or preview");
 ABSL_FLAG(std::string, timeline, "",
-          "instability timeline: final, preview, reverse, both-fail, none (default: --test)");
+          "instability timeline: final, preview, reverse, both-fail, faults, none (default: --test)");
 ABSL_FLAG(int64_t, duration_s, 0, "seconds of load (default 300 final / 60 preview)");
 ABSL_FLAG(int, max_vus, 0, "virtual users at the end of the ramp (default 603 / 550)");
 ABSL_FLAG(std::string, router_stats, "", "host:port of rinha.v1.Router/Stats, polled each second");
 ABSL_FLAG(std::string, out, "", "directory for final-results.json and run.json");
 ABSL_FLAG(bool, quiet, false, "no progress lines");
+ABSL_FLAG(std::string, requests_out, "",
+          "write a line per POST: start_us latency_us status correlation_id (fault harnesses)");
+ABSL_FLAG(std::string, started_file, "",
+          "write the wall-clock ms at which the load begins into this file, as it begins");
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
@@ -56,6 +60,8 @@ int main(int argc, char** argv) {
   config.router_stats = absl::GetFlag(FLAGS_router_stats);
   config.out_dir = absl::GetFlag(FLAGS_out);
   config.quiet = absl::GetFlag(FLAGS_quiet);
+  config.requests_out = absl::GetFlag(FLAGS_requests_out);
+  config.started_file = absl::GetFlag(FLAGS_started_file);
   config.cancel = &interrupted;
   absl::StatusOr<rinha::contest::RunRecord> run =
       rinha::contest::RunContest(config, rinha::RealClock::Get(), stdout);

@@ -161,6 +161,7 @@ std::string RunJson(const RunRecord& run) {
     sw.Key("settled_fallback").Int(now.settled_fallback - base.settled_fallback);
     sw.Key("router_queued").Int(now.queued);
     sw.Key("router_in_flight").Int(now.in_flight);
+    sw.Key("router_recovering").Int(now.recovering);
   });
   ObjectArray(w, &out, "audits", run.audits, [](JsonWriter& aw, const AuditRecord& a) {
     aw.Key("t_s").Int(a.t_s);

@@ -34,6 +34,7 @@ struct RouterSample {
   int64_t in_flight = 0;
   int64_t settled_default = 0;
   int64_t settled_fallback = 0;
+  int64_t recovering = 0;  // payments of an earlier router run not yet resolved
 };
 
 struct RunRecord {

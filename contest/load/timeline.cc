@@ -31,6 +31,13 @@ constexpr NominalStage kBothFail[] = {
     {1, 0, false, 0, false},   {60, 0, true, 0, true},      {80, 2000, false, 0, false},
     {120, 0, false, 0, false}, {180, 200, true, 200, true}, {200, 0, false, 0, false},
 };
+// Fault runs (nominal 60 s): phases in which a crash hurts in different ways.
+constexpr NominalStage kFaults[] = {
+    {1, 0, false, 0, false},     // normal
+    {10, 800, false, 0, false},  // default slow but preferred: hundreds of POSTs in flight
+    {25, 0, true, 0, true},      // both failing: the router's queue fills
+    {40, 0, false, 0, false},    // recovery
+};
 
 std::vector<Stage> Scale(const std::vector<NominalStage>& nominal, int64_t nominal_s,
                          int64_t duration_s) {
@@ -79,8 +86,11 @@ absl::StatusOr<std::vector<Stage>> TimelineByName(std::string_view name, int64_t
   if (name == "both-fail") {
     return Scale({std::begin(kBothFail), std::end(kBothFail)}, 300, duration_s);
   }
+  if (name == "faults") {
+    return Scale({std::begin(kFaults), std::end(kFaults)}, 60, duration_s);
+  }
   return absl::InvalidArgumentError(absl::StrCat("unknown timeline '", std::string(name),
-                                                 "' (final, preview, reverse, both-fail, none)"));
+                                                 "' (final, preview, reverse, both-fail, faults, none)"));
 }
 
 int VusAt(int64_t elapsed_ms, int64_t duration_ms, int max_vus) {

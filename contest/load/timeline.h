@@ -45,6 +45,9 @@ absl::StatusOr<TestShape> TestShapeByName(std::string_view name);
 //             120 s  recovery: both normal
 //             180 s  both failing with 200 ms delays for 20 s
 //             200 s  recovery
+//   faults    for fault-injection runs (nominal 60 s): 1 s normal; 10 s default 800 ms (still
+//             preferred: hundreds of POSTs in flight); 25 s both failing (the router's queue
+//             fills); 40 s normal again.
 //   none      no stage at all (processors stay as reset: delay 0, not failing).
 // InvalidArgument for another name or a duration <= 0.
 absl::StatusOr<std::vector<Stage>> TimelineByName(std::string_view name, int64_t duration_s);

@@ -30,6 +30,7 @@ struct LoadEngine::Vu {
   bool retried = false;  // this iteration already resent once
   uint64_t iteration = 0;
   int64_t write_start_ns = 0;
+  int64_t iteration_start_ns = 0;
   std::string request;  // the VU's own copy of the template; only the UUID changes
   size_t written = 0;
   std::string in;
@@ -162,6 +163,8 @@ void LoadEngine::StartIteration(uint32_t index, int64_t now_ns) {
   Vu& vu = *vus_[index];
   ++vu.iteration;
   vu.retried = false;
+  vu.iteration_start_ns = now_ns;
+  vu.write_start_ns = 0;
   ++in_flight_;
   deadlines_.push_back(Timer{now_ns + options_.timeout_ms * kNsPerMs, index, vu.iteration});
   NewUuid(vu.request.data() + uuid_offset_);
@@ -296,11 +299,21 @@ void LoadEngine::OnReadable(Vu& vu, uint32_t index, int64_t now_ns) {
     return;
   }
   Finish(vu, index, IsSuccess(response.status) ? Outcome::kOk : Outcome::kNon2xx, now_ns,
-         response.keep_alive && !eof);
+         response.keep_alive && !eof, response.status);
 }
 
 void LoadEngine::Finish(Vu& vu, uint32_t index, Outcome outcome, int64_t now_ns,
-                        bool keep_connection) {
+                        bool keep_connection, int status) {
+  if (options_.log_requests) {
+    RequestRecord r;
+    r.start_us = (vu.iteration_start_ns - start_ns_) / 1000;
+    r.latency_us = vu.write_start_ns > 0 ? (now_ns - vu.write_start_ns) / 1000 : 0;
+    r.status = outcome == Outcome::kTimeout ? RequestRecord::kTimedOut
+               : status > 0                 ? status
+                                            : RequestRecord::kNoAnswer;
+    std::memcpy(r.id, vu.request.data() + uuid_offset_, sizeof(r.id));
+    totals_.requests_log.push_back(r);
+  }
   --in_flight_;
   ++vu.iteration;  // invalidates this iteration's pending deadline
   totals_.last_finish_ns = now_ns;

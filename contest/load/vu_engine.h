@@ -33,6 +33,19 @@ struct LoadOptions {
   int64_t amount_cents = 2005;
   int64_t timeout_ms = 1500;  // the official client timeout: a slower answer is a failure
   int64_t think_ms = 1000;    // sleep(1) after each request
+  // Keep one RequestRecord per request (LoadTotals::requests_log), for harnesses that check
+  // every payment's fate.
+  bool log_requests = false;
+};
+
+// One request, as the client saw it.
+struct RequestRecord {
+  int64_t start_us = 0;    // steady time since the load started, when the iteration began
+  int64_t latency_us = 0;  // first byte written to last byte read (0 when nothing came back)
+  int status = 0;          // the HTTP status; kTimedOut or kNoAnswer otherwise
+  char id[36] = {};        // the correlationId sent
+  static constexpr int kTimedOut = -1;
+  static constexpr int kNoAnswer = -2;  // refused, reset, malformed answer
 };
 
 // One second of the run (t_s = 1 covers [0 s, 1 s)), counted when requests complete.
@@ -57,6 +70,7 @@ struct LoadTotals {
   int64_t connections_opened = 0;
   int64_t last_finish_ns = 0;            // steady time the last request ended (its VU then sleeps)
   std::vector<int64_t> ok_latencies_ns;  // every successful request
+  std::vector<RequestRecord> requests_log;  // with LoadOptions::log_requests
 };
 
 // What the progress line shows; refreshed once a second.
@@ -104,7 +118,9 @@ class LoadEngine {
   // for a request with a rewindable body; once written, a POST is never resent.
   bool RetryOnFreshConnection(Vu& vu, uint32_t index, int64_t now_ns);
   enum class Outcome { kOk, kNon2xx, kTimeout, kError };
-  void Finish(Vu& vu, uint32_t index, Outcome outcome, int64_t now_ns, bool keep_connection);
+  // `status`: the answer's HTTP status (0 without one).
+  void Finish(Vu& vu, uint32_t index, Outcome outcome, int64_t now_ns, bool keep_connection,
+              int status = 0);
   void CloseConnection(Vu& vu);
   void FlushSeconds(int64_t now_ns, bool final);
   void NewUuid(char* out);

@@ -114,7 +114,7 @@ TEST(RunJsonTest, HasTheAgreedSchema) {
   // Per-second router figures are differences of the cumulative counters.
   EXPECT_NE(m.at("series").find(R"("t_s":2,"vus":2,"requests":2,"ok":2,"failed":0,"p50_ms":0.61,)"
                                 R"("p99_ms":0.93,"max_ms":1.2,"settled_default":2,)"
-                                R"("settled_fallback":1,"router_queued":0,"router_in_flight":0})"),
+                                R"("settled_fallback":1,"router_queued":0,"router_in_flight":0,"router_recovering":0})"),
             std::string::npos)
       << m.at("series");
   EXPECT_NE(

@@ -81,6 +81,19 @@ TEST(TimelineTest, BothFailHasTwentySecondsOfBothFailingThenRecovery) {
   EXPECT_EQ(last.default_delay_ms + last.fallback_delay_ms, 0);
 }
 
+TEST(TimelineTest, FaultsHasASlowDefaultThenBothFailingThenRecovery) {
+  absl::StatusOr<std::vector<Stage>> t = TimelineByName("faults", 30);
+  ASSERT_TRUE(t.ok());
+  ASSERT_EQ(t->size(), 4u);
+  EXPECT_EQ((*t)[1].from_ms, 5000);
+  EXPECT_EQ((*t)[1].default_delay_ms, 800);
+  EXPECT_FALSE((*t)[1].default_failing || (*t)[1].fallback_failing);
+  EXPECT_EQ((*t)[2].from_ms, 12500);
+  EXPECT_TRUE((*t)[2].default_failing && (*t)[2].fallback_failing);
+  EXPECT_EQ((*t)[3].from_ms, 20000);
+  EXPECT_FALSE((*t)[3].default_failing || (*t)[3].fallback_failing);
+}
+
 TEST(TimelineTest, StagesScaleWithTheDuration) {
   absl::StatusOr<std::vector<Stage>> t = TimelineByName("final", 30);
   ASSERT_TRUE(t.ok());

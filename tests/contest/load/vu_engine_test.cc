@@ -9,6 +9,8 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <set>
+#include <string>
 
 #include "common/httplib_listener.h"
 #include "gtest/gtest.h"
@@ -102,6 +104,46 @@ TEST(LoadEngineTest, RefusedConnectionsAreFailures) {
   EXPECT_EQ(totals.ok, 0);
   EXPECT_EQ(totals.errors, totals.requests);
   EXPECT_TRUE(totals.ok_latencies_ns.empty());
+}
+
+TEST(LoadEngineTest, LogsEveryRequestWithItsIdStatusAndLatency) {
+  AcceptingServer server(/*keep_alive=*/true);
+  LoadOptions o = Options(server.port());
+  o.log_requests = true;
+  auto engine = LoadEngine::Create(o);
+  ASSERT_TRUE(engine.ok()) << engine.status();
+  const LoadTotals totals = (*engine)->Run(NowNs());
+  ASSERT_EQ(totals.requests_log.size(), static_cast<size_t>(totals.requests));
+  std::set<std::string> ids;
+  for (const RequestRecord& r : totals.requests_log) {
+    EXPECT_EQ(r.status, 202);
+    EXPECT_GT(r.latency_us, 0);
+    EXPECT_GE(r.start_us, 0);
+    const std::string id(r.id, sizeof(r.id));
+    EXPECT_EQ(id[14], '4') << id;  // a UUID v4
+    ids.insert(id);
+  }
+  EXPECT_EQ(ids.size(), totals.requests_log.size());
+}
+
+TEST(LoadEngineTest, LogsRefusedRequestsAsUnanswered) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  LoadOptions o = Options(ntohs(addr.sin_port));
+  o.log_requests = true;
+  auto engine = LoadEngine::Create(o);
+  ASSERT_TRUE(engine.ok()) << engine.status();
+  const LoadTotals totals = (*engine)->Run(NowNs());
+  close(fd);
+  ASSERT_FALSE(totals.requests_log.empty());
+  for (const RequestRecord& r : totals.requests_log) {
+    EXPECT_EQ(r.status, RequestRecord::kNoAnswer);
+  }
 }
 
 TEST(LoadEngineTest, RejectsNonsenseOptions) {

@@ -1,0 +1,93 @@
+// The fate of every payment, from a request log and what processors and ledger hold.
+#include "contest/load/settlement_check.h"
+
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace rinha::contest {
+namespace {
+
+std::string Id(int n) {
+  std::string id = "00000000-0000-4000-8000-000000000000";
+  const std::string digits = std::to_string(n);
+  id.replace(id.size() - digits.size(), digits.size(), digits);
+  return id;
+}
+
+LoggedRequest Req(int n, int status, int64_t start_us = 0, int64_t latency_us = 1000) {
+  return LoggedRequest{start_us, latency_us, status, Id(n)};
+}
+
+TEST(SettlementCheckTest, EverythingAnsweredPaidOnceAndRecordedIsExact) {
+  const std::vector<LoggedRequest> requests = {Req(1, 202), Req(2, 202)};
+  Holdings h;
+  h.at_default = {Id(1)};
+  h.at_fallback = {Id(2)};
+  h.ledger = {{Id(1), LedgerProcessor::kDefault}, {Id(2), LedgerProcessor::kFallback}};
+  const SettlementCheck c = CheckSettlements(requests, h);
+  EXPECT_TRUE(c.exact());
+  EXPECT_EQ(c.answered_2xx, 2);
+  EXPECT_EQ(c.settled, 2);
+  EXPECT_TRUE(c.examples.empty());
+}
+
+TEST(SettlementCheckTest, CountsEachWayOfGoingWrong) {
+  const std::vector<LoggedRequest> requests = {
+      Req(1, 202),  // lost: nowhere
+      Req(2, 202),  // paid twice
+      Req(3, 202),  // paid, not in the ledger
+      Req(4, 202),  // paid at default, recorded as fallback
+      Req(5, -1),   // client timed out, paid anyway
+      Req(6, 503),  // refused and not paid: fine
+  };
+  Holdings h;
+  h.at_default = {Id(2), Id(3), Id(4), Id(5), Id(9)};
+  h.at_fallback = {Id(2)};
+  h.ledger = {{Id(2), LedgerProcessor::kDefault},
+              {Id(4), LedgerProcessor::kFallback},
+              {Id(5), LedgerProcessor::kDefault},
+              {Id(9), LedgerProcessor::kDefault},
+              {Id(7), LedgerProcessor::kDefault}};  // recorded, held by nobody
+  const SettlementCheck c = CheckSettlements(requests, h);
+  EXPECT_FALSE(c.exact());
+  EXPECT_EQ(c.answered_2xx, 4);
+  EXPECT_EQ(c.lost, 1);
+  EXPECT_EQ(c.paid_twice, 1);
+  EXPECT_EQ(c.unrecorded, 2);
+  EXPECT_EQ(c.recorded_unpaid, 1);
+  EXPECT_EQ(c.paid_client_failed, 1);
+  EXPECT_EQ(c.foreign, 1);
+  EXPECT_FALSE(c.examples.empty());
+}
+
+TEST(SettlementCheckTest, P99CountsOnlySuccessesThatStartedInTheWindow) {
+  std::vector<LoggedRequest> requests;
+  for (int i = 0; i < 100; ++i) requests.push_back(Req(i, 202, /*start_us=*/i * 1000, 1000));
+  for (int i = 0; i < 5; ++i) requests.push_back(Req(100 + i, 202, 50'000, 900'000));  // inside
+  requests.push_back(Req(200, -1, 50'000, 0));             // failed: not a sample
+  requests.push_back(Req(201, 202, 200'000, 5'000'000));  // slow, outside
+  int64_t n = 0;
+  EXPECT_DOUBLE_EQ(P99InWindowMs(requests, 0, 100'000, &n), 900.0);
+  EXPECT_EQ(n, 105);
+  EXPECT_EQ(P99InWindowMs(requests, 300'000, 400'000, &n), 0);
+  EXPECT_EQ(n, 0);
+}
+
+TEST(SettlementCheckTest, ParsesTheRequestLogAndRejectsGarbage) {
+  auto log = ParseRequestLog("12 345 202 " + Id(1) + "\n99 0 -1 " + Id(2) + "\n");
+  ASSERT_TRUE(log.ok()) << log.status();
+  ASSERT_EQ(log->size(), 2u);
+  EXPECT_EQ((*log)[0].start_us, 12);
+  EXPECT_EQ((*log)[0].latency_us, 345);
+  EXPECT_TRUE((*log)[0].ok());
+  EXPECT_EQ((*log)[1].status, -1);
+  EXPECT_FALSE((*log)[1].ok());
+  EXPECT_FALSE(ParseRequestLog("12 345 202 short-id\n").ok());
+  EXPECT_FALSE(ParseRequestLog("12 x 202 " + Id(1) + "\n").ok());
+  EXPECT_FALSE(ParseRequestLog("12 345 " + Id(1) + "\n").ok());
+}
+
+}  // namespace
+}  // namespace rinha::contest
