@@ -1,5 +1,6 @@
 #include "processor/payment_store.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace rinha::processor {
@@ -32,6 +33,21 @@ PaymentTotals PaymentStore::Summarize(std::optional<int64_t> from_ms,
     totals.amount_cents += row.amount_cents;
   }
   return totals;
+}
+
+std::vector<std::string> PaymentStore::Ids(std::optional<int64_t> from_ms,
+                                           std::optional<int64_t> to_ms) const {
+  const bool filtered = from_ms.has_value() && to_ms.has_value();
+  std::vector<std::string> ids;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [id, row] : rows_) {
+      if (filtered && (row.requested_at_ms < *from_ms || row.requested_at_ms > *to_ms)) continue;
+      ids.push_back(id);
+    }
+  }
+  std::sort(ids.begin(), ids.end());
+  return ids;
 }
 
 void PaymentStore::Purge() {

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
@@ -36,6 +37,8 @@ class PaymentStore {
   // Rows with from_ms <= requested_at_ms <= to_ms; every row when either bound is missing (the
   // official processor's query only filters when both are given).
   PaymentTotals Summarize(std::optional<int64_t> from_ms, std::optional<int64_t> to_ms) const;
+  // The correlation ids of the same rows, sorted.
+  std::vector<std::string> Ids(std::optional<int64_t> from_ms, std::optional<int64_t> to_ms) const;
 
   void Purge();
 

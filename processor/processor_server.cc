@@ -26,6 +26,9 @@ HttpReply Route(ProcessorService& service, const Http1Request& request) {
     if (path == "/admin/payments-summary") {
       return service.AdminSummary(token, request.Query("from"), request.Query("to"));
     }
+    if (path == "/admin/payments/ids") {
+      return service.AdminPaymentIds(token, request.Query("from"), request.Query("to"));
+    }
   } else if (method == "PUT") {
     if (path == "/admin/configurations/token") return service.AdminSetToken(token, request.body);
     if (path == "/admin/configurations/delay") return service.AdminSetDelay(token, request.body);

@@ -2,9 +2,12 @@
 
 #include <algorithm>
 #include <functional>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/iso_time.h"
@@ -93,6 +96,29 @@ absl::Status ParseSingleMember(
   return absl::OkStatus();
 }
 
+// An admin summary's bounds, in the official processor's units.
+struct Window {
+  std::optional<int64_t> from_ms;
+  std::optional<int64_t> to_ms;
+};
+
+absl::StatusOr<Window> ParseWindow(std::optional<std::string_view> from,
+                                   std::optional<std::string_view> to) {
+  Window window;
+  // An empty parameter ("?from=") binds to null, like a missing one.
+  if (from.has_value() && !from->empty()) {
+    absl::StatusOr<absl::Time> t = ParseIsoTime(*from);
+    if (!t.ok()) return absl::InvalidArgumentError("from must be an ISO timestamp");
+    window.from_ms = CeilMillis(*t);
+  }
+  if (to.has_value() && !to->empty()) {
+    absl::StatusOr<absl::Time> t = ParseIsoTime(*to);
+    if (!t.ok()) return absl::InvalidArgumentError("to must be an ISO timestamp");
+    window.to_ms = FloorMillis(*t);
+  }
+  return window;
+}
+
 std::string ConfigChange(std::string_view config, std::string_view was, std::string_view is) {
   std::string body;
   JsonWriter(&body).BeginObject().Key("config").String(config).Key("was").Raw(was).Key("is").Raw(
@@ -175,21 +201,9 @@ HttpReply ProcessorService::AdminSummary(std::optional<std::string_view> token,
                                          std::optional<std::string_view> from,
                                          std::optional<std::string_view> to) {
   if (!config_.TokenMatches(token)) return Empty(401);
-
-  std::optional<int64_t> from_ms;
-  std::optional<int64_t> to_ms;
-  // An empty parameter ("?from=") binds to null, like a missing one.
-  if (from.has_value() && !from->empty()) {
-    absl::StatusOr<absl::Time> t = ParseIsoTime(*from);
-    if (!t.ok()) return BadRequest("from must be an ISO timestamp");
-    from_ms = CeilMillis(*t);
-  }
-  if (to.has_value() && !to->empty()) {
-    absl::StatusOr<absl::Time> t = ParseIsoTime(*to);
-    if (!t.ok()) return BadRequest("to must be an ISO timestamp");
-    to_ms = FloorMillis(*t);
-  }
-  const PaymentTotals totals = store_.Summarize(from_ms, to_ms);
+  absl::StatusOr<Window> window = ParseWindow(from, to);
+  if (!window.ok()) return BadRequest(std::string(window.status().message()));
+  const PaymentTotals totals = store_.Summarize(window->from_ms, window->to_ms);
 
   std::string body;
   JsonWriter writer(&body);
@@ -199,6 +213,22 @@ HttpReply ProcessorService::AdminSummary(std::optional<std::string_view> token,
   writer.Key("totalFee").Raw(FormatExactFee(totals.amount_cents, options_.fee));
   writer.Key("feePerTransaction").Raw(FormatFeeRate(options_.fee));
   writer.EndObject();
+  return Json(200, std::move(body));
+}
+
+HttpReply ProcessorService::AdminPaymentIds(std::optional<std::string_view> token,
+                                            std::optional<std::string_view> from,
+                                            std::optional<std::string_view> to) {
+  if (!config_.TokenMatches(token)) return Empty(401);
+  absl::StatusOr<Window> window = ParseWindow(from, to);
+  if (!window.ok()) return BadRequest(std::string(window.status().message()));
+  const std::vector<std::string> ids = store_.Ids(window->from_ms, window->to_ms);
+
+  std::string body = "[";
+  body.reserve(ids.size() * 39 + 2);
+  JsonWriter writer(&body);  // separates the strings with commas
+  for (const std::string& id : ids) writer.String(id);
+  body.push_back(']');
   return Json(200, std::move(body));
 }
 

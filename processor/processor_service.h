@@ -60,6 +60,11 @@ class ProcessorService {
   HttpReply AdminSummary(std::optional<std::string_view> token,
                          std::optional<std::string_view> from,
                          std::optional<std::string_view> to);
+  // GET /admin/payments/ids: the stored correlation ids as a sorted JSON array of strings; `from`
+  // and `to` as for AdminSummary. Not an official endpoint: for fault and crash tests.
+  HttpReply AdminPaymentIds(std::optional<std::string_view> token,
+                            std::optional<std::string_view> from,
+                            std::optional<std::string_view> to);
   HttpReply AdminSetToken(std::optional<std::string_view> token, std::string_view body);
   HttpReply AdminSetDelay(std::optional<std::string_view> token, std::string_view body);
   HttpReply AdminSetFailure(std::optional<std::string_view> token, std::string_view body);

@@ -1,5 +1,8 @@
 #include "processor/payment_store.h"
 
+#include <string>
+#include <vector>
+
 #include "absl/status/status.h"
 #include "absl/strings/str_format.h"
 #include "gtest/gtest.h"
@@ -49,6 +52,21 @@ TEST(PaymentStoreTest, SummaryCountsEveryRowWhenEitherBoundIsMissing) {
   EXPECT_EQ(store.Summarize(kT, std::nullopt).count, 2);
   EXPECT_EQ(store.Summarize(std::nullopt, kT).count, 2);
   EXPECT_EQ(store.Summarize(std::nullopt, std::nullopt).amount_cents, 300);
+}
+
+TEST(PaymentStoreTest, IdsAreSortedAndWindowedLikeTheSummary) {
+  PaymentStore store;
+  ASSERT_TRUE(store.Insert(MakePayment(3, 300, kT + 5)).ok());
+  ASSERT_TRUE(store.Insert(MakePayment(1, 100, kT - 1)).ok());
+  ASSERT_TRUE(store.Insert(MakePayment(2, 200, kT)).ok());
+  ASSERT_TRUE(store.Insert(MakePayment(4, 400, kT + 6)).ok());
+  EXPECT_EQ(store.Ids(kT, kT + 5),
+            (std::vector<std::string>{"00000000-0000-4000-8000-000000000002",
+                                      "00000000-0000-4000-8000-000000000003"}));
+  EXPECT_EQ(store.Ids(kT, std::nullopt).size(), 4u);
+  EXPECT_EQ(store.Ids(std::nullopt, std::nullopt).front(), "00000000-0000-4000-8000-000000000001");
+  store.Purge();
+  EXPECT_TRUE(store.Ids(std::nullopt, std::nullopt).empty());
 }
 
 TEST(PaymentStoreTest, PurgeForgetsEverything) {

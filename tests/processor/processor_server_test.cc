@@ -180,7 +180,8 @@ TEST_F(ProcessorServerTest, AdminEndpointsAnswer401WithoutTheToken) {
                         {"PUT", "/admin/configurations/token", R"({"token":"x"})"},
                         {"PUT", "/admin/configurations/delay", R"({"delay":10})"},
                         {"PUT", "/admin/configurations/failure", R"({"failure":true})"},
-                        {"POST", "/admin/purge-payments", ""}};
+                        {"POST", "/admin/purge-payments", ""},
+                        {"GET", "/admin/payments/ids", ""}};
   for (const Call& call : calls) {
     httplib::Result wrong = Admin(call.method, call.path, call.body, "wrong");
     ASSERT_TRUE(wrong) << call.path;
@@ -251,6 +252,29 @@ TEST_F(ProcessorServerTest, PurgeRemovesEveryPayment) {
   EXPECT_EQ(Summary(),
             R"({"totalAmount":0.00,"totalRequests":0,"totalFee":0.0000,"feePerTransaction":0.07})");
   EXPECT_EQ(Pay(Id(1))->status, 200);
+}
+
+TEST_F(ProcessorServerTest, PaymentIdsListsStoredIdsSortedWindowedAndPurged) {
+  Start();
+  EXPECT_EQ(Admin("GET", "/admin/payments/ids")->body, "[]");
+  ASSERT_EQ(Pay(Id(2), "1.00", kT)->status, 200);
+  ASSERT_EQ(Pay(Id(1), "1.00", kT - 1)->status, 200);
+  ASSERT_EQ(Pay(Id(3), "1.00", kT + 5)->status, 200);
+  httplib::Result all = Admin("GET", "/admin/payments/ids");
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->status, 200);
+  EXPECT_EQ(all->get_header_value("Content-Type"), kJson);
+  EXPECT_EQ(all->body, absl::StrCat(R"([")", Id(1), R"(",")", Id(2), R"(",")", Id(3), R"("])"));
+  // The window is the admin summary's: inclusive, and only when both bounds are given.
+  EXPECT_EQ(Admin("GET", absl::StrCat("/admin/payments/ids?from=", FormatIsoMillis(kT),
+                                      "&to=", FormatIsoMillis(kT + 5)))
+                ->body,
+            absl::StrCat(R"([")", Id(2), R"(",")", Id(3), R"("])"));
+  EXPECT_EQ(Admin("GET", absl::StrCat("/admin/payments/ids?from=", FormatIsoMillis(kT)))->body,
+            all->body);
+  EXPECT_EQ(Admin("GET", "/admin/payments/ids?from=yesterday&to=today")->status, 400);
+  ASSERT_EQ(Admin("POST", "/admin/purge-payments")->status, 200);
+  EXPECT_EQ(Admin("GET", "/admin/payments/ids")->body, "[]");
 }
 
 TEST_F(ProcessorServerTest, DelayIsAppliedBeforeTheFailure500) {
