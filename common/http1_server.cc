@@ -26,6 +26,7 @@ constexpr uint64_t kWakeId = 1;
 // After a closing answer the write side is shut and what the client still sends is read and
 // dropped for this long, so the answer is not destroyed by a reset.
 constexpr auto kDrainTime = std::chrono::seconds(2);
+constexpr auto kRelistenRetry = std::chrono::milliseconds(100);
 
 void Wake(int fd) {
   const uint64_t one = 1;
@@ -63,31 +64,23 @@ absl::Status Http1Server::Listen(const Http1ServerOptions& options) {
       addresses == nullptr) {
     return absl::UnavailableError(absl::StrCat("cannot resolve ", options.host));
   }
+  listen_backlog_ = options.listen_backlog;
   int error = 0;
   for (addrinfo* a = addresses; a != nullptr && listen_fd_ < 0; a = a->ai_next) {
-    const int fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) continue;
-    // SO_REUSEADDR only: without SO_REUSEPORT a second server on a busy port fails instead of
-    // silently sharing it.
-    const int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (bind(fd, a->ai_addr, a->ai_addrlen) == 0 && listen(fd, options.listen_backlog) == 0) {
-      listen_fd_ = fd;
-    } else {
-      error = errno;
-      close(fd);
-    }
+    std::memcpy(&address_, a->ai_addr, a->ai_addrlen);
+    address_length_ = a->ai_addrlen;
+    if (!OpenListener()) error = errno;
   }
   freeaddrinfo(addresses);
   if (listen_fd_ < 0) {
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", options.host, ":", options.port, ": ", strerror(error)));
   }
-  sockaddr_storage bound{};
-  socklen_t length = sizeof(bound);
-  getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&bound), &length);
-  port_ = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
-                                            : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+  // The resolved port, so that listening again after Refuse() takes the same one.
+  getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&address_), &address_length_);
+  port_ =
+      ntohs(address_.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&address_)->sin6_port
+                                           : reinterpret_cast<sockaddr_in*>(&address_)->sin_port);
 
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -100,6 +93,47 @@ absl::Status Http1Server::Listen(const Http1ServerOptions& options) {
   epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &event);
   loop_thread_ = std::thread([this] { Loop(); });
   return absl::OkStatus();
+}
+
+bool Http1Server::OpenListener() {
+  const int fd = socket(address_.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  // SO_REUSEADDR only: without SO_REUSEPORT a second server on a busy port fails instead of
+  // silently sharing it.
+  const int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  if (bind(fd, reinterpret_cast<const sockaddr*>(&address_), address_length_) != 0 ||
+      listen(fd, listen_backlog_) != 0) {
+    const int error = errno;
+    close(fd);
+    errno = error;
+    return false;
+  }
+  listen_fd_ = fd;
+  return true;
+}
+
+void Http1Server::Refuse(std::chrono::milliseconds duration) {
+  {
+    std::lock_guard<std::mutex> lock(done_mu_);
+    refuse_for_ = duration;
+  }
+  Wake(wake_fd_);
+}
+
+void Http1Server::StopListening(std::chrono::milliseconds duration) {
+  if (listen_fd_ >= 0) {
+    epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, listen_fd_, nullptr);
+    close(listen_fd_);
+    listen_fd_ = -1;
+    listener_paused_ = false;
+    listening_.store(false);
+  }
+  std::vector<ConnectionId> open;
+  for (const auto& [id, c] : connections_) open.push_back(id);
+  for (ConnectionId id : open) CloseConnection(id);
+  relisten_at_ = Steady::now() + duration;
+  next_sweep_ = std::min(next_sweep_, relisten_at_);
 }
 
 void Http1Server::Answer(ConnectionId id, Http1Answer answer) {
@@ -127,7 +161,7 @@ void Http1Server::Loop() {
     for (int e = 0; e < ready && !stopping_.load(); ++e) {
       const ConnectionId id = events[e].data.u64;
       if (id == kListenerId) {
-        Accept();
+        if (listen_fd_ >= 0) Accept();  // not closed earlier in this batch
         continue;
       }
       if (id == kWakeId) {
@@ -224,9 +258,10 @@ void Http1Server::Advance(ConnectionId id, Connection& c) {
 }
 
 void Http1Server::Deliver(Connection& c, Http1Answer answer) {
-  c.busy = false;
+  c.busy = answer.partial;
   c.out += answer.response;
-  if (answer.close) c.close_after_write = true;
+  if (answer.close || answer.reset) c.close_after_write = true;
+  if (answer.reset) c.reset_after_write = true;
   Touch(c, idle_timeout_);
 }
 
@@ -246,6 +281,12 @@ bool Http1Server::Flush(ConnectionId id, Connection& c) {
   c.out.erase(0, sent);
   if (sent > 0 && !c.busy) Touch(c, idle_timeout_);
   if (c.out.empty() && c.close_after_write && !c.draining) {
+    if (c.reset_after_write) {
+      const linger abort{1, 0};  // close() sends a reset
+      setsockopt(c.fd, SOL_SOCKET, SO_LINGER, &abort, sizeof(abort));
+      CloseConnection(id);
+      return false;
+    }
     // Shut the write side and drop what the client still sends for a moment, so that the answer
     // is read before the socket closes (closing with unread input would send a reset).
     shutdown(c.fd, SHUT_WR);
@@ -259,9 +300,11 @@ bool Http1Server::Flush(ConnectionId id, Connection& c) {
 
 void Http1Server::TakeAnswers() {
   std::vector<Done> done;
+  std::optional<std::chrono::milliseconds> refuse_for;
   {
     std::lock_guard<std::mutex> lock(done_mu_);
     done.swap(done_);
+    refuse_for.swap(refuse_for_);
   }
   for (Done& d : done) {
     auto it = connections_.find(d.id);
@@ -269,6 +312,7 @@ void Http1Server::TakeAnswers() {
     Deliver(it->second, std::move(d.answer));
     Advance(d.id, it->second);  // pipelined requests, then the write
   }
+  if (refuse_for.has_value()) StopListening(*refuse_for);
 }
 
 void Http1Server::CloseConnection(ConnectionId id) {
@@ -278,7 +322,7 @@ void Http1Server::CloseConnection(ConnectionId id) {
   close(it->second.fd);
   connections_.erase(it);
   connection_count_.store(static_cast<int>(connections_.size()));
-  if (listener_paused_) {
+  if (listener_paused_ && listen_fd_ >= 0) {
     epoll_event event{};
     event.events = EPOLLIN;
     event.data.u64 = kListenerId;
@@ -306,6 +350,20 @@ int Http1Server::SweepTimeouts() {
   if (now >= next_sweep_) {
     // Deadlines only move later, so waking at the earliest one seen is never late.
     next_sweep_ = Steady::time_point::max();
+    if (listen_fd_ < 0) {
+      if (now >= relisten_at_) {
+        if (OpenListener()) {
+          epoll_event event{};
+          event.events = EPOLLIN;
+          event.data.u64 = kListenerId;
+          epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listen_fd_, &event);
+          listening_.store(true);
+        } else {
+          relisten_at_ = now + kRelistenRetry;  // the address is taken for now
+        }
+      }
+      if (listen_fd_ < 0) next_sweep_ = relisten_at_;
+    }
     std::vector<ConnectionId> expired;
     for (auto& [id, c] : connections_) {
       if (c.busy) continue;  // a request being handled has no time limit here

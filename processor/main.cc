@@ -20,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "processor/fault.h"
 #include "processor/fee_rate.h"
 #include "processor/processor_server.h"
 
@@ -37,6 +38,9 @@ ABSL_FLAG(int32_t, threads, 1600,
 // Idle connections cost nothing on the epoll front, so this follows Kestrel's 130 s.
 ABSL_FLAG(int32_t, keep_alive_timeout_s, 130, "idle keep-alive connections are closed after this");
 ABSL_FLAG(int32_t, listen_backlog, 4096, "listen(2) backlog");
+ABSL_FLAG(std::string, fault, "",
+          "fault mode from the start, the JSON of PUT /admin/configurations/fault, e.g. "
+          "{\"mode\":\"reset\",\"probability\":0.1}; empty: none");
 ABSL_FLAG(int64_t, shutdown_grace_ms, 2000,
           "on SIGTERM, wait this long for connections to finish, then exit anyway");
 
@@ -53,6 +57,7 @@ constexpr const char* kEnvFlags[] = {"listen",
                                      "threads",
                                      "keep_alive_timeout_s",
                                      "listen_backlog",
+                                     "fault",
                                      "shutdown_grace_ms"};
 
 // PROCESSOR_<FLAG> becomes the flag's value; the command line, parsed afterwards, wins.
@@ -101,6 +106,16 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  rinha::processor::Fault fault;
+  if (const std::string json = absl::GetFlag(FLAGS_fault); !json.empty()) {
+    absl::StatusOr<rinha::processor::Fault> parsed = rinha::processor::ParseFault(json);
+    if (!parsed.ok()) {
+      std::fprintf(stderr, "--fault: %s\n", std::string(parsed.status().message()).c_str());
+      return 2;
+    }
+    fault = *parsed;
+  }
+
   rinha::processor::ServerOptions options;
   options.host = listen.substr(0, colon);
   options.port = port;
@@ -114,6 +129,7 @@ int main(int argc, char** argv) {
   options.processor.health_window = absl::Milliseconds(absl::GetFlag(FLAGS_health_window_ms));
   options.processor.max_in_flight = absl::GetFlag(FLAGS_max_in_flight);
   options.processor.max_queued = absl::GetFlag(FLAGS_max_queued);
+  options.processor.initial_fault = fault;
 
   // Block the stop signals before any thread exists so that only sigwait() below receives them.
   sigset_t stop_signals;
@@ -129,8 +145,9 @@ int main(int argc, char** argv) {
   }
   std::printf("payment-processor listening port=%d\n", (*server)->port());
   std::fflush(stdout);
-  RINHA_LOG_INFO("payment-processor on %s:%d fee=%s threads=%d", options.host, (*server)->port(),
-                 rinha::processor::FormatFeeRate(*fee), options.threads);
+  RINHA_LOG_INFO("payment-processor on %s:%d fee=%s threads=%d fault=%s", options.host,
+                 (*server)->port(), rinha::processor::FormatFeeRate(*fee), options.threads,
+                 rinha::processor::FaultJson(fault));
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);

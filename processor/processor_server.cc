@@ -35,6 +35,7 @@ HttpReply Route(ProcessorService& service, const Http1Request& request) {
     if (path == "/admin/configurations/failure") {
       return service.AdminSetFailure(token, request.body);
     }
+    if (path == "/admin/configurations/fault") return service.AdminSetFault(token, request.body);
   }
   return HttpReply{.status = 404};
 }
@@ -58,6 +59,7 @@ absl::StatusOr<std::unique_ptr<ProcessorServer>> ProcessorServer::Start(Clock& c
   }
   if (p.health_max_queued < 0) return absl::InvalidArgumentError("health_max_queued must be >= 0");
   if (p.initial_delay_ms < 0) return absl::InvalidArgumentError("initial delay must be >= 0");
+  if (absl::Status fault = ValidateFault(p.initial_fault); !fault.ok()) return fault;
   std::unique_ptr<ProcessorServer> server(new ProcessorServer(clock, options));
   Http1ServerOptions http;
   http.host = options.host;
@@ -72,6 +74,9 @@ absl::StatusOr<std::unique_ptr<ProcessorServer>> ProcessorServer::Start(Clock& c
       });
   if (!started.ok()) return started.status();
   server->http_ = *std::move(started);
+  if (p.initial_fault.mode == FaultMode::kRefuse) {
+    server->http_->Refuse(absl::ToChronoMilliseconds(p.initial_fault.duration));
+  }
   return server;
 }
 
@@ -87,11 +92,50 @@ std::optional<Http1Answer> ProcessorServer::Dispatch(Http1Server& http,
     } catch (const std::exception&) {
       reply = HttpReply{.status = 500};
     }
-    http.Answer(id, {FormatHttp1Response(reply.status, reply.headers, reply.body, close), close});
+    if (reply.delivery == Delivery::kWhole) {
+      http.Answer(id, {FormatHttp1Response(reply.status, reply.headers, reply.body, close), close});
+    } else {
+      AnswerFaultily(http, id, reply, close);
+    }
   });
   if (accepted) return std::nullopt;
   // Every worker slot is taken: answer like the limiter's overflow.
   return Http1Answer{FormatHttp1Response(429, {{"Retry-After", "5"}}, "", close), close};
+}
+
+void ProcessorServer::AnswerFaultily(Http1Server& http, Http1Server::ConnectionId id,
+                                     const HttpReply& reply, bool close) {
+  // Formatted for the connection as requested (keep-alive or not), then broken: the client must
+  // learn of the fault from the bytes, not from a Connection: close.
+  const std::string response = FormatHttp1Response(reply.status, reply.headers, reply.body, close);
+  const size_t head = response.find("\r\n\r\n") + 4;
+  switch (reply.delivery) {
+    case Delivery::kResetInHead:
+      http.Answer(id, {response.substr(0, head / 2), true, false, /*reset=*/true});
+      return;
+    case Delivery::kTruncatedBody:
+      http.Answer(id, {response.substr(0, head + reply.body.size() / 2), /*close=*/true});
+      return;
+    case Delivery::kDripHead:
+      // Holds this worker thread (not a limiter slot) for the whole drip, as a slow server would
+      // hold its own.
+      for (size_t i = 0; i + 1 < head; ++i) {
+        http.Answer(id, {response.substr(i, 1), false, /*partial=*/true});
+        if (!service_.Pause(reply.pace)) {
+          http.Answer(id, {"", /*close=*/true});  // stopping
+          return;
+        }
+      }
+      http.Answer(id, {response.substr(head - 1), close});
+      return;
+    case Delivery::kThenRefuse:
+      http.Answer(id, {response, close});
+      http.Refuse(absl::ToChronoMilliseconds(reply.pace));
+      return;
+    case Delivery::kWhole:
+      break;
+  }
+  http.Answer(id, {response, close});
 }
 
 ProcessorServer::~ProcessorServer() { Stop(); }
@@ -99,6 +143,7 @@ ProcessorServer::~ProcessorServer() { Stop(); }
 int ProcessorServer::port() const { return http_->port(); }
 int ProcessorServer::worker_threads() const { return pool_.threads(); }
 int ProcessorServer::connections() const { return http_->connections(); }
+bool ProcessorServer::listening() const { return http_->listening(); }
 
 void ProcessorServer::Stop() {
   // Waiting requests give up (503); with the loop gone their answers are dropped.

@@ -9,6 +9,10 @@
 // 500 queued + health/admin/GET room); a request arriving when that many are busy or queued is
 // answered at once with 429 and Retry-After: 5, as the limiter's own overflow is. One request per
 // connection is handled at a time; pipelined requests wait in the connection's buffer.
+//
+// Fault modes (processor/fault.h) that break the transport are carried out here from the reply's
+// Delivery: a reset inside the head, a truncated body, a head dripped byte by byte (the worker
+// pauses on the service's clock between bytes), a refusal of every connection for a while.
 #pragma once
 
 #include <memory>
@@ -56,6 +60,8 @@ class ProcessorServer {
   int worker_threads() const;
   // Open client connections, as last counted by the event loop.
   int connections() const;
+  // False while the "refuse" fault keeps the port closed.
+  bool listening() const;
 
   void Stop();
 
@@ -64,6 +70,9 @@ class ProcessorServer {
   // On the loop thread of `http`: hands the request to a worker, or answers 429.
   std::optional<Http1Answer> Dispatch(Http1Server& http, Http1Server::ConnectionId id,
                                       Http1Request request);
+  // On a worker thread: writes a reply whose delivery is a fault (reset, truncated, drip, refuse).
+  void AnswerFaultily(Http1Server& http, Http1Server::ConnectionId id, const HttpReply& reply,
+                      bool close);
 
   ProcessorService service_;
   WorkerPool pool_;  // its tasks answer through http_, so Stop() stops http_'s loop first

@@ -38,6 +38,9 @@ HttpReply Message(int status, std::string_view message) {
   return Json(status, std::move(body));
 }
 
+HttpReply Processed() { return Message(200, "payment processed successfully"); }
+HttpReply Duplicate() { return Message(422, "correlationId already processed"); }
+
 struct PaymentRequest {
   std::optional<std::string> correlation_id;
   std::optional<int64_t> amount_cents;
@@ -133,7 +136,10 @@ ProcessorService::ProcessorService(Clock& clock, ProcessorOptions options)
       options_(std::move(options)),
       config_(options_.initial_delay_ms, options_.initial_failure, options_.token),
       limiter_(options_.max_in_flight, options_.max_queued),
-      health_limiter_(clock, options_.health_window, options_.health_max_queued) {}
+      health_limiter_(clock, options_.health_window, options_.health_max_queued) {
+  // The front starts an initial refusal itself; as a mode it is never kept.
+  if (options_.initial_fault.mode != FaultMode::kRefuse) config_.SetFault(options_.initial_fault);
+}
 
 bool ProcessorService::WaitUntil(absl::Time deadline) {
   while (!shutting_down_.load(std::memory_order_relaxed)) {
@@ -145,6 +151,8 @@ bool ProcessorService::WaitUntil(absl::Time deadline) {
 }
 
 HttpReply ProcessorService::PostPayment(std::string_view body) {
+  const std::optional<Fault> fault = config_.DrawFaultForPayment();
+  if (fault.has_value() && fault->mode == FaultMode::kTooMany) return TooManyRequests();
   std::optional<FifoConcurrencyLimiter::Permit> permit = limiter_.Acquire();
   if (!permit.has_value()) return TooManyRequests();
 
@@ -157,10 +165,35 @@ HttpReply ProcessorService::PostPayment(std::string_view body) {
   }
   if (config_.failing()) return Empty(500);
 
-  if (absl::Status inserted = store_.Insert(*std::move(payment)); !inserted.ok()) {
-    return Message(422, "correlationId already processed");
+  const bool inserted = store_.Insert(*std::move(payment)).ok();
+  if (fault.has_value()) return FaultyAnswer(*fault, inserted);
+  return inserted ? Processed() : Duplicate();
+}
+
+HttpReply ProcessorService::FaultyAnswer(const Fault& fault, bool inserted) {
+  HttpReply reply = inserted ? Processed() : Duplicate();
+  switch (fault.mode) {
+    case FaultMode::kReset:
+      reply.delivery = Delivery::kResetInHead;
+      break;
+    case FaultMode::kTruncated:
+      reply.delivery = Delivery::kTruncatedBody;
+      break;
+    case FaultMode::kSlowHeaders:
+      reply.delivery = Delivery::kDripHead;
+      reply.pace = fault.interval;
+      break;
+    case FaultMode::kGarbage:
+      // Claims JSON (the formatter's Content-Type) and is not.
+      return HttpReply{200, "<html>payment processed successfully}{\x01", {}};
+    case FaultMode::kStoreThen500:
+      return Empty(500);
+    case FaultMode::kNone:
+    case FaultMode::kTooMany:
+    case FaultMode::kRefuse:
+      break;
   }
-  return Message(200, "payment processed successfully");
+  return reply;
 }
 
 HttpReply ProcessorService::GetPayment(std::string_view id) {
@@ -276,6 +309,22 @@ HttpReply ProcessorService::AdminSetFailure(std::optional<std::string_view> toke
   const bool was = config_.SetFailing(failing);
   return Json(200,
               ConfigChange("failure", was ? "true" : "false", failing ? "true" : "false"));
+}
+
+HttpReply ProcessorService::AdminSetFault(std::optional<std::string_view> token,
+                                          std::string_view body) {
+  if (!config_.TokenMatches(token)) return Empty(401);
+  absl::StatusOr<Fault> fault = ParseFault(body);
+  if (!fault.ok()) return BadRequest(std::string(fault.status().message()));
+  const bool refuse = fault->mode == FaultMode::kRefuse;
+  // No request reaches the emulator while it refuses: the mode is none once it listens again.
+  const Fault was = config_.SetFault(refuse ? Fault{} : *fault);
+  HttpReply reply = Json(200, ConfigChange("fault", FaultJson(was), FaultJson(*fault)));
+  if (refuse) {
+    reply.delivery = Delivery::kThenRefuse;
+    reply.pace = fault->duration;
+  }
+  return reply;
 }
 
 HttpReply ProcessorService::AdminPurge(std::optional<std::string_view> token) {

@@ -1,5 +1,5 @@
-// The processor's settings that the admin endpoints change at run time: delay, failure mode and
-// admin token.
+// The processor's settings that the admin endpoints change at run time: delay, failure mode,
+// fault mode and admin token.
 #pragma once
 
 #include <atomic>
@@ -11,11 +11,12 @@
 #include <utility>
 
 #include "absl/base/thread_annotations.h"
+#include "processor/fault.h"
 
 namespace rinha::processor {
 
-// Thread-safe. Request threads read delay and failure on every payment (lock-free); admin request
-// threads are the only writers.
+// Thread-safe. Request threads read delay, failure and whether a fault is set on every payment
+// (lock-free); admin request threads are the only writers.
 class RuntimeConfig {
  public:
   RuntimeConfig(int64_t delay_ms, bool failing, std::string token)
@@ -27,6 +28,27 @@ class RuntimeConfig {
   // Each setter returns the previous value (the admin answer's "was").
   int64_t SetDelayMs(int64_t delay_ms) { return delay_ms_.exchange(delay_ms); }
   bool SetFailing(bool failing) { return failing_.exchange(failing); }
+
+  // The fault for one payment: nullopt when no fault is set (one relaxed load) or when the draw
+  // spared this payment.
+  std::optional<Fault> DrawFaultForPayment() const {
+    if (!fault_set_.load(std::memory_order_relaxed)) return std::nullopt;
+    Fault fault;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      fault = fault_;
+    }
+    if (fault.mode == FaultMode::kNone || !DrawFault(fault.probability)) return std::nullopt;
+    return fault;
+  }
+  // Returns the previous fault.
+  Fault SetFault(const Fault& fault) {
+    std::lock_guard<std::mutex> lock(mu_);
+    const Fault was = fault_;
+    fault_ = fault;
+    fault_set_.store(fault.mode != FaultMode::kNone, std::memory_order_relaxed);
+    return was;
+  }
 
   // A missing header never matches, whatever the token.
   bool TokenMatches(std::optional<std::string_view> presented) const {
@@ -46,6 +68,8 @@ class RuntimeConfig {
   // are invisible to the TSan build; pthread-based locks are intercepted.
   mutable std::mutex mu_;
   std::string token_ ABSL_GUARDED_BY(mu_);
+  std::atomic<bool> fault_set_{false};
+  Fault fault_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace rinha::processor

@@ -64,6 +64,14 @@ class Http1ServerTest : public ::testing::Test {
     }).join();
   }
 
+  // Takes the oldest parked request, for a test that answers it by hand.
+  Http1Server::ConnectionId TakeParked() {
+    std::lock_guard<std::mutex> lock(mu_);
+    const Http1Server::ConnectionId id = parked_.front().first;
+    parked_.erase(parked_.begin());
+    return id;
+  }
+
   std::mutex mu_;
   std::vector<std::pair<Http1Server::ConnectionId, bool>> parked_;
   std::unique_ptr<Http1Server> server_;
@@ -147,6 +155,81 @@ TEST_F(Http1ServerTest, StopClosesConnectionsAndLaterAnswersAreHarmless) {
   EXPECT_TRUE(s.ClosedByServer());
   AnswerParked(200);
   server_->Stop();  // idempotent
+}
+
+TEST_F(Http1ServerTest, PartialAnswersAreWrittenAtOnceAndTheLastOneEndsTheRequest) {
+  Start();
+  Http1Socket s(server_->port());
+  ASSERT_TRUE(s.Send("GET /later HTTP/1.1\r\n\r\nGET /now/next HTTP/1.1\r\n\r\n"));
+  ASSERT_TRUE(testing::WaitUntil([&] { return parked() == 1; }));
+  const Http1Server::ConnectionId id = TakeParked();
+  const std::string response = FormatHttp1Response(200, {}, "whole", false);
+  server_->Answer(id, {response.substr(0, 5), false, /*partial=*/true});
+  std::string received;
+  while (received.size() < 5) {
+    const std::string some = s.ReadSome();
+    ASSERT_FALSE(some.empty());
+    received += some;
+  }
+  EXPECT_EQ(received, "HTTP/");
+  server_->Answer(id, {response.substr(5, 10), false, /*partial=*/true});
+  server_->Answer(id, {response.substr(15), false});
+  const std::string expected = response + FormatHttp1Response(200, {}, "GET /now/next ", false);
+  while (received.size() < expected.size()) {
+    const std::string some = s.ReadSome();
+    ASSERT_FALSE(some.empty());
+    received += some;
+  }
+  // The pipelined request was handled only after the last part.
+  EXPECT_EQ(received, expected);
+}
+
+TEST_F(Http1ServerTest, ResetAnswerIsWrittenThenTheConnectionIsReset) {
+  Start();
+  Http1Socket s(server_->port());
+  ASSERT_TRUE(s.Send("GET /later HTTP/1.1\r\n\r\n"));
+  ASSERT_TRUE(testing::WaitUntil([&] { return parked() == 1; }));
+  server_->Answer(TakeParked(), {"HTTP/1.1 200 OK\r\nContent-", false, false, /*reset=*/true});
+  const Http1Socket::Ending ending = s.ReadUntilClosed();
+  EXPECT_EQ(ending.bytes, "HTTP/1.1 200 OK\r\nContent-");
+  EXPECT_EQ(ending.error, ECONNRESET);
+  EXPECT_TRUE(testing::WaitUntil([&] { return server_->connections() == 0; }));
+}
+
+TEST_F(Http1ServerTest, RefuseWritesGivenAnswersClosesConnectionsAndRefusesConnects) {
+  Start();
+  const int port = server_->port();
+  Http1Socket idle(port);
+  Http1Socket answered(port);
+  ASSERT_TRUE(answered.Send("GET /later HTTP/1.1\r\n\r\n"));
+  ASSERT_TRUE(testing::WaitUntil([&] { return parked() == 1; }));
+  AnswerParked(200);
+  server_->Refuse(std::chrono::hours(1));
+  ASSERT_TRUE(testing::WaitUntil([&] { return !server_->listening(); }));
+  EXPECT_EQ(answered.Read().status, 200);  // answered before the refusal
+  EXPECT_TRUE(answered.ClosedByServer());
+  EXPECT_TRUE(idle.ClosedByServer());
+  Http1Socket refused(port);
+  EXPECT_FALSE(refused.connected());
+  EXPECT_EQ(refused.connect_error(), ECONNREFUSED);
+  EXPECT_EQ(server_->connections(), 0);
+  // A new refusal restarts the wait: zero listens again at once, on the same port.
+  server_->Refuse(std::chrono::milliseconds(0));
+  ASSERT_TRUE(testing::WaitUntil([&] { return server_->listening(); }));
+  Http1Socket again(port);
+  ASSERT_TRUE(again.connected());
+  ASSERT_TRUE(again.Send("GET /now HTTP/1.1\r\n\r\n"));
+  EXPECT_EQ(again.Read().status, 200);
+}
+
+TEST_F(Http1ServerTest, RefusalEndsByItselfAfterItsDuration) {
+  Start();
+  server_->Refuse(std::chrono::milliseconds(50));
+  ASSERT_TRUE(testing::WaitUntil([&] { return !server_->listening(); }));
+  ASSERT_TRUE(testing::WaitUntil([&] { return server_->listening(); }));
+  Http1Socket s(server_->port());
+  ASSERT_TRUE(s.Send("GET /now HTTP/1.1\r\n\r\n"));
+  EXPECT_EQ(s.Read().status, 200);
 }
 
 // A stop right after the start (the loop thread not yet running) must not be lost.

@@ -133,5 +133,43 @@ TEST(ProcessorBinaryTest, EnvironmentConfiguresFlagsTheCommandLineDoesNotGive) {
   EXPECT_EQ(Terminate(child), 0);
 }
 
+TEST(ProcessorBinaryTest, FaultComesFromTheFlagOrTheEnvironment) {
+  const Child flagged = StartProcessor(
+      {"--listen=127.0.0.1:0", "--threads=8", R"(--fault={"mode":"store_then_500"})"});
+  ASSERT_GT(flagged.port, 0);
+  httplib::Client client("127.0.0.1", flagged.port);
+  httplib::Result paid = client.Post("/payments", kPayment, "application/json");
+  ASSERT_TRUE(paid);
+  EXPECT_EQ(paid->status, 500);
+  httplib::Result summary = client.Get("/admin/payments-summary", {{"X-Rinha-Token", "123"}});
+  ASSERT_TRUE(summary);
+  EXPECT_EQ(
+      summary->body,
+      R"({"totalAmount":20.05,"totalRequests":1,"totalFee":1.4035,"feePerTransaction":0.07})");
+  EXPECT_EQ(Terminate(flagged), 0);
+
+  const Child from_env = StartProcessor({"--listen=127.0.0.1:0", "--threads=8"},
+                                        {R"(PROCESSOR_FAULT={"mode":"429"})"});
+  ASSERT_GT(from_env.port, 0);
+  httplib::Client env_client("127.0.0.1", from_env.port);
+  httplib::Result rejected = env_client.Post("/payments", kPayment, "application/json");
+  ASSERT_TRUE(rejected);
+  EXPECT_EQ(rejected->status, 429);
+  EXPECT_EQ(Terminate(from_env), 0);
+}
+
+TEST(ProcessorBinaryTest, AnUnknownFaultStopsTheStartWithExitCode2) {
+  const Child child =
+      StartProcessor({"--listen=127.0.0.1:0", "--threads=8", R"(--fault={"mode":"explode"})"});
+  ASSERT_GT(child.pid, 0);
+  EXPECT_EQ(child.port, 0);  // no readiness line
+  int status = -1;
+  ASSERT_TRUE(testing::WaitUntil([&] { return waitpid(child.pid, &status, WNOHANG) == child.pid; },
+                                 absl::Seconds(20)));
+  close(child.stdout_fd);
+  EXPECT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 2);
+}
+
 }  // namespace
 }  // namespace rinha::processor

@@ -1,5 +1,6 @@
 // A blocking HTTP/1.1 test client on a raw socket: sends bytes as given (partial writes,
-// pipelining, malformed requests) and reads Content-Length responses one by one.
+// pipelining, malformed requests) and reads Content-Length responses one by one, or raw bytes up
+// to the end of the connection (broken answers).
 #pragma once
 
 #include <netinet/in.h>
@@ -25,6 +26,7 @@ class Http1Socket {
     address.sin_port = htons(static_cast<uint16_t>(port));
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     connected_ = connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
+    if (!connected_) connect_error_ = errno;
     const int one = 1;
     setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     timeval timeout{10, 0};
@@ -35,6 +37,8 @@ class Http1Socket {
   Http1Socket& operator=(const Http1Socket&) = delete;
 
   bool connected() const { return connected_; }
+  // errno of the failed connect (ECONNREFUSED when nothing listens); 0 when connected.
+  int connect_error() const { return connect_error_; }
   void Close() {
     if (fd_ >= 0) close(fd_);
     fd_ = -1;
@@ -86,6 +90,37 @@ class Http1Socket {
     return response;
   }
 
+  // The bytes of one recv (or what Read() left over); empty at the end of the connection or
+  // after 10 s without data.
+  std::string ReadSome() {
+    if (buffer_.empty()) Fill();
+    std::string some;
+    some.swap(buffer_);
+    return some;
+  }
+
+  // Reads until the server ends the connection. `error` is 0 for a clean close (EOF),
+  // ECONNRESET for a reset, EAGAIN when 10 s passed without data.
+  struct Ending {
+    std::string bytes;
+    int error = 0;
+  };
+  Ending ReadUntilClosed() {
+    Ending ending;
+    ending.bytes.swap(buffer_);
+    char chunk[4096];
+    while (true) {
+      const ssize_t n = recv(fd_, chunk, sizeof(chunk), 0);
+      if (n > 0) {
+        ending.bytes.append(chunk, static_cast<size_t>(n));
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      ending.error = n == 0 ? 0 : errno;
+      return ending;
+    }
+  }
+
   // True when the server closed the connection (EOF or reset) within 10 s.
   bool ClosedByServer() {
     char c;
@@ -104,6 +139,7 @@ class Http1Socket {
 
   int fd_ = -1;
   bool connected_ = false;
+  int connect_error_ = 0;
   std::string buffer_;
 };
 
