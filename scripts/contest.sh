@@ -459,7 +459,7 @@ fault_job() {
   done
   restarted=$(now_ms)
   log_suffix=.restart
-  eval "start "$svc" "\${ready_of[$svc]}" $cmd"
+  eval "start \"$svc\" \"\${ready_of[$svc]}\" $cmd"
   if [ "$svc" = lb ]; then
     until code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$target/payments-summary") &&
       ((code > 0 && code < 400)); do sleep 0.02; done
