@@ -3,6 +3,9 @@
 #   release  builds and runs every GoogleTest suite (RelWithDebInfo)
 #   contest  a 30 s contest through scripts/contest.sh on the release build (cgroups, so root):
 #            0 inconsistencies, 0 lag, 0 failed POSTs, nothing left behind
+#   faults   scripts/faults.sh --short: six 30 s contest runs, each with one service killed and
+#            restarted mid-load (router twice, router SIGTERM, ledger, edge, HAProxy); fails when
+#            a payment answered 2xx is lost, one is paid twice, or the ledger differs
 #   asan     the same under ASan + UBSan
 #   tsan     the same under TSan
 #   fuzz     runs the JSON/money/time fuzzer for a bounded time (clang-14)
@@ -16,7 +19,7 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 
 jobs=$(nproc)
-variants=("${@:-release contest asan tsan fuzz docker}")
+variants=("${@:-release contest faults asan tsan fuzz docker}")
 read -r -a variants <<<"${variants[*]}"
 
 run_variant() {
@@ -42,6 +45,13 @@ for v in "${variants[@]}"; do
       cmake -S . -B build-test-release -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRINHA_SANITIZE= \
         -DRINHA_BUILD_BENCHMARKS=OFF >/dev/null
       bash tests/contest/runner/contest_short_test.sh build-test-release ;;
+    faults)
+      echo "=== [faults] crash scenarios, short (build-test-release)"
+      cmake -S . -B build-test-release -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRINHA_SANITIZE= \
+        -DRINHA_BUILD_BENCHMARKS=OFF >/dev/null
+      cmake --build build-test-release -j "$jobs"
+      bash scripts/faults.sh --short --no-build --build-dir=build-test-release \
+        --out="$(mktemp -d /tmp/rinha-faults.XXXXXX)" ;;
     asan) run_variant asan address Debug ;;
     tsan) run_variant tsan thread Debug ;;
     fuzz)
@@ -57,7 +67,7 @@ for v in "${variants[@]}"; do
       [ $status != 0 ] || bash tests/docker/compose_stack_test.sh || status=$?
       bash scripts/docker-teardown.sh
       [ $status = 0 ] || exit $status ;;
-    *) echo "unknown stage: $v (release | contest | asan | tsan | fuzz | docker)" >&2; exit 2 ;;
+    *) echo "unknown stage: $v (release | contest | faults | asan | tsan | fuzz | docker)" >&2; exit 2 ;;
   esac
 done
 echo "=== all test stages passed: ${variants[*]}"

@@ -309,6 +309,24 @@ TEST_F(EdgeIntegrationTest, RouterKilledWhileBothProcessorsFailLosesNothing) {
   EXPECT_EQ(RouterStats().recovered_total(), 200);
 }
 
+TEST_F(EdgeIntegrationTest, RouterKilledAgainBeforeItsRecoveryEndsLosesNothing) {
+  // Two crashes in a row: the second lands while the restarted router is still resolving what
+  // the first left (both processors failing: nothing can settle yet). The journal still holds
+  // every payment, so the third run takes them over again.
+  default_->SetFailing(true);
+  fallback_->SetFailing(true);
+  Post(0, 150);
+  ASSERT_TRUE(WaitUntil([&] { return RouterStats().queued() == 150; }, absl::Seconds(30)));
+  router_->Kill();
+  StartRouter();
+  ASSERT_TRUE(WaitUntil([&] { return RouterStats().recovered_total() == 150; }, absl::Seconds(30)));
+  router_->Kill();
+  StartRouter();
+  default_->SetFailing(false);
+  fallback_->SetFailing(false);
+  ExpectAllSettledOnce(150);
+}
+
 TEST_F(EdgeIntegrationTest, RouterKilledWhilePaymentsAreInFlightAtASlowDefaultPaysEachOnce) {
   // Hundreds in flight: the dead router's POSTs are inserted after it died, and nobody told the
   // ledger. The restarted router finds them at the default processor by lookups.
