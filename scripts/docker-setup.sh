@@ -31,12 +31,13 @@ fi
 if ! docker image inspect debian:bookworm-slim >/dev/null 2>&1; then
   if ! docker pull debian:bookworm-slim >/dev/null 2>&1; then
     mirror=$(grep -h '^URIs:' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n1 | awk '{print $2}')
-    [ -n "$mirror" ] || mirror=$(awk '/^deb / && $3 ~ /bookworm$/ {print $2; exit}' /etc/apt/sources.list)
-    [ -n "$mirror" ] || mirror=http://deb.debian.org/debian
-    log "building debian:bookworm-slim with debootstrap from $mirror"
+    [ -n "$mirror" ] || mirror=$(awk '/^deb / && $3 ~ /bookworm$/ {print $2; exit}' \
+      /etc/apt/sources.list 2>/dev/null || true)
+    # The mirror apt is configured with; without one, debootstrap's own default.
+    log "building debian:bookworm-slim with debootstrap from ${mirror:-the default mirror of debootstrap}"
     rootfs=$(mktemp -d)
     trap 'rm -rf "$rootfs"' EXIT
-    debootstrap --variant=minbase bookworm "$rootfs" "$mirror" >/tmp/rinha-debootstrap.log 2>&1 || {
+    debootstrap --variant=minbase bookworm "$rootfs" ${mirror:+"$mirror"} >/tmp/rinha-debootstrap.log 2>&1 || {
       log "debootstrap failed; see /tmp/rinha-debootstrap.log"; exit 1; }
     rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
     tar -C "$rootfs" -c . | docker import - debian:bookworm-slim >/dev/null
