@@ -9,7 +9,14 @@
 #      --remove-images) and the dockerd it started — also on failure and Ctrl-C.
 #
 #   scripts/docker-contest.sh [--duration_s=N] [--max_vus=N] [--test=final|preview]
-#                             [--out=DIR] [--remove-images] [--keep-running]
+#                             [--timeline=NAME] [--out=DIR] [--remove-images] [--keep-running]
+#                             [--fault=SERVICE@AT_S] [--check]
+# --fault crashes a container (router, ledger, edge1, edge2, lb) AT_S seconds into the load:
+#   SIGKILL to its process from the host, as the OOM killer or a segfault would end it, and
+#   compose's restart policy brings it back. (`docker kill` would not do: Docker marks a killed
+#   container as stopped by the user, and no restart policy restarts it.) Implies --check: once the load is
+#   over and the stack quiet, rinha-check compares every payment's fate (lost, paid twice,
+#   unrecorded) through the published ports; OUT/check.json, OUT/fault.json.
 # Environment: LB_HOST_PORT (9999), PROCESSOR_DEFAULT_HOST_PORT (8001),
 #   PROCESSOR_FALLBACK_HOST_PORT (8002), ROUTER_GRPC_HOST_PORT (50051), LEDGER_GRPC_HOST_PORT
 #   (50052); RINHA_LOADGEN=rinha-load|standin (default: rinha-load once contest/load is committed,
@@ -21,19 +28,28 @@ cd "$(dirname "$0")/.."
 source scripts/docker-lib.sh
 DLOG_TAG=docker-contest
 
-duration_s=60 max_vus=150 test=final out="" remove_images=0 keep_running=0
+duration_s=60 max_vus=150 test=final timeline="" out="" remove_images=0 keep_running=0 fault="" check=0
 for arg in "$@"; do
   case "$arg" in
     --duration_s=*) duration_s=${arg#*=} ;;
     --max_vus=*) max_vus=${arg#*=} ;;
     --test=*) test=${arg#*=} ;;
+    --timeline=*) timeline=${arg#*=} ;;
+    --fault=*) fault=${arg#*=}; check=1 ;;
+    --check) check=1 ;;
     --out=*) out=${arg#*=} ;;
     --remove-images) remove_images=1 ;;
     --keep-running) keep_running=1 ;;
-    -h | --help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
     *) echo "unknown argument: $arg (see --help)" >&2; exit 2 ;;
   esac
 done
+fault_service="" fault_at_s=""
+if [[ -n $fault ]]; then
+  [[ $fault =~ ^(router|ledger|edge1|edge2|lb)@([0-9]+(\.[0-9]+)?)$ ]] ||
+    { echo "--fault=SERVICE@AT_S (router|ledger|edge1|edge2|lb)" >&2; exit 2; }
+  fault_service=${BASH_REMATCH[1]} fault_at_s=${BASH_REMATCH[2]}
+fi
 out=${out:-$(mktemp -d /tmp/rinha-docker-contest.XXXXXX)}
 mkdir -p "$out"
 
@@ -91,14 +107,16 @@ bash scripts/docker-setup.sh
 loadgen=""
 if [[ $RINHA_LOADGEN == rinha-load ]]; then
   loadgen=${RINHA_LOAD_BIN:-build-loadgen/contest/load/rinha-load}
-  if [[ ! -x $loadgen ]]; then
+  checker=$(dirname "$loadgen")/rinha-check
+  if [[ ! -x $loadgen ]] || { ((check)) && [[ ! -x $checker ]]; }; then
     # Its own build tree, tests and benchmarks off: only what rinha-load links.
     dlog "building rinha-load natively in build-loadgen/"
     bash scripts/install-deps.sh
     cmake -S . -B build-loadgen -G Ninja -DCMAKE_BUILD_TYPE=Release -DRINHA_BUILD_TESTS=OFF \
       -DRINHA_BUILD_BENCHMARKS=OFF >/dev/null
-    cmake --build build-loadgen -j 2 --target rinha-load
+    cmake --build build-loadgen -j 2 --target rinha-load rinha-check
     loadgen=build-loadgen/contest/load/rinha-load
+    checker=build-loadgen/contest/load/rinha-check
   fi
 fi
 
@@ -130,11 +148,62 @@ secs() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.1f", b - a}'; }
 dlog "ready: build $(secs "$t0" "$t_built") s, up -> GET /payments-summary < 400 in $(secs "$t_up" "$t_ready") s"
 
 def="http://127.0.0.1:$PROCESSOR_DEFAULT_HOST_PORT" fb="http://127.0.0.1:$PROCESSOR_FALLBACK_HOST_PORT"
+
+now_ms() { date +%s%3N; }
+# The fault in Docker: SIGKILL to one container's process AT_S seconds into the load (a crash:
+# its restart policy starts it again); waits until it runs again (the lb: until it answers);
+# OUT/fault.json has the times in seconds since the load began.
+docker_fault_job() {
+  local id started killed ready restarts
+  id=$(backend_compose ps -q "$fault_service")
+  [[ -n $id ]] || { dlog "no container for $fault_service"; return 1; }
+  restarts=$(docker inspect -f '{{.RestartCount}}' "$id")
+  until [[ -s $out/load.started ]]; do sleep 0.02; done
+  started=$(cat "$out/load.started")
+  sleep "$(awk -v s="$started" -v a="$fault_at_s" -v n="$(now_ms)" \
+    'BEGIN { w = (s + a * 1000 - n) / 1000; printf "%.3f", (w > 0 ? w : 0) }')"
+  killed=$(now_ms)
+  local pid; pid=$(docker inspect -f '{{.State.Pid}}' "$id")
+  dlog "fault: SIGKILL to $fault_service (host pid $pid)"
+  kill -KILL "$pid"
+  local deadline=$(($(now_ms) + 60000))
+  until [[ $(docker inspect -f '{{.RestartCount}} {{.State.Running}}' "$id") == "$((restarts + 1)) true" ]]; do
+    (($(now_ms) < deadline)) || { dlog "$fault_service was not restarted by its policy"; return 1; }
+    sleep 0.02
+  done
+  [[ $fault_service != lb ]] || wait_http "$lb/payments-summary" 60 || return 1
+  ready=$(now_ms)
+  dlog "fault: $fault_service back after $((ready - killed)) ms"
+  printf '{"service":"%s","signal":"KILL","killed_at_s":%s,"ready_at_s":%s}\n' "$fault_service" \
+    "$(awk -v a="$killed" -v s="$started" 'BEGIN { printf "%.3f", (a - s) / 1000 }')" \
+    "$(awk -v a="$ready" -v s="$started" 'BEGIN { printf "%.3f", (a - s) / 1000 }')" >"$out/fault.json"
+}
 if [[ $RINHA_LOADGEN == rinha-load ]]; then
-  dlog "load: $loadgen --test=$test --duration_s=$duration_s --max_vus=$max_vus"
+  load_extra=()
+  [[ -n $timeline ]] && load_extra+=(--timeline="$timeline")
+  ((check)) && load_extra+=(--requests_out="$out/requests.log" --started_file="$out/load.started")
+  rm -f "$out/load.started" "$out/fault.json"
+  if [[ -n $fault_service ]]; then docker_fault_job & fault_job=$!; fi
+  dlog "load: $loadgen --test=$test --duration_s=$duration_s --max_vus=$max_vus ${load_extra[*]}"
   "$loadgen" --target="$lb" --default_processor="$def" --fallback_processor="$fb" \
     --admin_token=123 --test="$test" --duration_s="$duration_s" --max_vus="$max_vus" \
-    --router_stats="127.0.0.1:$ROUTER_GRPC_HOST_PORT" --out="$out"
+    --router_stats="127.0.0.1:$ROUTER_GRPC_HOST_PORT" --out="$out" ${load_extra[@]+"${load_extra[@]}"}
+  if [[ -n $fault_service ]]; then
+    wait "$fault_job" || { dlog "the fault job failed"; exit 1; }
+  fi
+  if ((check)); then
+    check_args=(--run_dir="$out" --ledger="127.0.0.1:$LEDGER_GRPC_HOST_PORT"
+      --router="127.0.0.1:$ROUTER_GRPC_HOST_PORT" --default_processor="$def"
+      --fallback_processor="$fb")
+    if [[ -s $out/fault.json ]]; then
+      check_args+=(--fault_at_s="$(json_num "$(cat "$out/fault.json")" killed_at_s)"
+        --ready_at_s="$(json_num "$(cat "$out/fault.json")" ready_at_s)")
+    fi
+    dlog "check: waiting for quiet, then every payment's fate"
+    "$checker" "${check_args[@]}" >"$out/check.out" 2>"$out/check.err" ||
+      { cat "$out/check.out" "$out/check.err" >&2; dlog "check FAILED"; exit 1; }
+    echo "check: $(cat "$out/check.out")"
+  fi
   results=$(cat "$out/final-results.json")
   echo "score=$(json_num "$results" score) p99=$(grep -o '"valor"[^,}]*' <<<"$results" | head -n1 | cut -d'"' -f4)" \
     "inconsistencies=$(json_num "$results" num_inconsistencias) lag=$(json_num "$results" lag)"

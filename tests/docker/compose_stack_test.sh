@@ -4,7 +4,9 @@
 # replicas); the stack comes up next to the processors' compose under unique project names and
 # free host ports; every container runs with its limits (docker inspect and its own cgroup files),
 # as uid 10001, healthy, only the router on the payment-processor network; a short load gives
-# 0 inconsistencies and lag 0; `down -v` leaves no container, network or volume behind.
+# 0 inconsistencies and lag 0; the router crashed under load (SIGKILL from the host) comes back
+# by its restart policy and loses or double-pays nothing; `down -v` leaves no container, network
+# or volume behind.
 # Uses rinha-load when built (RINHA_LOAD_BIN, build-test-release/, build-loadgen/ or build/), else
 # the stand-in (RINHA_LOADGEN=standin forces it).
 set -euo pipefail
@@ -182,6 +184,40 @@ fi
 [[ $incons == 0 ]] || fail "inconsistencies: $incons"
 [[ $lag == 0 ]] || fail "lag: $lag"
 pass "short load: 0 inconsistencies, lag 0"
+
+# ---- a crash under load ------------------------------------------------------------------------------
+# The router's process is killed from the host (as the OOM killer would) while default is slow and
+# hundreds of payments are in flight; the restart policy brings it back, it takes over its journal,
+# and every payment answered 2xx must end up held by exactly one processor and in the ledger.
+checker=$(dirname "${loadgen:-x}")/rinha-check
+if [[ -n $loadgen && $loadgen != none && -x $checker ]]; then
+  crash=$(mktemp -d /tmp/$bproject-crash.XXXX)
+  "$loadgen" --target="$lb" --default_processor="$def" --fallback_processor="$fb" --admin_token=123 \
+    --test=final --timeline=faults --duration_s=20 --max_vus=200 --quiet --out="$crash" \
+    --requests_out="$crash/requests.log" --started_file="$crash/started" &
+  load=$!
+  router=$(bc ps -q router)
+  restarts=$(docker inspect -f '{{.RestartCount}}' "$router")
+  for _ in $(seq 1 600); do [[ -s $crash/started ]] && break; sleep 0.05; done
+  [[ -s $crash/started ]] || fail "the crash run's load did not start"
+  # The faults timeline: default slow (800 ms) from 1/6 of the run; kill in the middle of it.
+  sleep 6
+  kill -KILL "$(docker inspect -f '{{.State.Pid}}' "$router")"
+  deadline=$(($(date +%s) + 60))
+  until [[ $(docker inspect -f '{{.RestartCount}} {{.State.Running}}' "$router") == "$((restarts + 1)) true" ]]; do
+    (($(date +%s) < deadline)) || fail "router not restarted by its policy after a crash"
+    sleep 0.1
+  done
+  wait "$load" || fail "rinha-load (crash run) exit $?"
+  "$checker" --run_dir="$crash" --ledger="127.0.0.1:$LEDGER_GRPC_HOST_PORT" \
+    --router="127.0.0.1:$ROUTER_GRPC_HOST_PORT" --default_processor="$def" \
+    --fallback_processor="$fb" >"$crash/check.out" 2>&1 || { cat "$crash/check.out"; fail "crash run: payments lost, paid twice or unrecorded"; }
+  echo "  $(head -c 300 "$crash/check.out")"
+  owner=$(docker exec "$router" stat -c '%u' /var/lib/rinha/router-journal)
+  [[ $owner == 10001 ]] || fail "router journal owned by $owner"
+  pass "router crashed under load (restart policy): nothing lost, nothing paid twice, ledger exact"
+  rm -rf "$crash"
+fi
 
 # ---- nothing left behind ----------------------------------------------------------------------------
 cleanup
