@@ -6,8 +6,8 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "common/http_url.h"
 #include "common/iso_time.h"
-#include "router/http_transport.h"
 
 namespace rinha::contest {
 namespace {
@@ -40,7 +40,7 @@ const char* ProcessorName(Processor p) { return p == Processor::kDefault ? "defa
 
 absl::StatusOr<HttpEndpoint> ParseEndpoint(const std::string& url) {
   HttpEndpoint e;
-  if (absl::Status s = router::ParseHttpUrl(url, &e.host, &e.port); !s.ok()) {
+  if (absl::Status s = ParseHttpUrl(url, &e.host, &e.port); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(url, ": ", std::string(s.message())));
   }
   return e;

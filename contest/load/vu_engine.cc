@@ -15,10 +15,10 @@
 #include <random>
 
 #include "absl/strings/str_cat.h"
+#include "common/http1_response.h"
 #include "contest/load/latency.h"
 #include "contest/load/score.h"
 #include "contest/load/timeline.h"
-#include "router/http_transport.h"
 
 namespace rinha::contest {
 
@@ -289,9 +289,9 @@ void LoadEngine::OnReadable(Vu& vu, uint32_t index, int64_t now_ns) {
     Finish(vu, index, Outcome::kError, now_ns, false);
     return;
   }
-  router::ParsedResponse response;
+  Http1Response response;
   bool error = false;
-  if (!router::ParseHttpResponse(vu.in, eof, &response, &error)) {
+  if (!ParseHttp1Response(vu.in, eof, &response, &error)) {
     if (error || eof) Finish(vu, index, Outcome::kError, now_ns, false);
     return;
   }
