@@ -19,8 +19,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
+#include "common/fee_rate.h"
 #include "common/log.h"
-#include "processor/fee_rate.h"
 #include "processor/processor_server.h"
 
 ABSL_FLAG(std::string, listen, "0.0.0.0:8080", "host:port to listen on (port 0: any free port)");
@@ -94,8 +94,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "--listen must be host:port, got %s\n", listen.c_str());
     return 2;
   }
-  absl::StatusOr<rinha::processor::FeeRate> fee =
-      rinha::processor::ParseFeeRate(absl::GetFlag(FLAGS_fee));
+  absl::StatusOr<rinha::FeeRate> fee = rinha::ParseFeeRate(absl::GetFlag(FLAGS_fee));
   if (!fee.ok()) {
     std::fprintf(stderr, "--fee: %s\n", std::string(fee.status().message()).c_str());
     return 2;
@@ -130,7 +129,7 @@ int main(int argc, char** argv) {
   std::printf("payment-processor listening port=%d\n", (*server)->port());
   std::fflush(stdout);
   RINHA_LOG_INFO("payment-processor on %s:%d fee=%s threads=%d", options.host, (*server)->port(),
-                 rinha::processor::FormatFeeRate(*fee), options.threads);
+                 rinha::FormatFeeRate(*fee), options.threads);
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
