@@ -21,9 +21,6 @@
 
 namespace rinha::router {
 
-// Steady-clock microseconds: the time base of receipt-to-ledger latencies.
-int64_t SteadyMicros();
-
 class Dispatcher {
  public:
   // `sink` receives settlements on the loop thread and must outlive the dispatcher.

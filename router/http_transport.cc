@@ -10,10 +10,10 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "common/clock.h"
 #include "common/http1_response.h"
 #include "common/http_url.h"
 #include "common/log.h"
@@ -33,16 +33,6 @@ struct HttpConn {
   size_t out_offset = 0;
   std::string in;
 };
-
-namespace {
-
-int64_t SteadyMillis() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
 
 absl::StatusOr<std::unique_ptr<HttpTransport>> HttpTransport::Create(
     const std::string& default_url, const std::string& fallback_url, const Timeouts& timeouts) {

@@ -7,8 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/log.h"
-#include "router/dispatcher.h"
 
 namespace rinha::router {
 namespace {

@@ -7,21 +7,15 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <chrono>
 #include <memory>
 
+#include "common/clock.h"
 #include "common/httplib_listener.h"
 #include "gtest/gtest.h"
 #include "tests/testing/httplib_tsan_suppression.h"
 
 namespace rinha::contest {
 namespace {
-
-int64_t NowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 // Answers 202 to POST /payments; `keep_alive` false closes the connection after each answer.
 class AcceptingServer {
@@ -58,7 +52,7 @@ TEST(LoadEngineTest, EachVuKeepsOneConnection) {
   AcceptingServer server(/*keep_alive=*/true);
   auto engine = LoadEngine::Create(Options(server.port()));
   ASSERT_TRUE(engine.ok()) << engine.status();
-  const LoadTotals totals = (*engine)->Run(NowNs());
+  const LoadTotals totals = (*engine)->Run(SteadyNanos());
   EXPECT_GE(totals.requests, 4);
   EXPECT_EQ(totals.ok, totals.requests);
   EXPECT_EQ(totals.requests, server.posts.load());
@@ -79,7 +73,7 @@ TEST(LoadEngineTest, ReconnectsWhenTheServerClosesAfterEachAnswer) {
   AcceptingServer server(/*keep_alive=*/false);
   auto engine = LoadEngine::Create(Options(server.port()));
   ASSERT_TRUE(engine.ok()) << engine.status();
-  const LoadTotals totals = (*engine)->Run(NowNs());
+  const LoadTotals totals = (*engine)->Run(SteadyNanos());
   EXPECT_GE(totals.requests, 4);
   EXPECT_EQ(totals.ok, totals.requests);
   EXPECT_EQ(totals.connections_opened, totals.requests);
@@ -96,7 +90,7 @@ TEST(LoadEngineTest, RefusedConnectionsAreFailures) {
   getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
   auto engine = LoadEngine::Create(Options(ntohs(addr.sin_port)));
   ASSERT_TRUE(engine.ok()) << engine.status();
-  const LoadTotals totals = (*engine)->Run(NowNs());
+  const LoadTotals totals = (*engine)->Run(SteadyNanos());
   close(fd);
   EXPECT_GE(totals.requests, 4);
   EXPECT_EQ(totals.ok, 0);
