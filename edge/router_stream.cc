@@ -6,15 +6,13 @@
 #include <utility>
 #include <vector>
 
+#include "common/backoff.h"
 #include "common/log.h"
 
 namespace rinha::edge {
 
 absl::Duration ReconnectBackoff(absl::Duration initial, absl::Duration max, int failures) {
-  if (failures <= 0) return absl::ZeroDuration();
-  absl::Duration delay = initial;
-  for (int i = 1; i < failures && delay < max; ++i) delay *= 2;
-  return std::min(delay, max);
+  return BackoffDelay(initial, max, failures);
 }
 
 std::unique_ptr<RouterStream> RouterStream::Start(std::shared_ptr<grpc::Channel> channel,
