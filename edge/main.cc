@@ -9,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/stop_signal.h"
 #include "edge/edge_server.h"
 
 ABSL_FLAG(std::string, listen, "0.0.0.0:8080", "HTTP address host:port (port 0 = any)");
@@ -25,11 +26,7 @@ ABSL_FLAG(int, drain_ms, 3000, "on SIGTERM, how long to wait for held payments t
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
 
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  rinha::BlockStopSignals();
   signal(SIGPIPE, SIG_IGN);
 
   rinha::edge::EdgeServerOptions options;
@@ -55,8 +52,7 @@ int main(int argc, char** argv) {
   std::printf("edge listening port=%d\n", (*server)->port());
   std::fflush(stdout);
 
-  int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
+  const int signal_number = rinha::WaitForStopSignal();
   RINHA_LOG_INFO("edge got signal %d, shutting down", signal_number);
   (*server)->Shutdown(absl::Milliseconds(absl::GetFlag(FLAGS_drain_ms)));
   return 0;

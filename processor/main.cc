@@ -3,7 +3,6 @@
 #include <sys/resource.h>
 
 #include <chrono>
-#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -21,6 +20,7 @@
 #include "common/clock.h"
 #include "common/fee_rate.h"
 #include "common/log.h"
+#include "common/stop_signal.h"
 #include "processor/processor_server.h"
 
 ABSL_FLAG(std::string, listen, "0.0.0.0:8080", "host:port to listen on (port 0: any free port)");
@@ -114,12 +114,7 @@ int main(int argc, char** argv) {
   options.processor.max_in_flight = absl::GetFlag(FLAGS_max_in_flight);
   options.processor.max_queued = absl::GetFlag(FLAGS_max_queued);
 
-  // Block the stop signals before any thread exists so that only sigwait() below receives them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  rinha::BlockStopSignals();  // before any thread exists
 
   auto server = rinha::processor::ProcessorServer::Start(rinha::RealClock::Get(), options);
   if (!server.ok()) {
@@ -131,8 +126,7 @@ int main(int argc, char** argv) {
   RINHA_LOG_INFO("payment-processor on %s:%d fee=%s threads=%d", options.host, (*server)->port(),
                  rinha::FormatFeeRate(*fee), options.threads);
 
-  int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
+  const int signal_number = rinha::WaitForStopSignal();
   RINHA_LOG_INFO("payment-processor: signal %d, stopping", signal_number);
 
   // Stop() closes idle connections at once; waiting requests give up within the service's

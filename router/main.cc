@@ -1,6 +1,4 @@
 // The router process: flags, start, report readiness on stdout, stop on SIGTERM/SIGINT.
-#include <signal.h>
-
 #include <cstdio>
 #include <string>
 
@@ -8,6 +6,7 @@
 #include "absl/flags/parse.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/stop_signal.h"
 #include "router/router_server.h"
 
 ABSL_FLAG(std::string, listen, "0.0.0.0:50051", "TCP address host:port (port 0 = any; empty = off)");
@@ -30,11 +29,7 @@ ABSL_FLAG(int64_t, payment_timeout_ms, 8000, "Timeout of POST /payments to a pro
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
 
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  rinha::BlockStopSignals();
 
   rinha::router::RouterServerOptions options;
   options.tcp_address = absl::GetFlag(FLAGS_listen);
@@ -58,8 +53,7 @@ int main(int argc, char** argv) {
               (*server)->unix_socket_path().c_str());
   std::fflush(stdout);
 
-  int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
+  const int signal_number = rinha::WaitForStopSignal();
   RINHA_LOG_INFO("router got signal %d, shutting down", signal_number);
   (*server)->Shutdown();
   return 0;
