@@ -6,8 +6,8 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "absl/strings/numbers.h"
 #include "common/clock.h"
+#include "common/host_port.h"
 #include "common/log.h"
 #include "common/stop_signal.h"
 #include "edge/edge_server.h"
@@ -31,13 +31,10 @@ int main(int argc, char** argv) {
 
   rinha::edge::EdgeServerOptions options;
   const std::string listen = absl::GetFlag(FLAGS_listen);
-  const size_t colon = listen.rfind(':');
-  if (colon == std::string::npos ||
-      !absl::SimpleAtoi(listen.substr(colon + 1), &options.port)) {
+  if (!rinha::ParseHostPort(listen, &options.host, &options.port).ok()) {
     RINHA_LOG_ERROR("--listen must be host:port, got '%s'", listen);
     return 2;
   }
-  options.host = listen.substr(0, colon);
   options.router_target = absl::GetFlag(FLAGS_router);
   options.ledger_target = absl::GetFlag(FLAGS_ledger);
   options.threads = absl::GetFlag(FLAGS_threads);

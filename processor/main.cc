@@ -15,10 +15,10 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/reflection.h"
 #include "absl/strings/ascii.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
 #include "common/fee_rate.h"
+#include "common/host_port.h"
 #include "common/log.h"
 #include "common/stop_signal.h"
 #include "processor/processor_server.h"
@@ -87,10 +87,9 @@ int main(int argc, char** argv) {
   RaiseFileLimit();
 
   const std::string listen = absl::GetFlag(FLAGS_listen);
-  const size_t colon = listen.rfind(':');
+  std::string host;
   int port = -1;
-  if (colon == std::string::npos || !absl::SimpleAtoi(listen.substr(colon + 1), &port) ||
-      port < 0 || port > 65535) {
+  if (!rinha::ParseHostPort(listen, &host, &port).ok()) {
     std::fprintf(stderr, "--listen must be host:port, got %s\n", listen.c_str());
     return 2;
   }
@@ -101,7 +100,7 @@ int main(int argc, char** argv) {
   }
 
   rinha::processor::ServerOptions options;
-  options.host = listen.substr(0, colon);
+  options.host = host;
   options.port = port;
   options.threads = absl::GetFlag(FLAGS_threads);
   options.listen_backlog = absl::GetFlag(FLAGS_listen_backlog);

@@ -4,7 +4,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "absl/strings/numbers.h"
+#include "common/host_port.h"
 #include "common/stop_signal.h"
 #include "contest/runner/null_responder.h"
 
@@ -14,14 +14,12 @@ int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   rinha::BlockStopSignals();
 
-  const std::string listen = absl::GetFlag(FLAGS_listen);
-  const size_t colon = listen.rfind(':');
+  std::string host;
   int port = 0;
-  if (colon == std::string::npos || !absl::SimpleAtoi(listen.substr(colon + 1), &port)) {
+  if (!rinha::ParseHostPort(absl::GetFlag(FLAGS_listen), &host, &port).ok()) {
     std::fprintf(stderr, "null-responder: --listen must be host:port\n");
     return 2;
   }
-  std::string host = listen.substr(0, colon);
   if (host.empty() || host == "*") host = "0.0.0.0";
   auto server = rinha::contest::NullResponder::Start(host, port);
   if (!server.ok()) {
