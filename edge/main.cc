@@ -6,19 +6,29 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "common/clock.h"
 #include "common/host_port.h"
 #include "common/log.h"
 #include "common/stop_signal.h"
 #include "edge/edge_server.h"
 
-ABSL_FLAG(std::string, listen, "0.0.0.0:8080", "HTTP address host:port (port 0 = any)");
-ABSL_FLAG(std::string, router, "unix:/run/rinha/router.sock", "gRPC target of the router");
-ABSL_FLAG(std::string, ledger, "unix:/run/rinha/ledger.sock", "gRPC target of the ledger");
-ABSL_FLAG(int, threads, 32, "HTTP worker threads (= connections served at once)");
-ABSL_FLAG(int64_t, max_queued, 100000,
+// Defaults come from the option structs, so each is written once.
+using rinha::edge::EdgeServerOptions;
+using rinha::edge::RouterStream;
+
+ABSL_FLAG(std::string, listen,
+          absl::StrCat(EdgeServerOptions().host, ":", EdgeServerOptions().port),
+          "HTTP address host:port (port 0 = any)");
+ABSL_FLAG(std::string, router, EdgeServerOptions().router_target, "gRPC target of the router");
+ABSL_FLAG(std::string, ledger, EdgeServerOptions().ledger_target, "gRPC target of the ledger");
+ABSL_FLAG(int, threads, EdgeServerOptions().threads,
+          "HTTP worker threads (= connections served at once)");
+ABSL_FLAG(int64_t, max_queued, static_cast<int64_t>(RouterStream::Options().max_pending),
           "payments held before the router acknowledges them; above it POST /payments gets 503");
-ABSL_FLAG(int, batch_window_ms, 20,
+ABSL_FLAG(int, batch_window_ms,
+          static_cast<int>(absl::ToInt64Milliseconds(RouterStream::Options().batch_window)),
           "after a payment arrives, wait this long to send it with others in one gRPC write "
           "(delivery is delayed, the HTTP answer is not); 0 = send at once");
 ABSL_FLAG(int, drain_ms, 3000, "on SIGTERM, how long to wait for held payments to be delivered");

@@ -9,7 +9,10 @@
 #include "common/stop_signal.h"
 #include "ledger/ledger_server.h"
 
-ABSL_FLAG(std::string, listen, "0.0.0.0:50052", "TCP address host:port (port 0 = any; empty = off)");
+// The listen default is the options struct's; the others are deployment paths and a name where
+// the struct keeps defaults for tests.
+ABSL_FLAG(std::string, listen, rinha::ledger::LedgerServerOptions().tcp_address,
+          "TCP address host:port (port 0 = any; empty = off)");
 ABSL_FLAG(std::string, unix_socket, "/run/rinha/ledger.sock", "Unix socket path (empty = off)");
 ABSL_FLAG(std::string, db_path, "/var/lib/rinha/ledger.db", "SQLite database file");
 ABSL_FLAG(std::string, synchronous, "normal",

@@ -16,6 +16,7 @@
 #include "absl/flags/reflection.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "common/clock.h"
 #include "common/fee_rate.h"
 #include "common/host_port.h"
@@ -23,20 +24,32 @@
 #include "common/stop_signal.h"
 #include "processor/processor_server.h"
 
+// Defaults come from the option structs, so each is written once; --listen's is the deployment
+// address (the struct's suits tests) and the shutdown grace has no struct field.
+using rinha::processor::ProcessorOptions;
+using rinha::processor::ServerOptions;
+
 ABSL_FLAG(std::string, listen, "0.0.0.0:8080", "host:port to listen on (port 0: any free port)");
-ABSL_FLAG(std::string, fee, "0.07", "fee rate (feePerTransaction), e.g. 0.07");
-ABSL_FLAG(std::string, token, "123", "initial X-Rinha-Token for the admin endpoints");
-ABSL_FLAG(int64_t, health_window_ms, 5000, "service-health rate-limit window");
-ABSL_FLAG(int64_t, initial_delay_ms, 0, "initial delay applied to POST /payments");
-ABSL_FLAG(bool, initial_failure, false, "start in failure mode (POST /payments answers 500)");
-ABSL_FLAG(int32_t, max_in_flight, 800, "concurrency limiter: requests in flight");
-ABSL_FLAG(int32_t, max_queued, 500, "concurrency limiter: requests queued (beyond -> 429)");
-ABSL_FLAG(int32_t, threads, 1600,
+ABSL_FLAG(std::string, fee, rinha::FormatFeeRate(ProcessorOptions().fee),
+          "fee rate (feePerTransaction), e.g. 0.07");
+ABSL_FLAG(std::string, token, ProcessorOptions().token,
+          "initial X-Rinha-Token for the admin endpoints");
+ABSL_FLAG(int64_t, health_window_ms, absl::ToInt64Milliseconds(ProcessorOptions().health_window),
+          "service-health rate-limit window");
+ABSL_FLAG(int64_t, initial_delay_ms, ProcessorOptions().initial_delay_ms,
+          "initial delay applied to POST /payments");
+ABSL_FLAG(bool, initial_failure, ProcessorOptions().initial_failure,
+          "start in failure mode (POST /payments answers 500)");
+ABSL_FLAG(int32_t, max_in_flight, ProcessorOptions().max_in_flight,
+          "concurrency limiter: requests in flight");
+ABSL_FLAG(int32_t, max_queued, ProcessorOptions().max_queued,
+          "concurrency limiter: requests queued (beyond -> 429)");
+ABSL_FLAG(int32_t, threads, ServerOptions().threads,
           "cap on requests being handled (worker threads, started on demand); a waiting request "
           "holds one, so cover in-flight + queued + health/admin; beyond it: 429 Retry-After: 5");
-// Idle connections cost nothing on the epoll front, so this follows Kestrel's 130 s.
-ABSL_FLAG(int32_t, keep_alive_timeout_s, 130, "idle keep-alive connections are closed after this");
-ABSL_FLAG(int32_t, listen_backlog, 4096, "listen(2) backlog");
+ABSL_FLAG(int32_t, keep_alive_timeout_s, ServerOptions().keep_alive_timeout_s,
+          "idle keep-alive connections are closed after this");
+ABSL_FLAG(int32_t, listen_backlog, ServerOptions().listen_backlog, "listen(2) backlog");
 ABSL_FLAG(int64_t, shutdown_grace_ms, 2000,
           "on SIGTERM, wait this long for connections to finish, then exit anyway");
 

@@ -9,22 +9,34 @@
 #include "common/stop_signal.h"
 #include "router/router_server.h"
 
-ABSL_FLAG(std::string, listen, "0.0.0.0:50051", "TCP address host:port (port 0 = any; empty = off)");
+// Defaults come from the option structs, so each is written once. The literal ones are deployment
+// values (socket path, compose service names, the batch window) where the structs keep defaults
+// for tests.
+using rinha::router::RouterConfig;
+using rinha::router::RouterServerOptions;
+using rinha::router::RoutingConfig;
+using rinha::router::Timeouts;
+
+ABSL_FLAG(std::string, listen, RouterServerOptions().tcp_address,
+          "TCP address host:port (port 0 = any; empty = off)");
 ABSL_FLAG(std::string, unix_socket, "/run/rinha/router.sock", "Unix socket path (empty = off)");
-ABSL_FLAG(std::string, ledger, "unix:/run/rinha/ledger.sock", "gRPC target of the ledger");
+ABSL_FLAG(std::string, ledger, RouterServerOptions().ledger_target, "gRPC target of the ledger");
 ABSL_FLAG(std::string, processor_default_url, "http://payment-processor-default:8080",
           "Base URL of the default payment processor");
 ABSL_FLAG(std::string, processor_fallback_url, "http://payment-processor-fallback:8080",
           "Base URL of the fallback payment processor");
-ABSL_FLAG(int, default_fee_bp, 700, "Default processor fee in basis points");
-ABSL_FLAG(int, fallback_fee_bp, 1000, "Fallback processor fee in basis points");
-ABSL_FLAG(int64_t, default_max_latency_ms, 1200,
+ABSL_FLAG(int, default_fee_bp, RouterConfig().default_fee_bp,
+          "Default processor fee in basis points");
+ABSL_FLAG(int, fallback_fee_bp, RouterConfig().fallback_fee_bp,
+          "Fallback processor fee in basis points");
+ABSL_FLAG(int64_t, default_max_latency_ms, RoutingConfig().default_max_latency_ms,
           "Default keeps traffic while its latency is at most this (see routing_policy.h)");
-ABSL_FLAG(int, max_in_flight, 700, "POSTs in flight per processor");
+ABSL_FLAG(int, max_in_flight, RoutingConfig().max_in_flight, "POSTs in flight per processor");
 ABSL_FLAG(int64_t, ledger_batch_window_ms, 5,
           "a settlement waits at most this long for others to share its ledger write and "
           "SQLite transaction (0 = write at once)");
-ABSL_FLAG(int64_t, payment_timeout_ms, 8000, "Timeout of POST /payments to a processor");
+ABSL_FLAG(int64_t, payment_timeout_ms, Timeouts().payment_ms,
+          "Timeout of POST /payments to a processor");
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
