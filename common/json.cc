@@ -191,6 +191,29 @@ void UnescapeJsonString(std::string_view contents, std::string* out) {
   }
 }
 
+const char* JsonStringErrorReason(JsonStringError error) {
+  switch (error) {
+    case JsonStringError::kNone:
+      break;
+    case JsonStringError::kUnterminated:
+      return "unterminated string";
+    case JsonStringError::kControlCharacter:
+      return "unescaped control character in string";
+    case JsonStringError::kInvalidUtf8:
+      return "invalid UTF-8 in string";
+    case JsonStringError::kInvalidEscape:
+      return "invalid escape in string";
+    case JsonStringError::kTruncatedUnicodeEscape:
+    case JsonStringError::kInvalidHexDigit:
+      return "invalid \\u escape";
+    case JsonStringError::kLoneLowSurrogate:
+      return "lone low surrogate";
+    case JsonStringError::kLoneHighSurrogate:
+      return "high surrogate not followed by a low surrogate";
+  }
+  return "";
+}
+
 namespace {
 
 // A vector whose first N elements live inline, so the common small object costs no allocation.
@@ -227,30 +250,6 @@ struct Member {
 };
 
 std::string_view Contents(std::string_view quoted) { return quoted.substr(1, quoted.size() - 2); }
-
-// The reasons ParseJsonObject gives (the edge answers them in its 400s).
-const char* StringErrorReason(JsonStringError error) {
-  switch (error) {
-    case JsonStringError::kNone:
-      break;
-    case JsonStringError::kUnterminated:
-      return "unterminated string";
-    case JsonStringError::kControlCharacter:
-      return "unescaped control character in string";
-    case JsonStringError::kInvalidUtf8:
-      return "invalid UTF-8 in string";
-    case JsonStringError::kInvalidEscape:
-      return "invalid escape in string";
-    case JsonStringError::kTruncatedUnicodeEscape:
-    case JsonStringError::kInvalidHexDigit:
-      return "invalid \\u escape";
-    case JsonStringError::kLoneLowSurrogate:
-      return "lone low surrogate";
-    case JsonStringError::kLoneHighSurrogate:
-      return "high surrogate not followed by a low surrogate";
-  }
-  return "";
-}
 
 // Validating cursor over the text. Scan* functions advance past one token or fail, recording the
 // first failure's position and reason (a string literal, so success paths never allocate).
@@ -290,7 +289,7 @@ class Scanner {
     const JsonStringScan scan =
         ScanJsonString(std::string_view(p_, static_cast<size_t>(end_ - p_)));
     p_ += scan.length;
-    if (scan.error != JsonStringError::kNone) return Fail(StringErrorReason(scan.error));
+    if (scan.error != JsonStringError::kNone) return Fail(JsonStringErrorReason(scan.error));
     *escaped = scan.escaped;
     return true;
   }

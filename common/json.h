@@ -50,7 +50,7 @@ absl::Status ParseJsonObject(
     std::string_view text,
     absl::FunctionRef<absl::Status(std::string_view key, const JsonValue& value)> visit);
 
-// Why ScanJsonString rejected a string. Each reader words these its own way.
+// Why ScanJsonString rejected a string.
 enum class JsonStringError {
   kNone,
   kUnterminated,            // no closing quote (or a lone backslash at the end)
@@ -75,6 +75,10 @@ struct JsonStringScan {
 // quote, as ParseJsonObject validates strings: escapes, surrogate pairs, well-formed UTF-8, no
 // unescaped control characters. "\u0000" is accepted. No allocation.
 JsonStringScan ScanJsonString(std::string_view text);
+
+// ParseJsonObject's words for a fault, e.g. "invalid escape in string" (the edge answers them in
+// its 400s). "" for kNone.
+const char* JsonStringErrorReason(JsonStringError error);
 
 // Appends the unescaped form of `contents`: the text between the quotes of a string that
 // ScanJsonString accepted (anything else is undefined behaviour).

@@ -224,29 +224,12 @@ class Parser {
     return Json::Number(value);
   }
 
-  // The string grammar is common/json's; only the wording of its errors is the reader's.
+  // The string grammar and its words are common/json's, but for two faults this reader has always
+  // named more precisely.
   static const char* StringErrorReason(JsonStringError error) {
-    switch (error) {
-      case JsonStringError::kNone:
-        break;
-      case JsonStringError::kUnterminated:
-        return "unterminated string";
-      case JsonStringError::kControlCharacter:
-        return "control character in a string";
-      case JsonStringError::kInvalidUtf8:
-        return "invalid UTF-8";
-      case JsonStringError::kInvalidEscape:
-        return "invalid escape";
-      case JsonStringError::kTruncatedUnicodeEscape:
-        return "truncated \\u escape";
-      case JsonStringError::kInvalidHexDigit:
-        return "invalid hex digit in \\u escape";
-      case JsonStringError::kLoneLowSurrogate:
-        return "lone low surrogate";
-      case JsonStringError::kLoneHighSurrogate:
-        return "lone high surrogate";
-    }
-    return "";
+    if (error == JsonStringError::kInvalidHexDigit) return "invalid hex digit in \\u escape";
+    if (error == JsonStringError::kLoneHighSurrogate) return "lone high surrogate";
+    return JsonStringErrorReason(error);
   }
 
   // At the opening quote: appends the unescaped string to `out` and moves past its closing quote.
