@@ -8,16 +8,23 @@
 namespace rinha {
 namespace {
 
-TEST(ParseHttp1ResponseTest, ReadsAContentLengthAnswerOnlyWhenComplete) {
-  const std::string full =
-      "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
-      "13\r\n\r\n{\"a\":\"hello\"}";
+// Until its last byte has arrived, a response is incomplete but not malformed.
+void ExpectEveryProperPrefixIncomplete(const std::string& full) {
   Http1Response r;
   bool error = false;
   for (size_t n = 0; n < full.size(); ++n) {
     EXPECT_FALSE(ParseHttp1Response(full.substr(0, n), false, &r, &error)) << n;
     EXPECT_FALSE(error) << n;
   }
+}
+
+TEST(ParseHttp1ResponseTest, ReadsAContentLengthAnswerOnlyWhenComplete) {
+  const std::string full =
+      "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+      "Content-Length: 13\r\n\r\n{\"a\":\"hello\"}";
+  ExpectEveryProperPrefixIncomplete(full);
+  Http1Response r;
+  bool error = false;
   ASSERT_TRUE(ParseHttp1Response(full, false, &r, &error));
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body, "{\"a\":\"hello\"}");
@@ -28,12 +35,9 @@ TEST(ParseHttp1ResponseTest, ReadsChunkedAnswersLikeAspNetSendsThem) {
   const std::string full =
       "HTTP/1.1 422 Unprocessable Entity\r\nTransfer-Encoding: chunked\r\n\r\n"
       "5\r\n{\"a\":\r\nA;ext=1\r\n\"xxxxxxxx\"\r\n1\r\n}\r\n0\r\n\r\n";
+  ExpectEveryProperPrefixIncomplete(full);
   Http1Response r;
   bool error = false;
-  for (size_t n = 0; n < full.size(); ++n) {
-    EXPECT_FALSE(ParseHttp1Response(full.substr(0, n), false, &r, &error)) << n;
-    EXPECT_FALSE(error) << n;
-  }
   ASSERT_TRUE(ParseHttp1Response(full, false, &r, &error));
   EXPECT_EQ(r.status, 422);
   EXPECT_EQ(r.body, "{\"a\":\"xxxxxxxx\"}");
