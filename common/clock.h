@@ -1,5 +1,6 @@
 // Time as a dependency: services read and wait on time only through a Clock, so tests can
-// drive time with a fake clock instead of sleeping.
+// drive time with a fake clock instead of sleeping. Plus the one monotonic time base
+// (SteadyNanos/Micros/Millis) for intervals, latencies, timeouts and deadlines.
 #pragma once
 
 #include <cstdint>
@@ -21,6 +22,14 @@ class Clock {
   int64_t NowMillis() const { return absl::ToUnixMillis(Now()); }
   void SleepFor(absl::Duration d) { SleepUntil(Now() + d); }
 };
+
+// The monotonic time base of every process: std::chrono::steady_clock since its epoch (an
+// arbitrary point, typically boot), truncated to the unit. Never goes backwards and ignores wall
+// clock changes, so use it for intervals, latencies, timeouts and deadlines inside one process;
+// never for timestamps that leave it (those are Clock::Now(), wall time). Any thread.
+int64_t SteadyNanos();
+int64_t SteadyMicros();
+int64_t SteadyMillis();
 
 // The real clock: absl::Now() and absl::SleepFor. Safe to share between threads.
 class RealClock final : public Clock {

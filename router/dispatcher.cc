@@ -9,12 +9,6 @@
 
 namespace rinha::router {
 
-int64_t SteadyMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 absl::StatusOr<std::unique_ptr<Dispatcher>> Dispatcher::Start(const RouterConfig& config,
                                                               SettlementSink& sink, Clock& clock,
                                                               Journal* journal,

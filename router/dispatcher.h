@@ -31,9 +31,6 @@
 
 namespace rinha::router {
 
-// Steady-clock microseconds: the time base of receipt-to-ledger latencies.
-int64_t SteadyMicros();
-
 class Dispatcher {
  public:
   // What an earlier run left: its journal's records (serialized rinha.v1.Payment) and the ids

@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/clock.h"
 #include "common/log.h"
-#include "router/dispatcher.h"
 
 namespace rinha::router {
 

@@ -67,7 +67,7 @@ class DispatcherTest : public ::testing::Test {
     for (int i = 0; i < 2; ++i) {
       processor::ServerOptions o;
       o.threads = 64;
-      o.processor.fee = i == 0 ? processor::FeeRate{7, 2} : processor::FeeRate{10, 2};
+      o.processor.fee = i == 0 ? FeeRate{7, 2} : FeeRate{10, 2};
       auto server = processor::ProcessorServer::Start(RealClock::Get(), o);
       ASSERT_TRUE(server.ok()) << server.status();
       servers_[i] = *std::move(server);
