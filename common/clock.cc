@@ -1,10 +1,18 @@
 #include "common/clock.h"
 
+#include <chrono>
+
 #include "absl/time/clock.h"
 
 namespace rinha {
 
 absl::Time RealClock::Now() const { return absl::Now(); }
+
+int64_t RealClock::MonotonicNanos() const {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 void RealClock::SleepUntil(absl::Time deadline) {
   for (absl::Duration left = deadline - absl::Now(); left > absl::ZeroDuration();
