@@ -1,7 +1,9 @@
 // The router's decisions, single-threaded and I/O-free: it owns every payment the router is
 // responsible for, chooses where each goes (routing policy), drives each payment's settlement
 // state machine, schedules health polls, and hands settled payments to a sink. HTTP calls go out
-// through a Transport whose answers come back through OnHttpDone; time comes in as arguments.
+// through a Transport whose answers come back through OnHttpDone; time comes in as arguments
+// (Now: the clock's monotonic reading for every timer, backoff, gate and latency, and its wall
+// reading only for the requestedAt sent to the processors, so a clock step delays nothing).
 //
 // Settlement state machine of one payment (P = the processor a POST went to):
 //   200             -> settled at P with the requestedAt we sent.
@@ -45,6 +47,14 @@
 #include "router/router_config.h"
 
 namespace rinha::router {
+
+// One moment, read from the injected clock (common/clock.h) by the caller. `mono_ms` is what
+// every interval and due time in the core is measured with (it never steps); `wall_ms` is used
+// only as the requestedAt of a POST, the timestamp that leaves the process.
+struct Now {
+  int64_t mono_ms = 0;
+  int64_t wall_ms = 0;
+};
 
 // Index of a processor in per-processor arrays.
 enum class Target { kDefault = 0, kFallback = 1 };
@@ -111,7 +121,7 @@ class RouterCore {
                       int64_t received_us = 0, uint64_t journal_handle = 0);
   // Takes over a payment of an earlier run (see Recovery above). A known id is ignored.
   AcceptResult Recover(std::string_view correlation_id, int64_t amount_cents,
-                       uint64_t journal_handle, int64_t now_ms);
+                       uint64_t journal_handle, Now now);
   // Remembers the id of a payment settled earlier (read back from the ledger), so that it is
   // never taken again.
   AcceptResult Remember(std::string_view correlation_id);
@@ -122,19 +132,19 @@ class RouterCore {
   // While draining, no new POST, lookup or poll starts; answers still arrive (graceful stop).
   void set_draining(bool draining) { draining_ = draining; }
 
-  void OnHttpDone(uint64_t token, const HttpOutcome& outcome, int64_t now_ms);
+  void OnHttpDone(uint64_t token, const HttpOutcome& outcome, Now now);
 
-  // Sends every payment that can go now, starts due polls and lookups. Returns the time at which
-  // it wants to run again if nothing else happens first (it must also run after Accept and
-  // OnHttpDone).
-  int64_t Run(int64_t now_ms);
+  // Sends every payment that can go now, starts due polls and lookups. Returns the monotonic time
+  // (ms) at which it wants to run again if nothing else happens first (it must also run after
+  // Accept and OnHttpDone).
+  int64_t Run(Now now);
 
   // Forgets the ids of settled payments; returns how many ids were forgotten.
   int64_t Purge();
 
   RouterCoreStats stats() const;
-  ProcessorSignals signals(Target target, int64_t now_ms) const {
-    return health_[static_cast<int>(target)].Signals(now_ms);
+  ProcessorSignals signals(Target target, int64_t mono_ms) const {
+    return health_[static_cast<int>(target)].Signals(mono_ms);
   }
   // Pending payments (not yet settled).
   int64_t pending() const { return static_cast<int64_t>(payments_.size()); }
@@ -150,13 +160,13 @@ class RouterCore {
     bool pinned = false;
     Target pinned_to = Target::kDefault;
     bool confirmed = false;          // a 422 said pinned_to holds it
-    int64_t ambiguous_at_ms = 0;     // last ambiguous outcome at pinned_to
+    int64_t ambiguous_at_ms = 0;     // last ambiguous outcome at pinned_to (monotonic)
     int failures = 0;                // consecutive failed attempts while pinned (backoff)
-    int64_t requested_at_ms = 0;     // of the POST in flight
+    int64_t requested_at_ms = 0;     // of the POST in flight (wall: the requestedAt it carries)
     uint64_t timer_generation = 0;   // invalidates stale timers
     uint64_t journal_handle = 0;
     // Recovery (see above): lookups of this payment in flight, and per processor the start time
-    // of the last lookup that answered 404 (-1: none yet).
+    // of the last lookup that answered 404 (-1: none yet). Monotonic, like every time below.
     bool recovering = false;
     int recovery_lookups = 0;
     bool recovery_error = false;  // a lookup of the current round got no clear answer
@@ -168,32 +178,33 @@ class RouterCore {
     RequestKind kind;
     Target target;
     uint64_t seq;            // payment (kPost, kLookup)
-    int64_t started_ms = 0;  // kLookup
+    int64_t started_ms = 0;  // kLookup (monotonic)
   };
   struct Timer {
-    int64_t due_ms;
+    int64_t due_ms;  // monotonic
     uint64_t seq;
     uint64_t generation;
     bool operator>(const Timer& o) const { return due_ms > o.due_ms; }
   };
 
   ProcessorHealth& health(Target t) { return health_[static_cast<int>(t)]; }
-  void StartPost(uint64_t seq, Payment& p, Target target, int64_t now_ms);
-  void StartLookup(uint64_t seq, Payment& p, int64_t now_ms);
-  void IssueLookup(uint64_t seq, const Payment& p, Target target, int64_t now_ms);
+  // Every `now` below: the moment of the call that led here; due times are monotonic.
+  void StartPost(uint64_t seq, Payment& p, Target target, const Now& now);
+  void StartLookup(uint64_t seq, Payment& p, const Now& now);
+  void IssueLookup(uint64_t seq, const Payment& p, Target target, const Now& now);
   // False when the bound on lookups in flight leaves no room now.
-  bool StartRecoveryLookups(uint64_t seq, Payment& p, int64_t now_ms);
+  bool StartRecoveryLookups(uint64_t seq, Payment& p, const Now& now);
   void OnRecoveryLookupDone(uint64_t seq, Payment& p, Target target, int64_t started_ms,
-                            const HttpOutcome& outcome, int64_t now_ms);
+                            const HttpOutcome& outcome, const Now& now);
   void ArmTimer(uint64_t seq, Payment& p, int64_t due_ms);
-  void OnPinnedDue(uint64_t seq, Payment& p, int64_t now_ms);
+  void OnPinnedDue(uint64_t seq, Payment& p, const Now& now);
   void OnPostDone(uint64_t seq, Target target, uint64_t token, const HttpOutcome& outcome,
-                  int64_t now_ms);
+                  const Now& now);
   void OnLookupDone(uint64_t seq, Target target, int64_t started_ms, const HttpOutcome& outcome,
-                    int64_t now_ms);
-  void OnHealthDone(Target target, const HttpOutcome& outcome, int64_t now_ms);
+                    const Now& now);
+  void OnHealthDone(Target target, const HttpOutcome& outcome, const Now& now);
   void Free(uint64_t seq, Payment& p);
-  void RetryPinnedLater(uint64_t seq, Payment& p, int64_t now_ms);
+  void RetryPinnedLater(uint64_t seq, Payment& p, const Now& now);
   void SettleAndForget(uint64_t seq, Target target, int64_t requested_at_ms);
 
   const RouterConfig config_;

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/iso_time.h"
 #include "gtest/gtest.h"
@@ -66,21 +67,32 @@ class RouterCoreTest : public ::testing::Test {
       core_.OnHttpDone(c.token, Response(200, R"({"failing":false,"minResponseTime":0})"), now());
     }
   }
-  int64_t now() const { return clock_.NowMillis(); }
+  // Both readings, as the dispatcher passes them.
+  Now now() const { return Now{mono(), wall()}; }
+  int64_t mono() const { return clock_.MonotonicMillis(); }
+  int64_t wall() const { return clock_.NowMillis(); }
   void Advance(int64_t ms) { clock_.Advance(absl::Milliseconds(ms)); }
+  // An NTP step: the wall clock jumps, the monotonic one does not move.
+  void StepWall(int64_t ms) { clock_.SetTime(clock_.Now() + absl::Milliseconds(ms)); }
   void Answer(const Call& c, const HttpOutcome& outcome) {
     core_.OnHttpDone(c.token, outcome, now());
     core_.Run(now());
   }
-  // Runs the core at every due time up to `ms` from now.
+  // Runs the core at every due time (monotonic) up to `ms` from now.
   void RunFor(int64_t ms) {
-    const int64_t end = now() + ms;
-    for (;;) {
+    const int64_t end = mono() + ms;
+    for (int spins = 0;; ++spins) {
       const int64_t next = core_.Run(now());
       if (next > end) break;
-      if (next > now()) clock_.SetTime(absl::FromUnixMillis(next));
+      if (next > mono()) {
+        Advance(next - mono());
+        spins = 0;
+      } else if (spins > 1000) {
+        ADD_FAILURE() << "Run keeps asking to run again at " << next << " (now " << mono() << ")";
+        break;
+      }
     }
-    clock_.SetTime(absl::FromUnixMillis(end));
+    Advance(end - mono());
     core_.Run(now());
   }
   std::vector<Call> Posts() { return transport_.Take(Call::Kind::kPost); }
@@ -99,7 +111,7 @@ TEST_F(RouterCoreTest, SendsToDefaultAndSettlesA200WithTheRequestedAtItSent) {
   std::vector<Call> posts = Posts();
   ASSERT_EQ(posts.size(), 1u);
   EXPECT_EQ(posts[0].target, Target::kDefault);
-  const std::string sent_at = FormatIsoMillis(now());
+  const std::string sent_at = FormatIsoMillis(wall());
   EXPECT_EQ(posts[0].text, std::string(R"({"correlationId":")") + kId1 +
                                R"(","amount":20.05,"requestedAt":")" + sent_at + "\"}");
   Advance(3);
@@ -108,7 +120,7 @@ TEST_F(RouterCoreTest, SendsToDefaultAndSettlesA200WithTheRequestedAtItSent) {
   EXPECT_EQ(sink_.settled[0].correlation_id(), kId1);
   EXPECT_EQ(sink_.settled[0].amount_cents(), 2005);
   EXPECT_EQ(sink_.settled[0].processor(), rinha::v1::PROCESSOR_DEFAULT);
-  EXPECT_EQ(sink_.settled[0].requested_at_ms(), now() - 3);
+  EXPECT_EQ(sink_.settled[0].requested_at_ms(), wall() - 3);
   EXPECT_EQ(core_.pending(), 0);
 }
 
@@ -138,7 +150,7 @@ TEST_F(RouterCoreTest, A500IsRetriedAtOnceAtTheFallback) {
   Answer(posts[0], Response(200));
   ASSERT_EQ(sink_.settled.size(), 1u);
   EXPECT_EQ(sink_.settled[0].processor(), rinha::v1::PROCESSOR_FALLBACK);
-  EXPECT_EQ(sink_.settled[0].requested_at_ms(), now());
+  EXPECT_EQ(sink_.settled[0].requested_at_ms(), wall());
 }
 
 TEST_F(RouterCoreTest, A429IsRetriedElsewhere) {
@@ -380,6 +392,164 @@ TEST_F(RouterCoreTest, RejectsInvalidPayments) {
   EXPECT_EQ(core_.Accept(kId1, 0), RouterCore::AcceptResult::kInvalid);
 }
 
+// ---- Time: every timer on the monotonic reading; only requestedAt follows the wall clock.
+
+constexpr int64_t kHour = 3'600'000;
+
+TEST_F(RouterCoreTest, RequestedAtFollowsTheWallClockAcrossSteps) {
+  for (const int64_t step : {-kHour, 2 * kHour}) {
+    StepWall(step);
+    const std::string id = step < 0 ? kId1 : kId2;
+    core_.Accept(id, 2005);
+    core_.Run(now());
+    std::vector<Call> posts = Posts();
+    ASSERT_EQ(posts.size(), 1u);
+    EXPECT_NE(posts[0].text.find(absl::StrCat(R"("requestedAt":")", FormatIsoMillis(wall()))),
+              std::string::npos)
+        << posts[0].text;
+    Answer(posts[0], Response(200));
+    ASSERT_FALSE(sink_.settled.empty());
+    EXPECT_EQ(sink_.settled.back().correlation_id(), id);
+    EXPECT_EQ(sink_.settled.back().requested_at_ms(), wall());
+  }
+}
+
+// Attempts (POST or GET) made so far for kId1 at `target`.
+int AttemptsAt(std::vector<Call>& calls, Target target) {
+  int n = 0;
+  for (const Call& c : calls) n += c.target == target && c.text.find(kId1) != std::string::npos;
+  return n;
+}
+
+TEST_F(RouterCoreTest, AWallClockStepNeitherDelaysNorHastensARetry) {
+  for (const int64_t step : {-kHour, kHour}) {
+    core_.Purge();
+    core_.Accept(kId1, 100);
+    core_.Run(now());
+    std::vector<Call> posts = Posts();
+    ASSERT_EQ(posts.size(), 1u);
+    Answer(posts[0], Outcome(HttpOutcome::Kind::kConnectionLost));  // pinned, backoff armed
+    StepWall(step);
+    RunFor(config_.retry.initial_backoff_ms - 1);
+    EXPECT_EQ(AttemptsAt(transport_.calls, Target::kDefault), 0)
+        << "retried early after a step of " << step;
+    RunFor(1);
+    ASSERT_EQ(AttemptsAt(transport_.calls, Target::kDefault), 1)
+        << "not retried on time after a step of " << step;
+    // Settle it where it is, for the next round.
+    for (const Call& c : Gets()) {
+      Answer(c, Response(200, R"({"requestedAt":"2025-07-15T12:34:56.000Z"})"));
+    }
+    for (const Call& c : Posts()) Answer(c, Response(200));
+    ASSERT_EQ(core_.pending(), 0);
+  }
+}
+
+TEST_F(RouterCoreTest, AWallClockStepNeitherDelaysNorHastensTheHealthPolls) {
+  // The constructor's polls were answered at t0.
+  StepWall(-kHour);
+  RunFor(config_.health.min_interval_ms - 1);
+  EXPECT_TRUE(transport_.Take(Call::Kind::kHealth).empty());
+  RunFor(1);
+  std::vector<Call> polls = transport_.Take(Call::Kind::kHealth);
+  ASSERT_EQ(polls.size(), 2u);
+  for (const Call& c : polls) {
+    core_.OnHttpDone(c.token, Response(200, R"({"failing":false,"minResponseTime":0})"), now());
+  }
+  StepWall(2 * kHour);
+  RunFor(config_.health.min_interval_ms - 1);
+  EXPECT_TRUE(transport_.Take(Call::Kind::kHealth).empty());
+  RunFor(1);
+  EXPECT_EQ(transport_.Take(Call::Kind::kHealth).size(), 2u);
+}
+
+TEST_F(RouterCoreTest, AWallClockStepDoesNotMakeAProcessorLookSlow) {
+  core_.Accept(kId1, 100);
+  core_.Run(now());
+  ASSERT_EQ(Posts().size(), 1u);  // in flight at default
+  StepWall(kHour);
+  Advance(5);
+  EXPECT_EQ(core_.signals(Target::kDefault, mono()).latency_ms, 5);
+  core_.Accept(kId2, 100);
+  core_.Run(now());
+  std::vector<Call> posts = Posts();
+  ASSERT_EQ(posts.size(), 1u);
+  EXPECT_EQ(posts[0].target, Target::kDefault);
+}
+
+TEST_F(RouterCoreTest, AWallClockStepDoesNotShortenTheAmbiguityWindow) {
+  core_.Accept(kId1, 100);
+  core_.Run(now());
+  const int64_t ambiguous_at = mono();
+  Answer(Posts()[0], Outcome(HttpOutcome::Kind::kTimeout));
+  StepWall(24 * kHour);  // a day forward: the window must still be measured from ambiguous_at
+  std::vector<Call> fallback_posts;
+  for (int i = 0; i < 500 && fallback_posts.empty(); ++i) {
+    RunFor(50);
+    for (const Call& c : Posts()) {
+      if (c.target == Target::kFallback) {
+        fallback_posts.push_back(c);
+      } else {
+        Answer(c, Response(500));
+      }
+    }
+    for (const Call& c : Gets()) Answer(c, Response(404));
+    for (const Call& c : transport_.Take(Call::Kind::kHealth)) {
+      core_.OnHttpDone(c.token,
+                       Response(200, c.target == Target::kDefault
+                                         ? R"({"failing":true,"minResponseTime":0})"
+                                         : R"({"failing":false,"minResponseTime":0})"),
+                       now());
+    }
+    for (const Call& c : Posts()) fallback_posts.push_back(c);
+  }
+  ASSERT_EQ(fallback_posts.size(), 1u);
+  EXPECT_GE(mono(), ambiguous_at + config_.retry.ambiguity_settle_ms);
+}
+
+TEST_F(RouterCoreTest, AWallClockStepBackDoesNotStretchTheAmbiguityWindow) {
+  core_.Accept(kId1, 100);
+  core_.Run(now());
+  const int64_t ambiguous_at = mono();
+  Answer(Posts()[0], Outcome(HttpOutcome::Kind::kTimeout));
+  StepWall(-24 * kHour);
+  std::vector<Call> fallback_posts;
+  while (fallback_posts.empty() &&
+         mono() < ambiguous_at + config_.retry.ambiguity_settle_ms + 2 * config_.retry.max_backoff_ms) {
+    RunFor(50);
+    for (const Call& c : Posts()) {
+      if (c.target == Target::kFallback) {
+        fallback_posts.push_back(c);
+      } else {
+        Answer(c, Outcome(HttpOutcome::Kind::kConnectFailed));
+      }
+    }
+    for (const Call& c : Gets()) Answer(c, Response(404));
+    transport_.Take(Call::Kind::kHealth);
+    for (const Call& c : Posts()) fallback_posts.push_back(c);
+  }
+  // Released within the window plus one backoff of the monotonic clock, not a day later.
+  ASSERT_EQ(fallback_posts.size(), 1u);
+}
+
+TEST_F(RouterCoreTest, AWallClockStepDoesNotShortenARecoveredPaymentsInsertWindow) {
+  core_.Recover(kId1, 2005, 7, now());
+  core_.Run(now());
+  for (const Call& c : Gets()) Answer(c, Response(404));
+  StepWall(24 * kHour);
+  RunFor(config_.retry.ambiguity_settle_ms - 1);
+  EXPECT_TRUE(Posts().empty());
+  EXPECT_TRUE(Gets().empty());
+  RunFor(1);
+  std::vector<Call> gets = Gets();
+  ASSERT_EQ(gets.size(), 2u);
+  for (const Call& c : gets) Answer(c, Response(404));
+  std::vector<Call> posts = Posts();
+  ASSERT_EQ(posts.size(), 1u);
+  // Sent now, stamped with the (stepped) wall clock.
+  EXPECT_NE(posts[0].text.find(FormatIsoMillis(wall())), std::string::npos);
+}
+
 TEST(RouterCoreParsingTest, ReadsHealthAnswers) {
   bool failing = true;
   int64_t min = -1;
@@ -462,7 +632,7 @@ TEST_F(RouterCoreTest, ARecoveredPaymentAbsentEverywhereIsSentOnlyOnceTheInsertW
 }
 
 TEST_F(RouterCoreTest, AFailedRecoveryLookupIsRetriedAndNeverTakenAsAbsence) {
-  const int64_t window_end = now() + config_.retry.ambiguity_settle_ms;
+  const int64_t window_end = mono() + config_.retry.ambiguity_settle_ms;
   core_.Recover(kId1, 2005, 7, now());
   core_.Run(now());
   std::vector<Call> gets = Gets();
@@ -480,7 +650,7 @@ TEST_F(RouterCoreTest, AFailedRecoveryLookupIsRetriedAndNeverTakenAsAbsence) {
     posts = Posts();
   }
   ASSERT_EQ(posts.size(), 1u);
-  EXPECT_GE(now(), window_end);
+  EXPECT_GE(mono(), window_end);
   EXPECT_GE(fallback_gets, 1);
 }
 
