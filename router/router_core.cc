@@ -387,6 +387,11 @@ void RouterCore::OnLookupDone(uint64_t seq, Target target, int64_t started_ms,
       // A 422 said it was there; a 404 now means the processor was purged. Sending it again is
       // what a fresh run would do.
       RINHA_LOG_WARNING("router: %s forgot a payment it had (purged?)", TargetName(target));
+    } else if (started_ms < p.ambiguous_at_ms + config_.retry.ambiguity_settle_ms) {
+      // Not there yet, but the ambiguous attempt may still be inserted: it stays pinned, and
+      // sending it to the same processor again is safe (200 or 422) and pays it sooner.
+      ResendPinned(seq, p, now);
+      return;
     }
     Free(seq, p);
     return;
@@ -400,19 +405,24 @@ void RouterCore::OnPinnedDue(uint64_t seq, Payment& p, const Now& now) {
     recovery_queue_.push_back(seq);
     return;
   }
+  // Looked up before anything else: a processor that stored it and then broke its answer (reset,
+  // truncated body, a head slower than the timeout) is found at once, where sending it again
+  // would only get the same broken answer to a 422.
+  StartLookup(seq, p, now);
+}
+
+void RouterCore::ResendPinned(uint64_t seq, Payment& p, const Now& now) {
   const Target t = p.pinned_to;
   const int64_t settled_at = p.ambiguous_at_ms + config_.retry.ambiguity_settle_ms;
-  if (p.confirmed || now.mono_ms >= settled_at) {
-    StartLookup(seq, p, now);
-    return;
-  }
   const ProcessorSignals s = health(t).Signals(now.mono_ms);
   if ((!s.failing || s.probe_ready) && s.in_flight < config_.routing.max_in_flight) {
     StartPost(seq, p, t, now);
     return;
   }
-  // The processor cannot take it now; the lookup will resolve it once the ambiguity settles.
-  ArmTimer(seq, p, settled_at);
+  // The processor takes no payment now: look again after a backoff, and once the ambiguity has
+  // settled at the latest (that lookup's 404 releases it).
+  ++p.failures;
+  ArmTimer(seq, p, std::min(settled_at, now.mono_ms + RetryDelayMs(config_.retry, p.failures)));
 }
 
 int64_t RouterCore::Run(Now now) {

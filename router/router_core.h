@@ -9,15 +9,18 @@
 //   200             -> settled at P with the requestedAt we sent.
 //   422             -> P already holds it: GET /payments/{id} at P, settled with the requestedAt
 //                      P holds.
+//   2xx             -> settled at P whatever the body says (a 200 we cannot read is a 200).
 //   500, 429, 4xx   -> P stored nothing: the payment is free again (any processor), unless an
 //                      earlier attempt left it pinned to P.
 //   connect failure -> the request never left: as 500.
-//   timeout, connection lost after sending
-//                   -> AMBIGUOUS: P may still insert it after its delay. The payment is pinned
-//                      to P: it is only ever re-sent to P (always safe: P answers 200 or 422),
-//                      and it is released to the other processor only when a GET at P, made
-//                      once the ambiguity has settled (RetryConfig::ambiguity_settle_ms after
-//                      the last ambiguous attempt, with nothing in flight), answers 404.
+//   timeout, connection lost after sending (reset, close, a body shorter than announced)
+//                   -> AMBIGUOUS: P may hold it, or still insert it after its delay. The payment
+//                      is pinned to P: after a backoff it is looked up at P (found -> settled at
+//                      P with the requestedAt P holds); a 404 before the ambiguity has settled
+//                      sends it to P again (always safe: P answers 200 or 422); it is released
+//                      to the other processor only when a GET at P, made once the ambiguity has
+//                      settled (RetryConfig::ambiguity_settle_ms after the last ambiguous
+//                      attempt, with nothing in flight), answers 404.
 //
 // Recovery (Recover): a payment an earlier run of the router took and did not see recorded in
 // the ledger may have been sent to either processor, and may still be inserted by one (the
@@ -198,6 +201,8 @@ class RouterCore {
                             const HttpOutcome& outcome, const Now& now);
   void ArmTimer(uint64_t seq, Payment& p, int64_t due_ms);
   void OnPinnedDue(uint64_t seq, Payment& p, const Now& now);
+  // A pinned payment P does not hold (yet): POST it to P again if P takes payments now.
+  void ResendPinned(uint64_t seq, Payment& p, const Now& now);
   void OnPostDone(uint64_t seq, Target target, uint64_t token, const HttpOutcome& outcome,
                   const Now& now);
   void OnLookupDone(uint64_t seq, Target target, int64_t started_ms, const HttpOutcome& outcome,

@@ -191,38 +191,62 @@ TEST_F(RouterCoreTest, ATimeoutPinsThePaymentToThatProcessorEvenWhileItFails) {
   EXPECT_EQ(posts[0].target, Target::kFallback);
   EXPECT_NE(posts[0].text.find(kId2), std::string::npos);
   Answer(posts[0], Response(200));
-  // Retried at default after its backoff, as a probe of the failing default: never elsewhere.
+  // Looked up at default after its backoff; not there yet, so sent to default again, as a probe
+  // of the failing default: never elsewhere.
   RunFor(config_.retry.initial_backoff_ms);
+  EXPECT_TRUE(Posts().empty());
+  std::vector<Call> gets = Gets();
+  ASSERT_EQ(gets.size(), 1u);
+  EXPECT_EQ(gets[0].target, Target::kDefault);
+  Answer(gets[0], Response(404));
   posts = Posts();
   ASSERT_EQ(posts.size(), 1u);
   EXPECT_EQ(posts[0].target, Target::kDefault);
   EXPECT_NE(posts[0].text.find(kId1), std::string::npos);
-  // Default now answers 500 each time: no insert, the earlier attempt is still ambiguous.
-  for (int i = 0; i < 20 && !posts.empty(); ++i) {
+  // Default now answers 500 each time, and its lookups 404: no insert, and the first attempt is
+  // ambiguous until the window ends.
+  const int64_t window_end = mono() + config_.retry.ambiguity_settle_ms - 500;
+  while (mono() < window_end) {
     for (const Call& c : posts) {
       ASSERT_EQ(c.target, Target::kDefault);
       Answer(c, Response(500));
     }
-    RunFor(config_.retry.max_backoff_ms);
+    for (const Call& c : Gets()) {
+      ASSERT_EQ(c.target, Target::kDefault);
+      Answer(c, Response(404));
+    }
+    transport_.Take(Call::Kind::kHealth);
+    RunFor(100);
     posts = Posts();
   }
   EXPECT_EQ(sink_.settled.size(), 1u);  // only kId2
+  EXPECT_EQ(core_.pending(), 1);
 }
 
 TEST_F(RouterCoreTest, AnAmbiguousPaymentIsReleasedOnlyAfterALookupFindsNothing) {
   core_.Accept(kId1, 100);
   core_.Run(now());
   Advance(5);
+  const int64_t ambiguous_at = mono();
   Answer(Posts()[0], Outcome(HttpOutcome::Kind::kConnectionLost));
-  // Default keeps failing (a health poll says so); the payment must not move.
-  int64_t waited = 0;
-  std::vector<Call> gets;
-  while (waited < config_.retry.ambiguity_settle_ms + config_.retry.max_backoff_ms) {
+  // Default keeps failing (POSTs 500, a health poll says so) and never has it (lookups 404): the
+  // payment must not move before the window has passed.
+  std::vector<Call> to_fallback;
+  int lookups = 0;
+  while (to_fallback.empty() &&
+         mono() < ambiguous_at + config_.retry.ambiguity_settle_ms + 2 * config_.retry.max_backoff_ms) {
     RunFor(100);
-    waited += 100;
     for (const Call& c : Posts()) {
-      ASSERT_EQ(c.target, Target::kDefault) << "sent to the fallback while ambiguous";
+      if (c.target == Target::kFallback) {
+        to_fallback.push_back(c);
+        continue;
+      }
       Answer(c, Response(500));
+    }
+    for (const Call& c : Gets()) {
+      EXPECT_EQ(c.target, Target::kDefault);
+      ++lookups;
+      Answer(c, Response(404));
     }
     for (const Call& c : transport_.Take(Call::Kind::kHealth)) {
       core_.OnHttpDone(c.token,
@@ -231,17 +255,11 @@ TEST_F(RouterCoreTest, AnAmbiguousPaymentIsReleasedOnlyAfterALookupFindsNothing)
                                          : R"({"failing":false,"minResponseTime":0})"),
                        now());
     }
-    gets = Gets();
-    if (!gets.empty()) break;
   }
-  ASSERT_EQ(gets.size(), 1u);
-  EXPECT_EQ(gets[0].target, Target::kDefault);
-  EXPECT_GE(waited, config_.retry.ambiguity_settle_ms - 100);
-  Answer(gets[0], Response(404));
-  std::vector<Call> posts = Posts();
-  ASSERT_EQ(posts.size(), 1u);
-  EXPECT_EQ(posts[0].target, Target::kFallback);
-  Answer(posts[0], Response(200));
+  ASSERT_EQ(to_fallback.size(), 1u);
+  EXPECT_GE(mono(), ambiguous_at + config_.retry.ambiguity_settle_ms);
+  EXPECT_GE(lookups, 2);  // some within the window, the last one after it
+  Answer(to_fallback[0], Response(200));
   ASSERT_EQ(sink_.settled.size(), 1u);
   EXPECT_EQ(sink_.settled[0].processor(), rinha::v1::PROCESSOR_FALLBACK);
 }
@@ -266,6 +284,84 @@ TEST_F(RouterCoreTest, AnAmbiguousPaymentFoundByTheLookupSettlesWhereItIs) {
   ASSERT_EQ(sink_.settled.size(), 1u);
   EXPECT_EQ(sink_.settled[0].processor(), rinha::v1::PROCESSOR_DEFAULT);
   EXPECT_EQ(sink_.settled[0].requested_at_ms(), 1752582896000);
+}
+
+TEST_F(RouterCoreTest, AnAmbiguousPaymentIsLookedUpBeforeItIsSentAgain) {
+  core_.Accept(kId1, 100);
+  core_.Run(now());
+  Answer(Posts()[0], Outcome(HttpOutcome::Kind::kConnectionLost));
+  RunFor(config_.retry.initial_backoff_ms);
+  EXPECT_TRUE(Posts().empty());
+  std::vector<Call> gets = Gets();
+  ASSERT_EQ(gets.size(), 1u);
+  EXPECT_EQ(gets[0].target, Target::kDefault);
+  EXPECT_EQ(gets[0].text, kId1);
+  // Not there (it never arrived): sent again, to the same processor only.
+  Answer(gets[0], Response(404));
+  std::vector<Call> posts = Posts();
+  ASSERT_EQ(posts.size(), 1u);
+  EXPECT_EQ(posts[0].target, Target::kDefault);
+  Answer(posts[0], Response(200));
+  ASSERT_EQ(sink_.settled.size(), 1u);
+  EXPECT_EQ(sink_.settled[0].processor(), rinha::v1::PROCESSOR_DEFAULT);
+  EXPECT_EQ(sink_.settled[0].requested_at_ms(), wall());
+}
+
+// The emulator's reset and truncated modes: the processor stored the payment, then broke its
+// answer (to the 422 of any re-send as well). The lookup settles it without a second POST.
+TEST_F(RouterCoreTest, ABrokenAnswerOfAStoredPaymentIsSettledByTheLookupWithoutAnotherPost) {
+  core_.Accept(kId1, 100);
+  core_.Run(now());
+  Answer(Posts()[0], Outcome(HttpOutcome::Kind::kConnectionLost));
+  RunFor(config_.retry.initial_backoff_ms);
+  EXPECT_TRUE(Posts().empty());
+  std::vector<Call> gets = Gets();
+  ASSERT_EQ(gets.size(), 1u);
+  Answer(gets[0], Response(200, R"({"requestedAt":"2025-07-15T12:34:56.000Z"})"));
+  ASSERT_EQ(sink_.settled.size(), 1u);
+  EXPECT_EQ(sink_.settled[0].processor(), rinha::v1::PROCESSOR_DEFAULT);
+  EXPECT_EQ(sink_.settled[0].requested_at_ms(), 1752582896000);
+  RunFor(config_.retry.ambiguity_settle_ms);
+  EXPECT_TRUE(Posts().empty());
+  EXPECT_TRUE(Gets().empty());
+}
+
+// A processor that breaks every answer after storing (truncated, probability 1): each payment it
+// gets is found by a lookup; the others go to the fallback meanwhile.
+TEST_F(RouterCoreTest, AProcessorBreakingEveryAnswerGetsItsPaymentsSettledAndTheRestMoves) {
+  for (int i = 0; i < 10; ++i) {
+    core_.Accept(absl::StrFormat("00000000-0000-4000-8000-%012d", i), 100);
+  }
+  core_.Run(now());
+  std::vector<Call> posts = Posts();
+  ASSERT_EQ(posts.size(), 10u);
+  for (const Call& c : posts) Answer(c, Outcome(HttpOutcome::Kind::kConnectionLost));
+  core_.Accept(kId1, 100);
+  core_.Run(now());
+  posts = Posts();
+  ASSERT_EQ(posts.size(), 1u);
+  EXPECT_EQ(posts[0].target, Target::kFallback);
+  Answer(posts[0], Response(200));
+  RunFor(config_.retry.initial_backoff_ms);
+  std::vector<Call> gets = Gets();
+  EXPECT_EQ(gets.size(), 10u);
+  for (const Call& c : gets) {
+    EXPECT_EQ(c.target, Target::kDefault);
+    Answer(c, Response(200, R"({"requestedAt":"2025-07-15T12:34:56.000Z"})"));
+  }
+  EXPECT_EQ(sink_.settled.size(), 11u);
+  EXPECT_EQ(core_.pending(), 0);
+  EXPECT_TRUE(Posts().empty());
+}
+
+TEST_F(RouterCoreTest, A200WithABodyWeCannotReadIsSettled) {
+  core_.Accept(kId1, 100);
+  core_.Run(now());
+  Answer(Posts()[0], Response(200, "<html>payment processed successfully}{\x01"));
+  ASSERT_EQ(sink_.settled.size(), 1u);
+  EXPECT_EQ(sink_.settled[0].processor(), rinha::v1::PROCESSOR_DEFAULT);
+  EXPECT_EQ(core_.stats().ambiguous, 0);
+  EXPECT_EQ(core_.stats().rejected, 0);
 }
 
 TEST_F(RouterCoreTest, AConnectFailureIsNotAmbiguous) {
@@ -428,13 +524,14 @@ TEST_F(RouterCoreTest, AWallClockStepNeitherDelaysNorHastensARetry) {
     core_.Run(now());
     std::vector<Call> posts = Posts();
     ASSERT_EQ(posts.size(), 1u);
+    const Target target = posts[0].target;
     Answer(posts[0], Outcome(HttpOutcome::Kind::kConnectionLost));  // pinned, backoff armed
     StepWall(step);
     RunFor(config_.retry.initial_backoff_ms - 1);
-    EXPECT_EQ(AttemptsAt(transport_.calls, Target::kDefault), 0)
+    EXPECT_EQ(AttemptsAt(transport_.calls, target), 0)
         << "retried early after a step of " << step;
     RunFor(1);
-    ASSERT_EQ(AttemptsAt(transport_.calls, Target::kDefault), 1)
+    ASSERT_EQ(AttemptsAt(transport_.calls, target), 1)
         << "not retried on time after a step of " << step;
     // Settle it where it is, for the next round.
     for (const Call& c : Gets()) {
@@ -501,7 +598,6 @@ TEST_F(RouterCoreTest, AWallClockStepDoesNotShortenTheAmbiguityWindow) {
                                          : R"({"failing":false,"minResponseTime":0})"),
                        now());
     }
-    for (const Call& c : Posts()) fallback_posts.push_back(c);
   }
   ASSERT_EQ(fallback_posts.size(), 1u);
   EXPECT_GE(mono(), ambiguous_at + config_.retry.ambiguity_settle_ms);
@@ -526,7 +622,6 @@ TEST_F(RouterCoreTest, AWallClockStepBackDoesNotStretchTheAmbiguityWindow) {
     }
     for (const Call& c : Gets()) Answer(c, Response(404));
     transport_.Take(Call::Kind::kHealth);
-    for (const Call& c : Posts()) fallback_posts.push_back(c);
   }
   // Released within the window plus one backoff of the monotonic clock, not a day later.
   ASSERT_EQ(fallback_posts.size(), 1u);
