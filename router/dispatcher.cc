@@ -100,7 +100,8 @@ int64_t Dispatcher::refused_batches() const {
 
 void Dispatcher::Report(int64_t mono_ms) {
   const RouterCoreStats s = core_->stats();
-  if (s.queued == 0 && s.in_flight == 0 && s.settled_default == last_reported_settled_[0] &&
+  if (s.queued == 0 && s.in_flight == 0 && s.double_checks == 0 &&
+      s.settled_default == last_reported_settled_[0] &&
       s.settled_fallback == last_reported_settled_[1]) {
     return;  // idle: nothing to say
   }
@@ -110,10 +111,12 @@ void Dispatcher::Report(int64_t mono_ms) {
   const ProcessorSignals f = core_->signals(Target::kFallback, mono_ms);
   RINHA_LOG_INFO(
       "router: queued=%d in_flight=%d settled=%d/%d ambiguous=%d connect_failures=%d "
-      "rejected=%d lookups=%d recovering=%d default{failing=%d latency=%d in_flight=%d} "
+      "rejected=%d lookups=%d recovering=%d double_payments=%d double_checks=%d "
+      "default{failing=%d latency=%d in_flight=%d} "
       "fallback{failing=%d latency=%d in_flight=%d} http_in_flight=%d connections=%d",
       s.queued, s.in_flight, s.settled_default, s.settled_fallback, s.ambiguous,
-      s.connect_failures, s.rejected, s.lookups, s.recovering, d.failing, d.latency_ms,
+      s.connect_failures, s.rejected, s.lookups, s.recovering, s.double_payments_detected,
+      s.double_checks, d.failing, d.latency_ms,
       d.in_flight, f.failing, f.latency_ms, f.in_flight, transport_->in_flight(),
       transport_->open_connections());
 }

@@ -210,7 +210,7 @@ void RouterCore::OnRecoveryLookupDone(uint64_t seq, Payment& p, Target target,
     if (ParseStoredRequestedAt(outcome.body, &requested_at_ms)) {
       // Held by `target`: paid there by an earlier run. (The other lookup's answer, if still
       // to come, finds no payment and is dropped.)
-      SettleAndForget(seq, target, requested_at_ms);
+      SettleAndForget(seq, target, requested_at_ms, now);
       return;
     }
     RINHA_LOG_ERROR("router: unreadable GET /payments/{id} answer from %s", TargetName(target));
@@ -262,7 +262,8 @@ void RouterCore::RetryPinnedLater(uint64_t seq, Payment& p, const Now& now) {
   ArmTimer(seq, p, now.mono_ms + RetryDelayMs(config_.retry, p.failures));
 }
 
-void RouterCore::SettleAndForget(uint64_t seq, Target target, int64_t requested_at_ms) {
+void RouterCore::SettleAndForget(uint64_t seq, Target target, int64_t requested_at_ms,
+                                 const Now& now) {
   auto it = payments_.find(seq);
   rinha::v1::Settlement s;
   s.set_correlation_id(it->second.id);
@@ -273,8 +274,83 @@ void RouterCore::SettleAndForget(uint64_t seq, Target target, int64_t requested_
   const int64_t received_us = it->second.received_us;
   const uint64_t journal_handle = it->second.journal_handle;
   if (it->second.recovering) --recovering_;
+  StartDoubleChecks(it->second, target, now);  // their lookups start in Run, after this Settle
   payments_.erase(it);
   sink_.Settle(s, received_us, journal_handle);
+}
+
+void RouterCore::StartDoubleChecks(const Payment& p, Target settled_at, const Now& now) {
+  for (int t = 0; t < kTargets; ++t) {
+    if (t == static_cast<int>(settled_at) || p.failed_5xx_at_ms[t] < 0) continue;
+    const uint64_t check = next_check_++;
+    checks_[check] = DoubleCheck{p.id, p.amount_cents, static_cast<Target>(t),
+                                 p.failed_5xx_at_ms[t] + config_.retry.ambiguity_settle_ms, 0};
+    check_timers_.push(Timer{now.mono_ms, check, 0});
+  }
+}
+
+void RouterCore::RunDoubleChecks(const Now& now, int64_t* next) {
+  while (!check_timers_.empty() && check_timers_.top().due_ms <= now.mono_ms) {
+    const uint64_t check = check_timers_.top().seq;
+    check_timers_.pop();
+    auto it = checks_.find(check);
+    if (it == checks_.end()) continue;
+    const Target target = it->second.target;
+    const int t = static_cast<int>(target);
+    if (lookups_in_flight_at_[t] >= config_.routing.max_lookups_in_flight) {
+      check_timers_.push(Timer{now.mono_ms + config_.retry.initial_backoff_ms, check, 0});
+      continue;
+    }
+    ++lookups_in_flight_at_[t];
+    ++lookups_in_flight_;
+    ++lookups_;
+    const uint64_t token = next_token_++;
+    requests_[token] = Request{RequestKind::kDoubleCheck, target, check, now.mono_ms};
+    transport_.GetPayment(token, target, it->second.id);
+  }
+  if (!check_timers_.empty()) *next = std::min(*next, check_timers_.top().due_ms);
+}
+
+void RouterCore::OnDoubleCheckDone(uint64_t check, Target target, int64_t started_ms,
+                                   const HttpOutcome& outcome, const Now& now) {
+  auto it = checks_.find(check);
+  if (it == checks_.end()) return;
+  DoubleCheck& c = it->second;
+  if (outcome.kind == HttpOutcome::Kind::kResponse && outcome.status == 200) {
+    int64_t requested_at_ms = 0;
+    if (ParseStoredRequestedAt(outcome.body, &requested_at_ms)) {
+      rinha::v1::Settlement s;
+      s.set_correlation_id(c.id);
+      s.set_amount_cents(c.amount_cents);
+      s.set_processor(ToProto(target));
+      s.set_requested_at_ms(requested_at_ms);
+      s.set_double_payment(true);
+      ++double_payments_detected_;
+      RINHA_LOG_WARNING(
+          "router: DOUBLE PAYMENT detected: %s is held by %s as well, which had answered it 500; "
+          "recorded",
+          c.id, TargetName(target));
+      checks_.erase(it);
+      sink_.Settle(s, 0, 0);
+      return;
+    }
+    RINHA_LOG_ERROR("router: unreadable GET /payments/{id} answer from %s", TargetName(target));
+  } else if (outcome.kind == HttpOutcome::Kind::kResponse && outcome.status == 404) {
+    if (started_ms >= c.final_at_ms) {
+      checks_.erase(it);  // absent, and past the time it could still be inserted
+    } else {
+      check_timers_.push(Timer{c.final_at_ms, check, 0});  // once more, after its window
+    }
+    return;
+  }
+  if (++c.errors > kMaxDoubleCheckErrors) {
+    RINHA_LOG_ERROR(
+        "router: gave up looking for a double payment of %s at %s (%d lookups without an answer)",
+        c.id, TargetName(target), c.errors);
+    checks_.erase(it);
+    return;
+  }
+  check_timers_.push(Timer{now.mono_ms + RetryDelayMs(config_.retry, c.errors), check, 0});
 }
 
 void RouterCore::OnHttpDone(uint64_t token, const HttpOutcome& outcome, Now now) {
@@ -296,6 +372,11 @@ void RouterCore::OnHttpDone(uint64_t token, const HttpOutcome& outcome, Now now)
       --lookups_in_flight_;
       --lookups_in_flight_at_[static_cast<int>(req.target)];
       OnLookupDone(req.seq, req.target, req.started_ms, outcome, now);
+      return;
+    case RequestKind::kDoubleCheck:
+      --lookups_in_flight_;
+      --lookups_in_flight_at_[static_cast<int>(req.target)];
+      OnDoubleCheckDone(req.seq, req.target, req.started_ms, outcome, now);
       return;
   }
 }
@@ -322,7 +403,7 @@ void RouterCore::OnPostDone(uint64_t seq, Target target, uint64_t token,
   if (outcome.kind == HttpOutcome::Kind::kResponse) {
     if (outcome.status >= 200 && outcome.status < 300) {
       h.OnSuccess(token, now.mono_ms);
-      SettleAndForget(seq, target, p.requested_at_ms);
+      SettleAndForget(seq, target, p.requested_at_ms, now);
       return;
     }
     if (outcome.status == 422) {
@@ -339,6 +420,11 @@ void RouterCore::OnPostDone(uint64_t seq, Target target, uint64_t token,
                         outcome.status);
     }
     ++rejected_;
+    // A 5xx should mean "nothing stored"; if this processor stored it all the same and the
+    // payment settles elsewhere, it is a double payment to detect (see above).
+    if (outcome.status >= 500 && outcome.status < 600) {
+      p.failed_5xx_at_ms[static_cast<int>(target)] = now.mono_ms;
+    }
     h.OnFailure(token, now.mono_ms);
     if (p.pinned) {
       RetryPinnedLater(seq, p, now);
@@ -378,7 +464,7 @@ void RouterCore::OnLookupDone(uint64_t seq, Target target, int64_t started_ms,
   if (outcome.kind == HttpOutcome::Kind::kResponse && outcome.status == 200) {
     int64_t requested_at_ms = 0;
     if (ParseStoredRequestedAt(outcome.body, &requested_at_ms)) {
-      SettleAndForget(seq, target, requested_at_ms);
+      SettleAndForget(seq, target, requested_at_ms, now);
       return;
     }
     RINHA_LOG_ERROR("router: unreadable GET /payments/{id} answer from %s", TargetName(target));
@@ -444,6 +530,7 @@ int64_t RouterCore::Run(Now now) {
     OnPinnedDue(timer.seq, it->second, now);
   }
   if (!timers_.empty()) next = std::min(next, timers_.top().due_ms);
+  RunDoubleChecks(now, &next);
 
   // Payments of an earlier run, as far as the bound on lookups allows (each answer runs us
   // again).
@@ -515,6 +602,8 @@ RouterCoreStats RouterCore::stats() const {
   s.lookups = lookups_;
   s.recovering = recovering_;
   s.recovered_total = recovered_total_;
+  s.double_payments_detected = double_payments_detected_;
+  s.double_checks = static_cast<int64_t>(checks_.size());
   return s;
 }
 

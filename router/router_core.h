@@ -22,6 +22,22 @@
 //                      settled (RetryConfig::ambiguity_settle_ms after the last ambiguous
 //                      attempt, with nothing in flight), answers 404.
 //
+// Double payments after a 500: by the contest's rules a 500 stores nothing, so a payment answered
+// 500 by P is free at once and usually goes to the other processor, Q. A processor that stores a
+// payment and still answers 500 (the emulator's store_then_500) makes that a double payment, and
+// no order of calls prevents it without waiting. It is detected instead: once the payment is
+// settled at Q, every other processor P that answered one of its POSTs with a 5xx is looked up,
+// at once and once more when P's insert window (ambiguity_settle_ms after that answer) has passed.
+// Found -> a detected double payment, recorded as a second settlement of the id, flagged
+// double_payment, at P with the requestedAt P holds, so that the ledger's summary still equals
+// what each processor holds. Bounded: two lookups per processor and payment, plus at most
+// kMaxDoubleCheckErrors retries of a lookup without a clear answer. Not journaled: a crash
+// forgets the checks in progress. The alternative, keeping the payment pinned to P after a 500
+// until a lookup made after P's window answers 404, would prevent the double payment but cost
+// that window's latency (10 s by default) on every real 500 of the contest, where a 500 stores
+// nothing: the payments a failing default answers would wait instead of moving to the fallback
+// at once, and those still waiting when the test ends are lost.
+//
 // Recovery (Recover): a payment an earlier run of the router took and did not see recorded in
 // the ledger may have been sent to either processor, and may still be inserted by one (the
 // processors insert after their delay, even when the caller has gone). It is looked up at both
@@ -88,7 +104,9 @@ class Transport {
   virtual void GetHealth(uint64_t token, Target target) = 0;
 };
 
-// Receives settled payments, each exactly once.
+// Receives settled payments, each exactly once, and detected double payments (a second
+// settlement of an id, flagged double_payment, at the other processor; received_us and
+// journal_handle 0), each once.
 class SettlementSink {
  public:
   virtual ~SettlementSink() = default;
@@ -111,6 +129,8 @@ struct RouterCoreStats {
   int64_t lookups = 0;     // GET /payments/{id} started
   int64_t recovering = 0;  // taken over from an earlier run, not yet resolved by lookups
   int64_t recovered_total = 0;  // taken over from an earlier run since the start
+  int64_t double_payments_detected = 0;  // found at a processor that had answered 500
+  int64_t double_checks = 0;  // settled payments still to be looked up after a 500 elsewhere
 };
 
 class RouterCore {
@@ -175,13 +195,26 @@ class RouterCore {
     bool recovery_error = false;  // a lookup of the current round got no clear answer
     int64_t absent_since_ms[kTargets] = {-1, -1};
     int64_t recovery_settle_at_ms = 0;
+    // Per processor, when it last answered a POST of this payment with 5xx (-1: never): it is
+    // checked for a double payment if the payment settles elsewhere.
+    int64_t failed_5xx_at_ms[kTargets] = {-1, -1};
   };
-  enum class RequestKind { kPost, kLookup, kHealth };
+  // Whether `target`, which answered a POST of a payment now settled elsewhere with 5xx, holds it
+  // all the same (see "Double payments after a 500" above).
+  struct DoubleCheck {
+    std::string id;
+    int64_t amount_cents = 0;
+    Target target = Target::kDefault;
+    int64_t final_at_ms = 0;  // a 404 from a lookup started at or after this is final
+    int errors = 0;           // lookups without a clear answer so far
+  };
+  static constexpr int kMaxDoubleCheckErrors = 8;
+  enum class RequestKind { kPost, kLookup, kHealth, kDoubleCheck };
   struct Request {
     RequestKind kind;
     Target target;
-    uint64_t seq;            // payment (kPost, kLookup)
-    int64_t started_ms = 0;  // kLookup (monotonic)
+    uint64_t seq;            // payment (kPost, kLookup) or double check (kDoubleCheck)
+    int64_t started_ms = 0;  // kLookup, kDoubleCheck (monotonic)
   };
   struct Timer {
     int64_t due_ms;  // monotonic
@@ -210,7 +243,13 @@ class RouterCore {
   void OnHealthDone(Target target, const HttpOutcome& outcome, const Now& now);
   void Free(uint64_t seq, Payment& p);
   void RetryPinnedLater(uint64_t seq, Payment& p, const Now& now);
-  void SettleAndForget(uint64_t seq, Target target, int64_t requested_at_ms);
+  void SettleAndForget(uint64_t seq, Target target, int64_t requested_at_ms, const Now& now);
+  // Double payments after a 500: schedules the checks of a payment settled at `settled_at`,
+  // starts the due ones (lowering *next to the next due time), takes their answers.
+  void StartDoubleChecks(const Payment& p, Target settled_at, const Now& now);
+  void RunDoubleChecks(const Now& now, int64_t* next);
+  void OnDoubleCheckDone(uint64_t check, Target target, int64_t started_ms,
+                         const HttpOutcome& outcome, const Now& now);
 
   const RouterConfig config_;
   Transport& transport_;
@@ -230,6 +269,11 @@ class RouterCore {
   ProcessorHealth health_[kTargets];
   HealthPollGate gates_[kTargets];
   int64_t waiting_pinned_ = 0;
+  absl::flat_hash_map<uint64_t, DoubleCheck> checks_;
+  // Due lookups of checks (Timer::seq is the check's id; generation unused).
+  std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>> check_timers_;
+  uint64_t next_check_ = 1;
+  int64_t double_payments_detected_ = 0;
 
   int64_t settled_[kTargets] = {0, 0};
   int64_t duplicates_ = 0;

@@ -645,6 +645,217 @@ TEST_F(RouterCoreTest, AWallClockStepDoesNotShortenARecoveredPaymentsInsertWindo
   EXPECT_NE(posts[0].text.find(FormatIsoMillis(wall())), std::string::npos);
 }
 
+// ---- Double payments after a 500 (the emulator's store_then_500).
+
+constexpr char kHeld[] = R"({"correlationId":"x","amount":1.00,"requestedAt":"2025-07-15T12:00:00.000Z"})";
+
+TEST_F(RouterCoreTest, A500ThatStoredIsFoundAfterTheFailoverAndRecordedAsADoublePayment) {
+  core_.Accept(kId1, 100);
+  core_.Run(now());
+  Answer(Posts()[0], Response(500));  // default stored it all the same
+  std::vector<Call> posts = Posts();
+  ASSERT_EQ(posts.size(), 1u);
+  ASSERT_EQ(posts[0].target, Target::kFallback);
+  EXPECT_TRUE(Gets().empty());  // nothing is looked up before it is settled elsewhere
+  Answer(posts[0], Response(200));
+  ASSERT_EQ(sink_.settled.size(), 1u);
+  EXPECT_FALSE(sink_.settled[0].double_payment());
+  // Looked up at default at once.
+  std::vector<Call> gets = Gets();
+  ASSERT_EQ(gets.size(), 1u);
+  EXPECT_EQ(gets[0].target, Target::kDefault);
+  EXPECT_EQ(gets[0].text, kId1);
+  EXPECT_EQ(core_.stats().double_checks, 1);
+  Answer(gets[0], Response(200, kHeld));
+  ASSERT_EQ(sink_.settled.size(), 2u);
+  const rinha::v1::Settlement& twice = sink_.settled[1];
+  EXPECT_EQ(twice.correlation_id(), kId1);
+  EXPECT_EQ(twice.processor(), rinha::v1::PROCESSOR_DEFAULT);
+  EXPECT_TRUE(twice.double_payment());
+  EXPECT_EQ(twice.amount_cents(), 100);
+  EXPECT_EQ(twice.requested_at_ms(), absl::ToUnixMillis(*ParseIsoTime("2025-07-15T12:00:00.000Z")));
+  EXPECT_EQ(sink_.handles[1], 0u);
+  EXPECT_EQ(core_.stats().double_payments_detected, 1);
+  EXPECT_EQ(core_.stats().double_checks, 0);
+  RunFor(2 * config_.retry.ambiguity_settle_ms);
+  EXPECT_TRUE(Gets().empty());
+}
+
+TEST_F(RouterCoreTest, A500ThatStoredNothingIsLookedUpOnceMoreAfterItsWindowThenForgotten) {
+  core_.Accept(kId1, 100);
+  core_.Run(now());
+  Advance(30);
+  const int64_t failed_at = mono();
+  Answer(Posts()[0], Response(500));
+  Answer(Posts()[0], Response(200));  // at the fallback
+  std::vector<Call> gets = Gets();
+  ASSERT_EQ(gets.size(), 1u);
+  Answer(gets[0], Response(404));
+  // Default might still insert it (a processor that answers before it stores): once more when
+  // its window has passed, and no more.
+  RunFor(failed_at + config_.retry.ambiguity_settle_ms - mono() - 1);
+  EXPECT_TRUE(Gets().empty());
+  RunFor(1);
+  gets = Gets();
+  ASSERT_EQ(gets.size(), 1u);
+  EXPECT_EQ(gets[0].target, Target::kDefault);
+  Answer(gets[0], Response(404));
+  EXPECT_EQ(core_.stats().double_checks, 0);
+  RunFor(2 * config_.retry.ambiguity_settle_ms);
+  EXPECT_TRUE(Gets().empty());
+  EXPECT_EQ(sink_.settled.size(), 1u);
+  EXPECT_EQ(core_.stats().double_payments_detected, 0);
+}
+
+TEST_F(RouterCoreTest, OnlyA5xxIsCheckedForADoublePayment) {
+  const std::vector<HttpOutcome> not_stored = {Response(429), Response(400),
+                                               Outcome(HttpOutcome::Kind::kConnectFailed)};
+  for (size_t i = 0; i < not_stored.size(); ++i) {
+    const std::string id = absl::StrFormat("00000000-0000-4000-8000-%012d", i);
+    core_.Accept(id, 100);
+    core_.Run(now());
+    std::vector<Call> posts = Posts();
+    ASSERT_EQ(posts.size(), 1u);
+    Answer(posts[0], not_stored[i]);
+    posts = Posts();
+    ASSERT_EQ(posts.size(), 1u);
+    EXPECT_NE(posts[0].target, Target::kDefault);
+    Answer(posts[0], Response(200));
+    // Let default be healthy again for the next one.
+    RunFor(config_.health.min_interval_ms);
+    for (const Call& c : transport_.Take(Call::Kind::kHealth)) {
+      core_.OnHttpDone(c.token, Response(200, R"({"failing":false,"minResponseTime":0})"), now());
+    }
+  }
+  RunFor(2 * config_.retry.ambiguity_settle_ms);
+  EXPECT_TRUE(Gets().empty());
+  EXPECT_EQ(core_.stats().double_checks, 0);
+}
+
+TEST_F(RouterCoreTest, ADoubleCheckWithoutAnAnswerIsRetriedABoundedNumberOfTimes) {
+  core_.Accept(kId1, 100);
+  core_.Run(now());
+  Answer(Posts()[0], Response(500));
+  Answer(Posts()[0], Response(200));
+  int lookups = 0;
+  for (int i = 0; i < 200; ++i) {
+    for (const Call& c : Gets()) {
+      ++lookups;
+      Answer(c, Outcome(HttpOutcome::Kind::kConnectFailed));
+    }
+    RunFor(config_.retry.max_backoff_ms);
+    transport_.Take(Call::Kind::kHealth);
+  }
+  EXPECT_GE(lookups, 2);
+  EXPECT_LE(lookups, 12);
+  EXPECT_EQ(core_.stats().double_checks, 0);
+  EXPECT_EQ(core_.stats().in_flight, 0);
+}
+
+TEST_F(RouterCoreTest, DoubleChecksShareTheBoundOnLookupsInFlight) {
+  const int n = config_.routing.max_lookups_in_flight + 8;
+  for (int i = 0; i < n; ++i) {
+    core_.Accept(absl::StrFormat("00000000-0000-4000-8000-%012d", i), 100);
+  }
+  core_.Run(now());
+  for (const Call& c : Posts()) Answer(c, Response(500));
+  for (const Call& c : Posts()) Answer(c, Response(200));
+  std::vector<Call> gets = Gets();
+  EXPECT_EQ(static_cast<int>(gets.size()), config_.routing.max_lookups_in_flight);
+  for (const Call& c : gets) Answer(c, Response(200, kHeld));
+  RunFor(config_.retry.initial_backoff_ms);
+  gets = Gets();
+  EXPECT_EQ(gets.size(), 8u);
+  for (const Call& c : gets) Answer(c, Response(200, kHeld));
+  EXPECT_EQ(core_.stats().double_payments_detected, n);
+  EXPECT_EQ(static_cast<int>(sink_.settled.size()), 2 * n);
+}
+
+// ---- A 429 storm or a refusing processor never starves the other one.
+
+TEST_F(RouterCoreTest, A429StormAtDefaultSendsEveryPaymentToTheFallbackAtOnce) {
+  for (int i = 0; i < 20; ++i) {
+    core_.Accept(absl::StrFormat("00000000-0000-4000-8000-%012d", i), 100);
+  }
+  core_.Run(now());
+  std::vector<Call> posts = Posts();
+  ASSERT_EQ(posts.size(), 20u);
+  // Every one refused at once; without any time passing each goes to the fallback.
+  for (const Call& c : posts) Answer(c, Response(429));
+  posts = Posts();
+  ASSERT_EQ(posts.size(), 20u);
+  for (const Call& c : posts) {
+    EXPECT_EQ(c.target, Target::kFallback);
+    Answer(c, Response(200));
+  }
+  EXPECT_EQ(core_.stats().queued, 0);
+  // Later payments go straight to the fallback until a poll says default is fine again.
+  for (int round = 0; round < 3; ++round) {
+    Advance(1000);
+    core_.Accept(absl::StrFormat("00000000-0000-4000-8000-%012d", 100 + round), 100);
+    core_.Run(now());
+    posts = Posts();
+    ASSERT_EQ(posts.size(), 1u);
+    EXPECT_EQ(posts[0].target, Target::kFallback);
+    Answer(posts[0], Response(200));
+  }
+  EXPECT_EQ(static_cast<int>(sink_.settled.size()), 23);
+  EXPECT_EQ(core_.pending(), 0);
+}
+
+TEST_F(RouterCoreTest, ARefusingDefaultSendsEveryPaymentToTheFallbackAtOnceAndPinnedOnesWait) {
+  // One payment was in flight when default closed every connection: ambiguous, pinned there.
+  core_.Accept(kId1, 100);
+  core_.Run(now());
+  Answer(Posts()[0], Outcome(HttpOutcome::Kind::kConnectionLost));
+  for (int i = 0; i < 20; ++i) {
+    core_.Accept(absl::StrFormat("00000000-0000-4000-8000-%012d", i), 100);
+  }
+  core_.Run(now());
+  std::vector<Call> posts = Posts();
+  ASSERT_EQ(posts.size(), 20u);
+  for (const Call& c : posts) {
+    EXPECT_EQ(c.target, Target::kFallback);
+    Answer(c, Response(200));
+  }
+  // Default refuses for 3 s: the pinned payment's lookups fail to connect and it waits; health
+  // polls fail too; nothing else waits for default.
+  int lookups = 0;
+  for (int i = 0; i < 30; ++i) {
+    RunFor(100);
+    for (const Call& c : Gets()) {
+      EXPECT_EQ(c.target, Target::kDefault);
+      ++lookups;
+      Answer(c, Outcome(HttpOutcome::Kind::kConnectFailed));
+    }
+    for (const Call& c : transport_.Take(Call::Kind::kHealth)) {
+      core_.OnHttpDone(c.token,
+                       c.target == Target::kDefault ? Outcome(HttpOutcome::Kind::kConnectFailed)
+                                                    : Response(200, R"({"failing":false,"minResponseTime":0})"),
+                       now());
+    }
+    core_.Accept(absl::StrFormat("00000000-0000-4000-8000-%012d", 100 + i), 100);
+    core_.Run(now());
+    posts = Posts();
+    ASSERT_EQ(posts.size(), 1u);
+    EXPECT_EQ(posts[0].target, Target::kFallback);
+    Answer(posts[0], Response(200));
+  }
+  EXPECT_GE(lookups, 2);
+  EXPECT_EQ(core_.pending(), 1);  // only the pinned one
+  // Default listens again: the pinned payment's next lookup finds it.
+  std::vector<Call> gets;
+  for (int i = 0; i < 100 && gets.empty(); ++i) {
+    RunFor(100);
+    gets = Gets();
+    transport_.Take(Call::Kind::kHealth);
+  }
+  ASSERT_EQ(gets.size(), 1u);
+  Answer(gets[0], Response(200, kHeld));
+  EXPECT_EQ(core_.pending(), 0);
+  EXPECT_EQ(sink_.settled.size(), 51u);
+}
+
 TEST(RouterCoreParsingTest, ReadsHealthAnswers) {
   bool failing = true;
   int64_t min = -1;
