@@ -6,12 +6,13 @@
 // reading only for the requestedAt sent to the processors, so a clock step delays nothing).
 //
 // Settlement state machine of one payment (P = the processor a POST went to):
-//   200             -> settled at P with the requestedAt we sent.
+//   200 (any 2xx)   -> settled at P with the requestedAt we sent, whatever the body says (a 200
+//                      we cannot read is a 200).
 //   422             -> P already holds it: GET /payments/{id} at P, settled with the requestedAt
 //                      P holds.
-//   2xx             -> settled at P whatever the body says (a 200 we cannot read is a 200).
 //   500, 429, 4xx   -> P stored nothing: the payment is free again (any processor), unless an
-//                      earlier attempt left it pinned to P.
+//                      earlier attempt left it pinned to P. (A 5xx is remembered: see "Double
+//                      payments after a 500" below.)
 //   connect failure -> the request never left: as 500.
 //   timeout, connection lost after sending (reset, close, a body shorter than announced)
 //                   -> AMBIGUOUS: P may hold it, or still insert it after its delay. The payment
