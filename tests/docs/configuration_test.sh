@@ -43,17 +43,17 @@ for pair in "$@"; do
   checked=$((checked + 1))
 done
 
-# Environment variables: ${NAME:-...}, ${NAME:=...} and ${NAME-...} in scripts and compose files,
+# Environment variables: ${NAME:-...}, ${NAME:=...}, ${NAME:+...} and ${NAME-...} in scripts and compose files,
 # ${NAME} in the load balancer configs (HAProxy and envsubst), getenv("NAME") in C++.
 cd "$root"
 shopt -s nullglob
 env_names=$( {
-  grep -ohE '\$\{[A-Z][A-Z0-9_]*(:-|:=|-)' scripts/*.sh bench/*/*.sh tests/*/*.sh tests/*/*/*.sh \
+  grep -ohE '\$\{[A-Z][A-Z0-9_]*(:-|:=|:\+|-)' scripts/*.sh bench/*/*.sh tests/*/*.sh tests/*/*/*.sh \
     compose*.yaml .ci/run --exclude=configuration_test.sh || true
   grep -ohE '\$\{[A-Z][A-Z0-9_]*\}' config/* || true
   grep -rhoE --include='*.cc' --include='*.h' 'getenv\("[A-Z][A-Z0-9_]*"\)' \
     common edge router ledger processor contest tests bench || true
-} | sed -E 's/^\$\{//; s/(:-|:=|-|\})$//; s/^getenv\("//; s/"\)$//' | grep -vxE 'PATH|HOME' |
+} | sed -E 's/^\$\{//; s/(:-|:=|:\+|-|\})$//; s/^getenv\("//; s/"\)$//' | grep -vxE 'PATH|HOME' |
   sort -u)
 env_documented=$(section "## Environment variables" | first_column_names | sort -u)
 while read -r v; do
