@@ -32,6 +32,14 @@ bool IsStatusLine(std::string_view line) {
 
 }  // namespace
 
+int Http1StatusLineStatus(std::string_view data) {
+  const size_t line_end = data.find("\r\n");
+  if (line_end == std::string_view::npos) return 0;
+  const std::string_view line = data.substr(0, line_end);
+  if (!IsStatusLine(line)) return 0;
+  return (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
+}
+
 bool ParseHttp1Response(std::string_view data, bool eof, Http1Response* out, bool* error) {
   *error = false;
   const size_t header_end = data.find("\r\n\r\n");

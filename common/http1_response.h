@@ -23,4 +23,10 @@ struct Http1Response {
 // input. `eof`: the peer closed, which completes a response framed by connection close.
 bool ParseHttp1Response(std::string_view data, bool eof, Http1Response* out, bool* error);
 
+// The status of a response whose status line has arrived whole ("HTTP/1.x DDD ...\r\n"), however
+// much of the rest is still missing; 0 until then, and for anything but a well-formed status line.
+// A processor's decision is in its status line: a 2xx there means it holds the payment, even if
+// the rest of its answer drips in slowly or never arrives.
+int Http1StatusLineStatus(std::string_view data);
+
 }  // namespace rinha

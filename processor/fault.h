@@ -17,7 +17,7 @@ namespace rinha::processor {
 // before: a duplicate), so that a faulty answer never hides a payment that was not kept.
 enum class FaultMode {
   kNone,
-  kReset,         // "reset": part of the head (of the 200/422), then a TCP reset
+  kReset,         // "reset": the first 9 bytes of the 200/422 ("HTTP/1.1 "), then a TCP reset
   kGarbage,       // "garbage": 200 with a body that is not JSON
   kTruncated,     // "truncated": the head (of the 200/422) and half its body, then a clean close
   kSlowHeaders,   // "slow_headers": the head one byte per interval, then the body

@@ -111,7 +111,8 @@ void ProcessorServer::AnswerFaultily(Http1Server& http, Http1Server::ConnectionI
   const size_t head = response.find("\r\n\r\n") + 4;
   switch (reply.delivery) {
     case Delivery::kResetInHead:
-      http.Answer(id, {response.substr(0, head / 2), true, false, /*reset=*/true});
+      // Cut inside the status line: the client cannot tell what was decided ("HTTP/1.1 ").
+      http.Answer(id, {response.substr(0, 9), true, false, /*reset=*/true});
       return;
     case Delivery::kTruncatedBody:
       http.Answer(id, {response.substr(0, head + reply.body.size() / 2), /*close=*/true});

@@ -248,6 +248,13 @@ void HttpTransport::TryRead(HttpConn* conn) {
            parsed.keep_alive && !eof && conn->in.size() <= kMaxHttp1ResponseBytes);
     return;
   }
+  // A 2xx status line is the processor's decision, the payment held: a head dripped slowly, or an
+  // answer cut off after it, need not wait for the deadline and a lookup. Anything else waits for
+  // the whole answer (a 422 or 500 is read from it), and the connection is not reused.
+  if (const int status = Http1StatusLineStatus(conn->in); status >= 200 && status < 300) {
+    Finish(conn, HttpOutcome{HttpOutcome::Kind::kResponse, status, ""}, false);
+    return;
+  }
   if (error || eof) {
     Finish(conn, HttpOutcome{HttpOutcome::Kind::kConnectionLost, 0, ""}, false);
   }

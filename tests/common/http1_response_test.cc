@@ -96,5 +96,29 @@ TEST(ParseHttp1ResponseTest, OnlyAWellFormedStatusLineGivesAStatus) {
   EXPECT_EQ(r.status, 500);
 }
 
+TEST(Http1StatusLineStatusTest, OnlyAWholeWellFormedStatusLineGivesAStatus) {
+  EXPECT_EQ(Http1StatusLineStatus(""), 0);
+  EXPECT_EQ(Http1StatusLineStatus("HTTP/1.1 20"), 0);
+  EXPECT_EQ(Http1StatusLineStatus("HTTP/1.1 200 OK"), 0);  // the line may not be over yet
+  EXPECT_EQ(Http1StatusLineStatus("HTTP/1.1 200 OK\r\n"), 200);
+  EXPECT_EQ(Http1StatusLineStatus("HTTP/1.1 200 OK\r\nContent-Len"), 200);
+  EXPECT_EQ(Http1StatusLineStatus("HTTP/1.0 422\r\n"), 422);
+  EXPECT_EQ(Http1StatusLineStatus("HTTP/1. 431\r\n"), 0);
+  EXPECT_EQ(Http1StatusLineStatus("HTTP/1.1 2000 OK\r\n"), 0);
+  EXPECT_EQ(Http1StatusLineStatus("<html>200\r\n"), 0);
+}
+
+TEST(Http1StatusLineStatusTest, AgreesWithTheFullParseOnEveryPrefixOfAnAnswer) {
+  const std::string answer = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+  Http1Response full;
+  bool error = false;
+  ASSERT_TRUE(ParseHttp1Response(answer, false, &full, &error));
+  for (size_t n = 0; n <= answer.size(); ++n) {
+    const int status = Http1StatusLineStatus(std::string_view(answer).substr(0, n));
+    EXPECT_TRUE(status == 0 || status == full.status) << n;
+    EXPECT_EQ(status != 0, n >= answer.find("\r\n") + 2) << n;
+  }
+}
+
 }  // namespace
 }  // namespace rinha

@@ -110,11 +110,14 @@ TEST_F(HttpTransportFaultTest, A200WithAnUnreadableBodyIsStillA200) {
   EXPECT_TRUE(Holds(1));
 }
 
-TEST_F(HttpTransportFaultTest, ATruncatedBodyIsAmbiguousAndThePaymentIsStored) {
+TEST_F(HttpTransportFaultTest, ATruncated200IsA200AndATruncated422IsAmbiguous) {
   SetFault(R"({"mode":"truncated"})");
-  EXPECT_EQ(Post(1).kind, HttpOutcome::Kind::kConnectionLost);
+  // The status line arrived whole: the processor said 200, it holds the payment.
+  const HttpOutcome o = Post(1);
+  EXPECT_EQ(o.kind, HttpOutcome::Kind::kResponse);
+  EXPECT_EQ(o.status, 200);
   EXPECT_TRUE(Holds(1));
-  // A duplicate's 422 is truncated as well: still ambiguous, never a "not stored".
+  // A duplicate's 422 is read from its body, and the body was cut: ambiguous, never "not stored".
   EXPECT_EQ(Post(1).kind, HttpOutcome::Kind::kConnectionLost);
 }
 
@@ -126,10 +129,10 @@ TEST_F(HttpTransportFaultTest, ASlowHeadIsWaitedForWithinTheTimeout) {
   EXPECT_TRUE(Holds(1));
 }
 
-TEST_F(HttpTransportFaultTest, AHeadSlowerThanTheTimeoutIsAmbiguousAndThePaymentIsStored) {
+TEST_F(HttpTransportFaultTest, AStatusLineSlowerThanTheTimeoutIsAmbiguousAndThePaymentIsStored) {
   timeouts_.payment_ms = 200;
   MakeTransport();
-  SetFault(R"({"mode":"slow_headers","interval_ms":50})");
+  SetFault(R"({"mode":"slow_headers","interval_ms":50})");  // 17 bytes of status line: 850 ms
   EXPECT_EQ(Post(1).kind, HttpOutcome::Kind::kTimeout);
   EXPECT_TRUE(Holds(1));
 }
@@ -158,10 +161,12 @@ TEST_F(HttpTransportFaultTest, ARefusedConnectIsNotSentEvenWithAConnectionPooled
   EXPECT_FALSE(Holds(2));
 }
 
-// A server that answers every request with an interim 100 Continue, then the final answer.
-class InterimServer {
+// A server on port 0 that reads one request, writes `answer` and then keeps the connection open
+// until the client closes it (or the server is destroyed): what the client decides, it decides
+// from those bytes alone.
+class OneAnswerServer {
  public:
-  InterimServer() {
+  explicit OneAnswerServer(std::string answer) : answer_(std::move(answer)) {
     fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
@@ -174,6 +179,7 @@ class InterimServer {
     thread_ = std::thread([this] {
       const int c = accept(fd_, nullptr, nullptr);
       if (c < 0) return;
+      conn_.store(c);
       std::string in;
       char buf[4096];
       while (in.find("}") == std::string::npos) {
@@ -181,41 +187,83 @@ class InterimServer {
         if (n <= 0) break;
         in.append(buf, static_cast<size_t>(n));
       }
-      const std::string out =
-          "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
-      (void)send(c, out.data(), out.size(), MSG_NOSIGNAL);
-      close(c);
+      (void)send(c, answer_.data(), answer_.size(), MSG_NOSIGNAL);
+      while (recv(c, buf, sizeof(buf), 0) > 0) {
+      }
+      client_closed_.store(true);
     });
   }
-  ~InterimServer() {
+  ~OneAnswerServer() {
     shutdown(fd_, SHUT_RDWR);
+    if (const int c = conn_.load(); c >= 0) shutdown(c, SHUT_RDWR);
     thread_.join();
+    if (const int c = conn_.load(); c >= 0) close(c);
     close(fd_);
   }
   int port() const { return port_; }
+  bool client_closed() const { return client_closed_.load(); }
 
  private:
+  const std::string answer_;
   int fd_ = -1;
   int port_ = 0;
+  std::atomic<int> conn_{-1};
+  std::atomic<bool> client_closed_{false};
   std::thread thread_;
 };
 
-TEST(HttpTransportInterimTest, AnInterimAnswerIsNotTheFinalOne) {
-  InterimServer server;
-  const std::string url = absl::StrCat("http://127.0.0.1:", server.port());
-  auto transport = HttpTransport::Create(url, url, Timeouts());
-  ASSERT_TRUE(transport.ok());
+// One POST through a fresh transport. The default deadline is far beyond the test's wait: only
+// the bytes can decide.
+HttpOutcome PostOnce(int port, int64_t payment_ms = 60000) {
+  const std::string url = absl::StrCat("http://127.0.0.1:", port);
+  Timeouts timeouts;
+  timeouts.payment_ms = payment_ms;
+  auto transport = HttpTransport::Create(url, url, timeouts);
+  EXPECT_TRUE(transport.ok());
+  if (!transport.ok()) return HttpOutcome{HttpOutcome::Kind::kTimeout, -1, ""};
   (*transport)->PostPayment(1, Target::kDefault, PaymentRequestBody(Id(1), 100, 0));
   std::optional<HttpOutcome> outcome;
-  ASSERT_TRUE(testing::WaitUntil(
+  EXPECT_TRUE(testing::WaitUntil(
       [&] {
         (*transport)->Poll(10, [&](uint64_t, const HttpOutcome& o) { outcome = o; });
         return outcome.has_value();
       },
-      absl::Seconds(10), absl::ZeroDuration()));
-  EXPECT_EQ(outcome->kind, HttpOutcome::Kind::kResponse);
-  EXPECT_EQ(outcome->status, 200);  // not 100, which would read as "rejected, nothing stored"
-  EXPECT_EQ(outcome->body, "ok");
+      absl::Seconds(20), absl::ZeroDuration()));
+  return outcome.value_or(HttpOutcome{HttpOutcome::Kind::kTimeout, -1, ""});
+}
+
+TEST(HttpTransportStatusLineTest, A2xxStatusLineDecidesWithoutTheRestOfTheHead) {
+  // The rest of the head never comes: the outcome can only have come from the status line.
+  OneAnswerServer server("HTTP/1.1 200 OK\r\nContent-Ty");
+  const HttpOutcome o = PostOnce(server.port());
+  EXPECT_EQ(o.kind, HttpOutcome::Kind::kResponse);
+  EXPECT_EQ(o.status, 200);
+  // The unfinished answer's connection is not kept for another request.
+  EXPECT_TRUE(testing::WaitUntil([&] { return server.client_closed(); }));
+}
+
+TEST(HttpTransportStatusLineTest, OtherStatusesWaitForTheWholeAnswer) {
+  // A 422 or a 500 is read from the whole answer; half of one is no answer yet.
+  for (const char* answer :
+       {"HTTP/1.1 422 Unprocessable\r\nContent-Le", "HTTP/1.1 500 Err\r\n"}) {
+    OneAnswerServer server(answer);
+    EXPECT_EQ(PostOnce(server.port(), /*payment_ms=*/300).kind, HttpOutcome::Kind::kTimeout)
+        << answer;
+  }
+}
+
+TEST(HttpTransportStatusLineTest, AHalfStatusLineIsNoAnswer) {
+  OneAnswerServer server("HTTP/1.1 20");
+  EXPECT_EQ(PostOnce(server.port(), /*payment_ms=*/300).kind, HttpOutcome::Kind::kTimeout);
+}
+
+TEST(HttpTransportInterimTest, AnInterimAnswerIsNotTheFinalOne) {
+  OneAnswerServer server(
+      "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  const HttpOutcome o = PostOnce(server.port());
+  EXPECT_EQ(o.kind, HttpOutcome::Kind::kResponse);
+  EXPECT_EQ(o.status, 200);  // not 100, which would read as "rejected, nothing stored"
+  EXPECT_EQ(o.body, "ok");
 }
 
 }  // namespace
