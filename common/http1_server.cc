@@ -258,7 +258,7 @@ void Http1Server::Advance(ConnectionId id, Connection& c) {
   Flush(id, c);
 }
 
-void Http1Server::Deliver(Connection& c, Http1Answer answer) {
+void Http1Server::Deliver(Connection& c, const Http1Answer& answer) {
   c.busy = answer.partial;
   c.out += answer.response;
   if (answer.close || answer.reset) c.close_after_write = true;

@@ -107,7 +107,7 @@ class Http1Server {
   void OnReadable(ConnectionId id, Connection& c);
   // Hands buffered requests to the handler while answers come at once; then writes.
   void Advance(ConnectionId id, Connection& c);
-  void Deliver(Connection& c, Http1Answer answer);
+  void Deliver(Connection& c, const Http1Answer& answer);
   // Writes what it can; false when the connection was closed.
   bool Flush(ConnectionId id, Connection& c);
   void TakeAnswers();

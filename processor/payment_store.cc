@@ -5,11 +5,10 @@
 
 namespace rinha::processor {
 
-absl::Status PaymentStore::Insert(Payment payment) {
+absl::Status PaymentStore::Insert(const Payment& payment) {
   std::lock_guard<std::mutex> lock(mu_);
   const bool inserted =
-      rows_.try_emplace(std::move(payment.correlation_id),
-                        Row{payment.amount_cents, payment.requested_at_ms})
+      rows_.try_emplace(payment.correlation_id, Row{payment.amount_cents, payment.requested_at_ms})
           .second;
   if (!inserted) return absl::AlreadyExistsError("correlationId already processed");
   return absl::OkStatus();

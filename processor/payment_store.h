@@ -30,7 +30,7 @@ struct PaymentTotals {
 class PaymentStore {
  public:
   // AlreadyExists when the correlationId is stored (the processor's 422).
-  absl::Status Insert(Payment payment);
+  absl::Status Insert(const Payment& payment);
 
   std::optional<Payment> Find(std::string_view correlation_id) const;
 

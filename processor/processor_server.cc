@@ -43,8 +43,8 @@ HttpReply Route(ProcessorService& service, const Http1Request& request) {
 ProcessorServer::ProcessorServer(Clock& clock, const ServerOptions& options)
     : service_(clock, options.processor), pool_(options.threads) {}
 
-absl::StatusOr<std::unique_ptr<ProcessorServer>> ProcessorServer::Start(Clock& clock,
-                                                                        ServerOptions options) {
+absl::StatusOr<std::unique_ptr<ProcessorServer>> ProcessorServer::Start(
+    Clock& clock, const ServerOptions& options) {
   if (options.threads < 1) return absl::InvalidArgumentError("threads must be >= 1");
   if (options.keep_alive_timeout_s < 1) {
     return absl::InvalidArgumentError("keep_alive_timeout_s must be >= 1");

@@ -49,7 +49,7 @@ HttpReply Route(ProcessorService& service, const Http1Request& request);
 class ProcessorServer {
  public:
   static absl::StatusOr<std::unique_ptr<ProcessorServer>> Start(Clock& clock,
-                                                                ServerOptions options);
+                                                                const ServerOptions& options);
   ~ProcessorServer();
   ProcessorServer(const ProcessorServer&) = delete;
   ProcessorServer& operator=(const ProcessorServer&) = delete;

@@ -1,5 +1,6 @@
 #include "contest/load/run_record.h"
 
+#include <cmath>
 #include <charconv>
 #include <filesystem>
 #include <fstream>
@@ -22,7 +23,7 @@ std::string Num(double value) {
 
 // Milliseconds rounded to the microsecond for the series (the report needs no more).
 std::string Ms(double ms) {
-  return Num(static_cast<double>(static_cast<int64_t>(ms * 1000 + 0.5)) / 1000);
+  return Num(static_cast<double>(std::llround(ms * 1000)) / 1000);
 }
 
 std::string CentiMs(int64_t centi) { return Decimal{centi, 2}.ToString(); }
