@@ -16,8 +16,10 @@ absl::StatusOr<std::unique_ptr<Dispatcher>> Dispatcher::Start(const RouterConfig
                                                               Journal* journal,
                                                               Recovery recovery) {
   std::unique_ptr<Dispatcher> d(new Dispatcher(config, sink, clock, journal));
+  d->resolver_ = std::make_unique<GetaddrinfoResolver>();
   absl::StatusOr<std::unique_ptr<HttpTransport>> transport =
-      HttpTransport::Create(config.default_url, config.fallback_url, config.timeouts);
+      HttpTransport::Create(config.default_url, config.fallback_url, config.timeouts,
+                            config.resolve, *d->resolver_, clock);
   if (!transport.ok()) return transport.status();
   d->transport_ = *std::move(transport);
   d->core_ = std::make_unique<RouterCore>(d->config_, *d->transport_, d->sink_);

@@ -26,6 +26,7 @@
 #include "common/journal.h"
 #include "payments.pb.h"
 #include "router/http_transport.h"
+#include "router/resolver.h"
 #include "router/router_config.h"
 #include "router/router_core.h"
 
@@ -101,7 +102,8 @@ class Dispatcher {
   SettlementSink& sink_;
   Clock& clock_;
   Journal* const journal_;
-  std::unique_ptr<HttpTransport> transport_;  // loop thread only (but Wake)
+  std::unique_ptr<GetaddrinfoResolver> resolver_;  // processor names, for the transport
+  std::unique_ptr<HttpTransport> transport_;         // loop thread only (but Wake)
   std::unique_ptr<RouterCore> core_;          // loop thread only
   std::thread thread_;
 

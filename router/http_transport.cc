@@ -1,7 +1,6 @@
 #include "router/http_transport.h"
 
 #include <arpa/inet.h>
-#include <netdb.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -11,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
@@ -34,9 +34,28 @@ struct HttpConn {
   std::string in;
 };
 
+// Lookup results on their way from the resolver's threads to the loop. The callbacks hold it, not
+// the transport, so a result that arrives after the transport is gone lands nowhere.
+// std::mutex rather than absl::Mutex: Debian's Abseil is not built with TSan.
+struct LookupMailbox {
+  std::mutex mu;
+  int wake_fd = -1;  // guarded by mu; -1 once the transport is gone
+  std::vector<std::pair<int, absl::StatusOr<in_addr>>> results;  // guarded by mu
+
+  // Any thread.
+  void Post(int host, absl::StatusOr<in_addr> address) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (wake_fd < 0) return;
+    results.emplace_back(host, std::move(address));
+    const uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = ::write(wake_fd, &one, sizeof(one));
+  }
+};
+
 absl::StatusOr<std::unique_ptr<HttpTransport>> HttpTransport::Create(
-    const std::string& default_url, const std::string& fallback_url, const Timeouts& timeouts) {
-  std::unique_ptr<HttpTransport> t(new HttpTransport(timeouts));
+    const std::string& default_url, const std::string& fallback_url, const Timeouts& timeouts,
+    const ResolveConfig& resolve, Resolver& resolver, const Clock& clock) {
+  std::unique_ptr<HttpTransport> t(new HttpTransport(timeouts, resolve, resolver, clock));
   const std::string* urls[kTargets] = {&default_url, &fallback_url};
   for (int i = 0; i < kTargets; ++i) {
     Host& h = t->hosts_[i];
@@ -44,6 +63,12 @@ absl::StatusOr<std::unique_ptr<HttpTransport>> HttpTransport::Create(
       return absl::InvalidArgumentError(absl::StrCat(*urls[i], ": ", std::string(s.message())));
     }
     h.authority = absl::StrCat(h.name, ":", h.port);
+    h.addr.sin_family = AF_INET;
+    h.addr.sin_port = htons(static_cast<uint16_t>(h.port));
+    if (inet_pton(AF_INET, h.name.c_str(), &h.addr.sin_addr) == 1) {
+      h.numeric = true;
+      h.has_address = true;
+    }
   }
   t->epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
   t->wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -52,14 +77,27 @@ absl::StatusOr<std::unique_ptr<HttpTransport>> HttpTransport::Create(
   ev.events = EPOLLIN;
   ev.data.ptr = nullptr;  // the wake fd
   epoll_ctl(t->epoll_fd_, EPOLL_CTL_ADD, t->wake_fd_, &ev);
-  // Resolve now when possible (the processors may not be up yet: then on first use).
-  for (Host& h : t->hosts_) t->Resolve(h, SteadyMillis());
+  {
+    std::lock_guard<std::mutex> lock(t->mailbox_->mu);
+    t->mailbox_->wake_fd = t->wake_fd_;
+  }
+  for (int i = 0; i < kTargets; ++i) t->MaybeLookUp(i, clock.MonotonicMillis());
   return t;
 }
 
-HttpTransport::HttpTransport(const Timeouts& timeouts) : timeouts_(timeouts) {}
+HttpTransport::HttpTransport(const Timeouts& timeouts, const ResolveConfig& resolve,
+                             Resolver& resolver, const Clock& clock)
+    : timeouts_(timeouts),
+      resolve_(resolve),
+      resolver_(resolver),
+      clock_(clock),
+      mailbox_(std::make_shared<LookupMailbox>()) {}
 
 HttpTransport::~HttpTransport() {
+  {
+    std::lock_guard<std::mutex> lock(mailbox_->mu);
+    mailbox_->wake_fd = -1;  // lookups still in progress post nowhere from now on
+  }
   for (auto& [id, conn] : active_) {
     if (conn->fd >= 0) ::close(conn->fd);
     delete conn;
@@ -74,23 +112,59 @@ HttpTransport::~HttpTransport() {
   if (epoll_fd_ >= 0) ::close(epoll_fd_);
 }
 
-bool HttpTransport::Resolve(Host& host, int64_t now_ms) {
-  if (host.resolved) return true;
-  if (now_ms - host.last_resolve_ms < 1000) return false;  // at most once per second
-  host.last_resolve_ms = now_ms;
-  addrinfo hints{};
-  hints.ai_family = AF_INET;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* result = nullptr;
-  if (getaddrinfo(host.name.c_str(), nullptr, &hints, &result) != 0 || result == nullptr) {
-    RINHA_LOG_WARNING("router: cannot resolve %s (will retry)", host.name);
-    return false;
+void HttpTransport::MaybeLookUp(int index, int64_t now_ms) {
+  Host& host = hosts_[index];
+  if (host.numeric || host.looking_up) return;
+  const bool due =
+      !host.has_address || host.stale || now_ms - host.address_ms >= resolve_.ttl_ms;
+  if (!due) return;
+  if (host.ever_looked_up && now_ms - host.lookup_started_ms < resolve_.min_interval_ms) return;
+  host.looking_up = true;
+  host.ever_looked_up = true;
+  host.lookup_started_ms = now_ms;
+  resolver_.Resolve(host.name, [mailbox = mailbox_, index](absl::StatusOr<in_addr> address) {
+    mailbox->Post(index, std::move(address));
+  });
+}
+
+void HttpTransport::TakeLookups(int64_t now_ms) {
+  std::vector<std::pair<int, absl::StatusOr<in_addr>>> results;
+  {
+    std::lock_guard<std::mutex> lock(mailbox_->mu);
+    results.swap(mailbox_->results);
   }
-  host.addr = *reinterpret_cast<sockaddr_in*>(result->ai_addr);
-  host.addr.sin_port = htons(static_cast<uint16_t>(host.port));
-  freeaddrinfo(result);
-  host.resolved = true;
-  return true;
+  for (auto& [index, address] : results) {
+    Host& host = hosts_[index];
+    host.looking_up = false;
+    if (!address.ok()) {
+      // The old address (if any) keeps serving; the next request past min_interval_ms retries.
+      if (!host.lookup_failing) {
+        RINHA_LOG_WARNING("router: %s (will retry%s)", address.status().message(),
+                          host.has_address ? ", keeping the last address" : "");
+      }
+      host.lookup_failing = true;
+      continue;
+    }
+    if (!host.has_address || host.addr.sin_addr.s_addr != address->s_addr ||
+        host.lookup_failing) {
+      char text[INET_ADDRSTRLEN] = "";
+      inet_ntop(AF_INET, &*address, text, sizeof(text));
+      RINHA_LOG_INFO("router: %s is at %s", host.name, text);
+    }
+    host.addr.sin_addr = *address;
+    host.has_address = true;
+    host.address_ms = now_ms;
+    host.stale = false;
+    host.lookup_failing = false;
+  }
+}
+
+void HttpTransport::FailConnect(HttpConn* conn, int64_t now_ms) {
+  const int index = conn->host;
+  Finish(conn, HttpOutcome{HttpOutcome::Kind::kConnectFailed, 0, ""}, false);
+  // The processor may have come back elsewhere (a container restarted with a new address).
+  hosts_[index].stale = true;
+  MaybeLookUp(index, now_ms);
 }
 
 HttpConn* HttpTransport::TakeIdle(Host& host) {
@@ -116,13 +190,14 @@ void HttpTransport::Watch(HttpConn* conn, uint32_t events) {
 }
 
 void HttpTransport::Start(uint64_t token, Target target, std::string request, int64_t timeout_ms) {
-  const int64_t now = SteadyMillis();
+  const int64_t now = clock_.MonotonicMillis();
   const int index = static_cast<int>(target);
   Host& host = hosts_[index];
   const uint64_t request_id = next_request_id_++;
+  MaybeLookUp(index, now);
   HttpConn* conn = TakeIdle(host);
   if (conn == nullptr) {
-    if (!Resolve(host, now)) {
+    if (!host.has_address) {
       finished_.emplace_back(token, HttpOutcome{HttpOutcome::Kind::kConnectFailed, 0, ""});
       return;
     }
@@ -142,6 +217,8 @@ void HttpTransport::Start(uint64_t token, Target target, std::string request, in
     if (rc != 0 && errno != EINPROGRESS) {
       Close(conn);
       finished_.emplace_back(token, HttpOutcome{HttpOutcome::Kind::kConnectFailed, 0, ""});
+      host.stale = true;
+      MaybeLookUp(index, now);
       return;
     }
     conn->state = rc == 0 ? HttpConn::State::kWriting : HttpConn::State::kConnecting;
@@ -274,7 +351,7 @@ void HttpTransport::OnEvent(HttpConn* conn, uint32_t events) {
       socklen_t len = sizeof(err);
       ::getsockopt(conn->fd, SOL_SOCKET, SO_ERROR, &err, &len);
       if (err != 0 || (events & (EPOLLERR | EPOLLHUP))) {
-        Finish(conn, HttpOutcome{HttpOutcome::Kind::kConnectFailed, 0, ""}, false);
+        FailConnect(conn, clock_.MonotonicMillis());
         return;
       }
       conn->ever_connected = true;
@@ -323,17 +400,11 @@ void HttpTransport::ExpireDeadlines(int64_t now_ms) {
     auto it = active_.find(d.request_id);
     if (it == active_.end()) continue;
     HttpConn* conn = it->second;
-    if (d.connect_only) {
-      if (conn->state == HttpConn::State::kConnecting) {
-        Finish(conn, HttpOutcome{HttpOutcome::Kind::kConnectFailed, 0, ""}, false);
-      }
-      continue;
+    if (conn->state == HttpConn::State::kConnecting) {
+      FailConnect(conn, now_ms);  // never sent
+    } else if (!d.connect_only) {
+      Finish(conn, HttpOutcome{HttpOutcome::Kind::kTimeout, 0, ""}, false);
     }
-    const bool never_sent = conn->state == HttpConn::State::kConnecting;
-    Finish(conn,
-           HttpOutcome{never_sent ? HttpOutcome::Kind::kConnectFailed : HttpOutcome::Kind::kTimeout,
-                       0, ""},
-           false);
   }
 }
 
@@ -346,7 +417,8 @@ void HttpTransport::Poll(int64_t timeout_ms, const DoneCallback& done) {
   int64_t wait_ms = std::max<int64_t>(0, timeout_ms);
   if (!finished_.empty()) wait_ms = 0;
   if (!deadlines_.empty()) {
-    wait_ms = std::min(wait_ms, std::max<int64_t>(0, deadlines_.top().at_ms - SteadyMillis()));
+    wait_ms = std::min(wait_ms,
+                       std::max<int64_t>(0, deadlines_.top().at_ms - clock_.MonotonicMillis()));
   }
   epoll_event events[256];
   const int n = epoll_wait(epoll_fd_, events, 256, static_cast<int>(wait_ms));
@@ -360,7 +432,9 @@ void HttpTransport::Poll(int64_t timeout_ms, const DoneCallback& done) {
     if (conn->fd < 0) continue;  // closed earlier in this batch
     OnEvent(conn, events[i].events);
   }
-  ExpireDeadlines(SteadyMillis());
+  const int64_t now = clock_.MonotonicMillis();
+  TakeLookups(now);
+  ExpireDeadlines(now);
   graveyard_.clear();
   // `done` may start requests, which may finish at once (e.g. no address): loop until empty.
   while (!finished_.empty()) {

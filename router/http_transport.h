@@ -13,7 +13,16 @@
 //   request timeout after sending            -> kTimeout
 //   connection closed / reset after sending  -> kConnectionLost
 //
-// Threading: everything but Wake() runs on one thread (the router's event loop).
+// Host names are looked up through an injected Resolver, never on the loop: while a name has no
+// address yet a request fails at once as kConnectFailed (not sent). A name is looked up again
+// after a failed connect and when its address is older than ResolveConfig::ttl_ms (the old one
+// serves until the new one arrives); IP literals are used as they are. Lookup results reach the
+// loop through a mutex-guarded mailbox and Wake().
+//
+// Time (deadlines, address age) is the injected clock's monotonic reading.
+//
+// Threading: everything but Wake() runs on one thread (the router's event loop). The resolver's
+// callbacks only post to the mailbox, from any thread.
 #pragma once
 
 #include <netinet/in.h>
@@ -29,20 +38,27 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "common/clock.h"
+#include "router/resolver.h"
 #include "router/router_config.h"
 #include "router/router_core.h"
 
 namespace rinha::router {
 
-struct HttpConn;  // one connection (http_transport.cc)
+struct HttpConn;       // one connection (http_transport.cc)
+struct LookupMailbox;  // lookup results on their way to the loop (http_transport.cc)
 
 class HttpTransport final : public Transport {
  public:
   using DoneCallback = std::function<void(uint64_t token, const HttpOutcome& outcome)>;
 
+  // `resolver` and `clock` must outlive the transport. Names are first looked up here.
   static absl::StatusOr<std::unique_ptr<HttpTransport>> Create(const std::string& default_url,
                                                                const std::string& fallback_url,
-                                                               const Timeouts& timeouts);
+                                                               const Timeouts& timeouts,
+                                                               const ResolveConfig& resolve,
+                                                               Resolver& resolver,
+                                                               const Clock& clock);
   ~HttpTransport() override;
   HttpTransport(const HttpTransport&) = delete;
   HttpTransport& operator=(const HttpTransport&) = delete;
@@ -65,9 +81,15 @@ class HttpTransport final : public Transport {
     std::string name;
     int port = 0;
     std::string authority;  // Host header value
-    bool resolved = false;
-    int64_t last_resolve_ms = -1000000;
+    bool numeric = false;   // an IP literal: never looked up
+    bool has_address = false;
     sockaddr_in addr{};
+    int64_t address_ms = 0;          // when addr arrived
+    bool looking_up = false;         // a lookup is in progress
+    int64_t lookup_started_ms = 0;   // meaningful once one started
+    bool ever_looked_up = false;
+    bool stale = false;              // a connect failed since addr arrived: look up again
+    bool lookup_failing = false;     // the last lookup failed (logged once per streak)
     std::vector<HttpConn*> idle;
   };
   struct Deadline {
@@ -77,10 +99,17 @@ class HttpTransport final : public Transport {
     bool operator>(const Deadline& o) const { return at_ms > o.at_ms; }
   };
 
-  HttpTransport(const Timeouts& timeouts);
+  HttpTransport(const Timeouts& timeouts, const ResolveConfig& resolve, Resolver& resolver,
+                const Clock& clock);
   void Start(uint64_t token, Target target, std::string request, int64_t timeout_ms);
   HttpConn* TakeIdle(Host& host);
-  bool Resolve(Host& host, int64_t now_ms);
+  // Starts a lookup of hosts_[index] when one is due (no address, stale, older than the TTL) and
+  // allowed (none in progress, min_interval_ms since the last).
+  void MaybeLookUp(int index, int64_t now_ms);
+  // Takes the results the resolver posted into hosts_.
+  void TakeLookups(int64_t now_ms);
+  // Ends the request on `conn` as not sent, and has its host looked up again.
+  void FailConnect(HttpConn* conn, int64_t now_ms);
   void Watch(HttpConn* conn, uint32_t events);
   void OnEvent(HttpConn* conn, uint32_t events);
   void TryWrite(HttpConn* conn);
@@ -91,6 +120,10 @@ class HttpTransport final : public Transport {
   void ExpireDeadlines(int64_t now_ms);
 
   const Timeouts timeouts_;
+  const ResolveConfig resolve_;
+  Resolver& resolver_;
+  const Clock& clock_;
+  std::shared_ptr<LookupMailbox> mailbox_;  // shared with the resolver's callbacks
   Host hosts_[kTargets];
   int epoll_fd_ = -1;
   int wake_fd_ = -1;

@@ -12,6 +12,7 @@
 // Defaults come from the option structs, so each is written once. The literal ones are deployment
 // values (socket path, compose service names, the batch window) where the structs keep defaults
 // for tests.
+using rinha::router::ResolveConfig;
 using rinha::router::RouterConfig;
 using rinha::router::RouterServerOptions;
 using rinha::router::RetryConfig;
@@ -38,6 +39,9 @@ ABSL_FLAG(int64_t, ledger_batch_window_ms, 5,
           "SQLite transaction (0 = write at once)");
 ABSL_FLAG(int64_t, payment_timeout_ms, Timeouts().payment_ms,
           "Timeout of POST /payments to a processor");
+ABSL_FLAG(int64_t, resolve_ttl_ms, ResolveConfig().ttl_ms,
+          "a processor host name's address is looked up again when older than this (the old one "
+          "serves until the new one arrives), and at once after a failed connect");
 ABSL_FLAG(int64_t, ambiguity_settle_ms, RetryConfig().ambiguity_settle_ms,
           "after a timeout (or a restart), how long a processor may still insert a payment sent "
           "to it: only lookups made after this may release the payment to the other processor");
@@ -70,6 +74,7 @@ int main(int argc, char** argv) {
   options.router.routing.max_in_flight = absl::GetFlag(FLAGS_max_in_flight);
   options.router.timeouts.payment_ms = absl::GetFlag(FLAGS_payment_timeout_ms);
   options.router.retry.ambiguity_settle_ms = absl::GetFlag(FLAGS_ambiguity_settle_ms);
+  options.router.resolve.ttl_ms = absl::GetFlag(FLAGS_resolve_ttl_ms);
   options.journal_dir = absl::GetFlag(FLAGS_journal_dir);
   absl::StatusOr<rinha::Journal::Sync> sync =
       rinha::Journal::ParseSync(absl::GetFlag(FLAGS_journal_sync));

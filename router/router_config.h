@@ -52,6 +52,18 @@ struct HealthConfig {
   int64_t min_interval_ms = 5100;
 };
 
+// The processors' host names, looked up off the event loop (resolver.h). An IP literal is used
+// as it is.
+struct ResolveConfig {
+  // A looked-up address serves this long; then the name is looked up again, the old address still
+  // serving until the new one arrives (a container that restarts may come back at another
+  // address). A failed connect (refused, timed out) looks the name up at once.
+  int64_t ttl_ms = 30000;
+  // One name is looked up at most this often: a name that does not resolve yet, a processor that
+  // keeps refusing.
+  int64_t min_interval_ms = 1000;
+};
+
 struct RouterConfig {
   std::string default_url = "http://127.0.0.1:8001";
   std::string fallback_url = "http://127.0.0.1:8002";
@@ -59,6 +71,7 @@ struct RouterConfig {
   int default_fee_bp = 700;
   int fallback_fee_bp = 1000;
   Timeouts timeouts;
+  ResolveConfig resolve;
   RoutingConfig routing;
   RetryConfig retry;
   HealthConfig health;

@@ -41,7 +41,8 @@ class HttpTransportFaultTest : public ::testing::Test {
 
   void MakeTransport() {
     const std::string url = absl::StrCat("http://127.0.0.1:", server_->port());
-    auto transport = HttpTransport::Create(url, url, timeouts_);
+    auto transport =
+        HttpTransport::Create(url, url, timeouts_, ResolveConfig(), resolver_, RealClock::Get());
     ASSERT_TRUE(transport.ok()) << transport.status();
     transport_ = *std::move(transport);
   }
@@ -79,6 +80,7 @@ class HttpTransportFaultTest : public ::testing::Test {
   bool Holds(int n) { return server_->service().GetPayment(Id(n)).status == 200; }
 
   Timeouts timeouts_;
+  GetaddrinfoResolver resolver_;  // unused: the URLs are IP literals
   std::unique_ptr<processor::ProcessorServer> server_;
   std::unique_ptr<HttpTransport> transport_;
   uint64_t next_token_ = 1;
@@ -218,7 +220,9 @@ HttpOutcome PostOnce(int port, int64_t payment_ms = 60000) {
   const std::string url = absl::StrCat("http://127.0.0.1:", port);
   Timeouts timeouts;
   timeouts.payment_ms = payment_ms;
-  auto transport = HttpTransport::Create(url, url, timeouts);
+  GetaddrinfoResolver resolver;
+  auto transport =
+      HttpTransport::Create(url, url, timeouts, ResolveConfig(), resolver, RealClock::Get());
   EXPECT_TRUE(transport.ok());
   if (!transport.ok()) return HttpOutcome{HttpOutcome::Kind::kTimeout, -1, ""};
   (*transport)->PostPayment(1, Target::kDefault, PaymentRequestBody(Id(1), 100, 0));
