@@ -14,7 +14,14 @@
 ABSL_FLAG(std::string, listen, "0.0.0.0:8080", "HTTP address host:port (port 0 = any)");
 ABSL_FLAG(std::string, router, "unix:/run/rinha/router.sock", "gRPC target of the router");
 ABSL_FLAG(std::string, ledger, "unix:/run/rinha/ledger.sock", "gRPC target of the ledger");
-ABSL_FLAG(int, threads, 32, "HTTP worker threads (= connections served at once)");
+ABSL_FLAG(int, threads, 32,
+          "HTTP threads = connections served at once; one more is answered 503 at once, unread");
+ABSL_FLAG(int, request_timeout_ms, 2000,
+          "a request's head and body must arrive within this from its first byte (a new "
+          "connection: from the accept), else the connection is closed");
+ABSL_FLAG(int, keep_alive_timeout_s, 60,
+          "an idle keep-alive connection is closed after this (keep it above the load balancer's "
+          "own idle timeout for its connections)");
 ABSL_FLAG(int64_t, max_queued, 100000,
           "payments held before the router acknowledges them; above it POST /payments gets 503");
 ABSL_FLAG(int, batch_window_ms, 20,
@@ -53,6 +60,13 @@ int main(int argc, char** argv) {
   options.router_target = absl::GetFlag(FLAGS_router);
   options.ledger_target = absl::GetFlag(FLAGS_ledger);
   options.threads = absl::GetFlag(FLAGS_threads);
+  options.request_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_request_timeout_ms));
+  options.keep_alive_timeout = absl::Seconds(absl::GetFlag(FLAGS_keep_alive_timeout_s));
+  if (options.threads < 1 || options.request_timeout <= absl::ZeroDuration() ||
+      options.keep_alive_timeout <= absl::ZeroDuration()) {
+    RINHA_LOG_ERROR("--threads, --request_timeout_ms and --keep_alive_timeout_s must be positive");
+    return 2;
+  }
   options.stream.max_pending = static_cast<size_t>(absl::GetFlag(FLAGS_max_queued));
   options.stream.batch_window = absl::Milliseconds(absl::GetFlag(FLAGS_batch_window_ms));
   options.stream.journal_dir = absl::GetFlag(FLAGS_journal_dir);
