@@ -145,7 +145,8 @@ TEST_F(HaproxyInFrontTest, AnswersWhatAnEdgeWouldRefuseWithoutReachingOne) {
   res = client.Read();
   EXPECT_EQ(res.status, 405);
   EXPECT_EQ(res.headers["allow"], "POST");
-  ASSERT_TRUE(client.Send("POST /payments-summary HTTP/1.1\r\nHost: lb\r\nContent-Length: 0\r\n\r\n"));
+  ASSERT_TRUE(
+      client.Send("POST /payments-summary HTTP/1.1\r\nHost: lb\r\nContent-Length: 0\r\n\r\n"));
   EXPECT_EQ(client.Read().status, 405);
 
   Http1Socket big(port_);
@@ -158,8 +159,8 @@ TEST_F(HaproxyInFrontTest, AnswersWhatAnEdgeWouldRefuseWithoutReachingOne) {
   EXPECT_THAT(chunked.ReadUntilClosed().bytes, StartsWith("HTTP/1.1 411"));
 
   Http1Socket huge_head(port_);
-  ASSERT_TRUE(huge_head.Send(absl::StrCat("POST /payments HTTP/1.1\r\nHost: lb\r\nX-Pad: ",
-                                          std::string(5000, 'p'), "\r\n\r\n")));
+  ASSERT_TRUE(huge_head.Send(absl::StrCat(
+      "POST /payments HTTP/1.1\r\nHost: lb\r\nX-Pad: ", std::string(5000, 'p'), "\r\n\r\n")));
   EXPECT_THAT(huge_head.ReadUntilClosed().bytes, StartsWith("HTTP/1.1 400"));
   EXPECT_EQ(payments_.load(), 0);
 }
