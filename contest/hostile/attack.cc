@@ -19,12 +19,13 @@ struct ModeName {
 constexpr ModeName kModes[] = {
     {AttackMode::kSlowHead, "slow-head", "conns interval_ms reconnect_ms"},
     {AttackMode::kSlowBody, "slow-body", "conns interval_ms body_bytes reconnect_ms"},
-    {AttackMode::kHalfOpen, "half-open", "conns reconnect_ms"},
+    {AttackMode::kHalfOpen, "half-open", "conns size reconnect_ms"},
     {AttackMode::kIdle, "idle", "conns reconnect_ms"},
     {AttackMode::kBigHead, "big-head", "conns size reconnect_ms"},
     {AttackMode::kBigBody, "big-body", "conns size reconnect_ms"},
     {AttackMode::kInvalid, "invalid", "conns rate reconnect_ms"},
     {AttackMode::kReset, "reset", "rate"},
+    {AttackMode::kSurge, "surge", "conns interval_ms timeout_ms"},
 };
 
 bool Accepts(absl::string_view keys, absl::string_view key) {
@@ -61,7 +62,7 @@ absl::StatusOr<AttackSpec> ParseAttack(absl::string_view text) {
   if (mode == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat(
         "unknown attack '", name,
-        "' (slow-head, slow-body, half-open, idle, big-head, big-body, invalid, reset)"));
+        "' (slow-head, slow-body, half-open, idle, big-head, big-body, invalid, reset, surge)"));
   }
   spec.mode = mode->mode;
   if (spec.mode == AttackMode::kBigHead || spec.mode == AttackMode::kBigBody ||
@@ -69,6 +70,7 @@ absl::StatusOr<AttackSpec> ParseAttack(absl::string_view text) {
     spec.conns = spec.mode == AttackMode::kInvalid ? 16 : 8;
   }
   if (spec.mode == AttackMode::kBigBody) spec.size = 1 << 20;
+  if (spec.mode == AttackMode::kHalfOpen) spec.size = 0;
   if (spec.mode == AttackMode::kReset) spec.rate = 200;
   if (colon == absl::string_view::npos) return spec;
   for (absl::string_view pair : absl::StrSplit(text.substr(colon + 1), ',')) {
@@ -83,7 +85,7 @@ absl::StatusOr<AttackSpec> ParseAttack(absl::string_view text) {
       return absl::InvalidArgumentError(
           absl::StrCat("attack '", name, "' takes ", mode->keys, "; not '", key, "'"));
     }
-    const int64_t min = key == "reconnect_ms" ? 0 : 1;
+    const int64_t min = key == "reconnect_ms" || (key == "size" && name == "half-open") ? 0 : 1;
     if (value < min || value > 100'000'000) {
       return absl::InvalidArgumentError(
           absl::StrCat("attack '", text, "': ", key, " out of range"));
@@ -94,6 +96,7 @@ absl::StatusOr<AttackSpec> ParseAttack(absl::string_view text) {
     if (key == "size") spec.size = value;
     if (key == "body_bytes") spec.body_bytes = value;
     if (key == "reconnect_ms") spec.reconnect_ms = value;
+    if (key == "timeout_ms") spec.timeout_ms = value;
   }
   return spec;
 }
@@ -105,6 +108,15 @@ std::string HeadPrefix(absl::string_view host_header) {
 char SlowHeadByte(int64_t n) {
   static constexpr absl::string_view kLine = "X-Drip: d\r\n";
   return kLine[static_cast<size_t>(n) % kLine.size()];
+}
+
+std::string HalfOpenHead(absl::string_view host_header, int64_t size) {
+  std::string head = HeadPrefix(host_header);
+  if (size > static_cast<int64_t>(head.size()) + 8) {
+    absl::StrAppend(&head,
+                    "X-Pad: ", std::string(static_cast<size_t>(size) - head.size() - 7, 'p'));
+  }
+  return head;
 }
 
 std::string SlowBodyHead(absl::string_view host_header, int64_t body_bytes) {
@@ -125,6 +137,16 @@ std::string BigBodyRequest(absl::string_view host_header, int64_t size) {
   return absl::StrCat("POST /payments HTTP/1.1\r\nHost: ", host_header,
                       "\r\nContent-Type: application/json\r\nContent-Length: ", size, "\r\n\r\n",
                       std::string(static_cast<size_t>(size), 'x'));
+}
+
+std::string SurgeRequest(absl::string_view host_header, size_t* uuid_offset) {
+  const std::string body_head = R"({"correlationId":")";
+  const std::string body = absl::StrCat(body_head, std::string(36, '0'), R"(","amount":20.05})");
+  const std::string head = absl::StrCat(
+      "POST /payments HTTP/1.1\r\nHost: ", host_header,
+      "\r\nContent-Type: application/json\r\nContent-Length: ", body.size(), "\r\n\r\n");
+  *uuid_offset = head.size() + body_head.size();
+  return head + body;
 }
 
 std::vector<std::string> InvalidRequests(absl::string_view host) {

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <random>
 #include <utility>
 
@@ -33,6 +34,9 @@ struct HostileEngine::Conn {
   size_t out_off = 0;
   int64_t dripped = 0;
   std::string in;
+  std::string own;      // surge: this connection's request (its UUID changes each time)
+  int64_t sent_ns = 0;  // surge: when the payment's first byte was written
+  uint64_t seq = 0;     // surge: payments sent on this connection
 };
 
 struct HostileEngine::Attack {
@@ -41,9 +45,13 @@ struct HostileEngine::Attack {
   std::vector<int64_t> lifetimes_ns;
   std::string head_prefix;
   std::string slow_body_head;
+  std::string half_open_head;
   std::string big;
   std::vector<std::string> invalid;
   size_t next_invalid = 0;
+  std::string surge;  // surge: the request, with a placeholder UUID at surge_uuid_offset
+  size_t surge_uuid_offset = 0;
+  std::vector<int64_t> ok_latencies_ns;
   int64_t open = 0;
   int64_t rate_done = 0;  // rate attacks: sends (invalid) or connections (reset) so far
   std::vector<std::pair<uint32_t, uint64_t>> idle;  // invalid: free connections (index, generation)
@@ -61,6 +69,10 @@ int64_t NowNs() {
 }
 
 bool IsHold(AttackMode mode) { return mode != AttackMode::kReset; }
+
+bool IsSuccess(int status) {
+  return status == 200 || status == 201 || status == 202 || status == 204;
+}
 
 }  // namespace
 
@@ -96,11 +108,13 @@ HostileEngine::HostileEngine(const HostileOptions& options) : options_(options) 
     a.stats.spec = spec.text;
     a.head_prefix = HeadPrefix(host);
     if (spec.mode == AttackMode::kSlowBody) a.slow_body_head = SlowBodyHead(host, spec.body_bytes);
+    if (spec.mode == AttackMode::kHalfOpen) a.half_open_head = HalfOpenHead(host, spec.size);
     if (spec.mode == AttackMode::kBigHead) a.big = BigHeadRequest(host, spec.size);
     if (spec.mode == AttackMode::kBigBody) a.big = BigBodyRequest(host, spec.size);
     if (spec.mode == AttackMode::kInvalid || spec.mode == AttackMode::kReset) {
       a.invalid = InvalidRequests(host);
     }
+    if (spec.mode == AttackMode::kSurge) a.surge = SurgeRequest(host, &a.surge_uuid_offset);
     attacks_.push_back(std::move(a));
   }
   rng_ = options.seed != 0 ? options.seed : (uint64_t{std::random_device{}()} << 32) | 1;
@@ -190,7 +204,7 @@ void HostileEngine::OnConnected(uint32_t index, int64_t now_ns) {
       Queue(index, &a.slow_body_head, now_ns);
       return;
     case AttackMode::kHalfOpen:
-      Queue(index, &a.head_prefix, now_ns);
+      Queue(index, &a.half_open_head, now_ns);
       return;
     case AttackMode::kIdle:
       return;
@@ -200,6 +214,9 @@ void HostileEngine::OnConnected(uint32_t index, int64_t now_ns) {
       return;
     case AttackMode::kInvalid:
       a.idle.emplace_back(index, c.generation);
+      return;
+    case AttackMode::kSurge:
+      SendPayment(index, now_ns);
       return;
     case AttackMode::kReset:
       c.reset_stage = static_cast<int>(Random() % 3);
@@ -269,12 +286,24 @@ void HostileEngine::OnWritten(uint32_t index, int64_t now_ns) {
 
 void HostileEngine::OnTimer(const Timer& t, int64_t now_ns) {
   if (t.conn == kNoConn) {
-    Open(t.attack, now_ns);
+    if (!draining_) Open(t.attack, now_ns);
     return;
   }
   Conn& c = conns_[t.conn];
   if (c.fd < 0 || c.generation != t.generation) return;
   Attack& a = attacks_[c.attack];
+  if (t.kind == TimerKind::kThink) {
+    if (!draining_) SendPayment(t.conn, now_ns);
+    return;
+  }
+  if (t.kind == TimerKind::kDeadline) {
+    if (!c.awaiting || c.seq != t.seq) return;  // answered meanwhile
+    RecordPayment(t.conn, -1, now_ns);
+    const uint32_t attack = c.attack;
+    Close(t.conn);
+    ScheduleReopen(attack, now_ns);
+    return;
+  }
   const bool body = a.spec.mode == AttackMode::kSlowBody;
   if (body && c.dripped >= a.spec.body_bytes) return;
   if (c.out == nullptr) {  // the head is out: one more byte
@@ -346,7 +375,17 @@ void HostileEngine::OnReadable(uint32_t index, int64_t now_ns) {
     if (router::ParseHttpResponse(c.in, eof, &response, &error)) {
       ++a.stats.responses[response.status];
       c.in.clear();
-      if (c.awaiting) {
+      if (c.awaiting && a.spec.mode == AttackMode::kSurge) {
+        RecordPayment(index, response.status, now_ns);
+        if (!response.keep_alive || eof) {
+          const uint32_t attack = c.attack;
+          Close(index);
+          ScheduleReopen(attack, now_ns);
+          return;
+        }
+        timers_.push(Timer{now_ns + a.spec.interval_ms * kNsPerMs, index, c.attack, c.generation,
+                           TimerKind::kThink});
+      } else if (c.awaiting) {
         c.awaiting = false;
         if (a.spec.mode == AttackMode::kInvalid && response.keep_alive && !eof) {
           a.idle.emplace_back(index, c.generation);
@@ -371,6 +410,7 @@ void HostileEngine::ServerEnded(uint32_t index, bool reset, int64_t now_ns) {
   Attack& a = attacks_[c.attack];
   ++(reset ? a.stats.server_reset : a.stats.server_closed);
   a.lifetimes_ns.push_back(now_ns - c.opened_ns);
+  if (a.spec.mode == AttackMode::kSurge && c.awaiting) RecordPayment(index, -2, now_ns);
   const uint32_t attack = c.attack;
   Close(index);
   if (IsHold(a.spec.mode)) ScheduleReopen(attack, now_ns);
@@ -396,8 +436,60 @@ void HostileEngine::Close(uint32_t index) {
 }
 
 void HostileEngine::ScheduleReopen(uint32_t attack, int64_t now_ns) {
-  if (stop_.load()) return;
-  timers_.push(Timer{now_ns + attacks_[attack].spec.reconnect_ms * kNsPerMs, kNoConn, attack, 0});
+  if (draining_) return;
+  const AttackSpec& spec = attacks_[attack].spec;
+  // A surge's user sleeps before its next payment, on a new connection; the others reconnect.
+  const int64_t wait_ms = spec.mode == AttackMode::kSurge ? spec.interval_ms : spec.reconnect_ms;
+  timers_.push(Timer{now_ns + wait_ms * kNsPerMs, kNoConn, attack, 0});
+}
+
+void HostileEngine::SendPayment(uint32_t index, int64_t now_ns) {
+  Conn& c = conns_[index];
+  Attack& a = attacks_[c.attack];
+  c.own = a.surge;
+  NewUuid(c.own.data() + a.surge_uuid_offset);
+  c.awaiting = true;
+  c.sent_ns = now_ns;
+  ++c.seq;
+  ++surge_awaiting_;
+  timers_.push(Timer{now_ns + a.spec.timeout_ms * kNsPerMs, index, c.attack, c.generation,
+                     TimerKind::kDeadline, c.seq});
+  Queue(index, &c.own, now_ns);
+}
+
+void HostileEngine::RecordPayment(uint32_t index, int status, int64_t now_ns) {
+  Conn& c = conns_[index];
+  Attack& a = attacks_[c.attack];
+  c.awaiting = false;
+  --surge_awaiting_;
+  ++a.stats.requests;
+  if (status == -1) ++a.stats.timeouts;
+  if (IsSuccess(status)) {
+    ++a.stats.ok;
+    a.ok_latencies_ns.push_back(now_ns - c.sent_ns);
+  }
+  SurgeRecord r;
+  r.start_us = (c.sent_ns - start_ns_) / 1000;
+  r.latency_us = status > 0 ? (now_ns - c.sent_ns) / 1000 : 0;
+  r.status = status;
+  std::memcpy(r.id, c.own.data() + a.surge_uuid_offset, sizeof(r.id));
+  surge_log_.push_back(r);
+}
+
+void HostileEngine::NewUuid(char* out) {
+  uint8_t bytes[16];
+  const uint64_t hi = Random(), lo = Random();
+  std::memcpy(bytes, &hi, 8);
+  std::memcpy(bytes + 8, &lo, 8);
+  bytes[6] = static_cast<uint8_t>((bytes[6] & 0x0f) | 0x40);
+  bytes[8] = static_cast<uint8_t>((bytes[8] & 0x3f) | 0x80);
+  static constexpr char kHex[] = "0123456789abcdef";
+  int pos = 0;
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out[pos++] = '-';
+    out[pos++] = kHex[bytes[i] >> 4];
+    out[pos++] = kHex[bytes[i] & 0x0f];
+  }
 }
 
 void HostileEngine::RunRates(int64_t now_ns) {
@@ -439,24 +531,44 @@ void HostileEngine::RunRates(int64_t now_ns) {
 void HostileEngine::Run(int64_t duration_ms) {
   start_ns_ = NowNs();
   const int64_t end_ns = duration_ms > 0 ? start_ns_ + duration_ms * kNsPerMs : INT64_MAX;
+  int64_t max_timeout_ms = 0;
   for (uint32_t i = 0; i < attacks_.size(); ++i) {
+    if (attacks_[i].spec.mode == AttackMode::kSurge) {
+      max_timeout_ms = std::max(max_timeout_ms, attacks_[i].spec.timeout_ms);
+    }
     if (!IsHold(attacks_[i].spec.mode)) continue;
     for (int k = 0; k < attacks_[i].spec.conns; ++k) Open(i, start_ns_);
   }
   std::vector<epoll_event> events(1024);
-  while (!stop_.load()) {
+  int64_t drain_until = 0;
+  for (;;) {
     int64_t now = NowNs();
-    if (now >= end_ns) break;
-    RunRates(now);
+    if (!draining_ && (stop_.load() || now >= end_ns)) {
+      // As k6 ends a scenario: nothing new starts; payments in flight get their answer (or
+      // their timeout), so that none is left unlogged. Every other attack stops at once.
+      draining_ = true;
+      drain_until = now + max_timeout_ms * kNsPerMs;
+      for (Attack& a : attacks_) a.stats.open_at_end = a.open;
+      for (uint32_t i = 0; i < conns_.size(); ++i) {
+        const Conn& c = conns_[i];
+        if (c.fd >= 0 && !(c.awaiting && attacks_[c.attack].spec.mode == AttackMode::kSurge)) {
+          Close(i);
+        }
+      }
+    }
+    if (draining_ && (surge_awaiting_ == 0 || now >= drain_until)) break;
+    if (!draining_) RunRates(now);
     while (!timers_.empty() && timers_.top().at_ns <= now) {
       const Timer t = timers_.top();
       timers_.pop();
       OnTimer(t, now);
     }
-    int64_t next = std::min(end_ns, now + 50 * kNsPerMs);  // Stop() is noticed within 50 ms
+    int64_t next = now + 50 * kNsPerMs;  // Stop() is noticed within 50 ms
+    if (!draining_) next = std::min(next, end_ns);
     if (!timers_.empty()) next = std::min(next, timers_.top().at_ns);
     for (const Attack& a : attacks_) {
-      if (a.spec.mode == AttackMode::kInvalid || a.spec.mode == AttackMode::kReset) {
+      if (!draining_ &&
+          (a.spec.mode == AttackMode::kInvalid || a.spec.mode == AttackMode::kReset)) {
         next = std::min(next, start_ns_ + (a.rate_done + 1) * kNsPerS / a.spec.rate);
       }
     }
@@ -466,8 +578,14 @@ void HostileEngine::Run(int64_t duration_ms) {
     now = NowNs();
     for (int i = 0; i < n; ++i) OnEvent(events[i].data.u32, events[i].events, now);
   }
-  for (Attack& a : attacks_) a.stats.open_at_end = a.open;
-  for (uint32_t i = 0; i < conns_.size(); ++i) Close(i);
+  for (uint32_t i = 0; i < conns_.size(); ++i) {
+    // A payment still unanswered after its timeout: the client gave up.
+    if (conns_[i].fd >= 0 && conns_[i].awaiting &&
+        attacks_[conns_[i].attack].spec.mode == AttackMode::kSurge) {
+      RecordPayment(i, -1, NowNs());
+    }
+    Close(i);
+  }
 }
 
 std::vector<AttackStats> HostileEngine::Stats() const {
@@ -477,6 +595,9 @@ std::vector<AttackStats> HostileEngine::Stats() const {
     std::vector<int64_t> lifetimes = a.lifetimes_ns;
     s.lifetime_p50_ms = PercentileMs(lifetimes, 0.5);
     s.lifetime_max_ms = MaxMs(lifetimes);
+    std::vector<int64_t> ok = a.ok_latencies_ns;
+    s.ok_p50_ms = PercentileMs(ok, 0.5);
+    s.ok_p99_ms = PercentileMs(ok, 0.99);
     out.push_back(std::move(s));
   }
   return out;

@@ -2,7 +2,8 @@
 // virtual users. Hold attacks (slow-head, slow-body, half-open, idle, big-head, big-body,
 // invalid) keep `conns` connections open, opening a new one reconnect_ms after the server ends
 // one; rate attacks (invalid's requests, reset's connections) keep to their rate by catching up
-// with what is due on each loop turn.
+// with what is due on each loop turn. A surge's virtual users loop as k6's (a payment, its
+// answer or timeout, sleep); each payment is logged.
 //
 // Threading: Run() on one thread; Stop() from any thread; Stats() after Run() returned.
 #pragma once
@@ -29,6 +30,14 @@ struct HostileOptions {
   uint64_t seed = 0;  // 0: random
 };
 
+// One surge payment, as rinha-load logs its own (--requests_out).
+struct SurgeRecord {
+  int64_t start_us = 0;    // since Run() began
+  int64_t latency_us = 0;  // first byte written to last byte read (0 without an answer)
+  int status = 0;          // HTTP status; -1 timed out, -2 no answer (closed, reset)
+  char id[36] = {};
+};
+
 struct AttackStats {
   std::string spec;
   int64_t opened = 0;          // connections opened (connect issued)
@@ -40,6 +49,11 @@ struct AttackStats {
   int64_t resets_sent = 0;    // connections this tool reset (reset attack)
   int64_t skipped = 0;        // rate attacks: sends due while no connection was free
   int64_t open_at_end = 0;
+  // Surge: answers 200/201/202/204 within the timeout, timeouts, and the answers' latency.
+  int64_t ok = 0;
+  int64_t timeouts = 0;
+  double ok_p50_ms = 0;
+  double ok_p99_ms = 0;
   std::map<int, int64_t> responses;  // answers by status (0: not HTTP)
   // How long the server kept each connection it ended, from the connect, in ms.
   double lifetime_p50_ms = 0;
@@ -53,19 +67,25 @@ class HostileEngine {
   HostileEngine(const HostileEngine&) = delete;
   HostileEngine& operator=(const HostileEngine&) = delete;
 
-  // Runs until `duration_ms` has passed (<= 0: until Stop()); closes every connection.
+  // Runs until `duration_ms` has passed (<= 0: until Stop()), then lets surge payments in flight
+  // finish (at most their timeout); closes every connection.
   void Run(int64_t duration_ms);
   void Stop() { stop_.store(true); }
   std::vector<AttackStats> Stats() const;
+  // Every surge payment sent, in completion order.
+  const std::vector<SurgeRecord>& surge_log() const { return surge_log_; }
 
  private:
   struct Conn;
   struct Attack;
+  enum class TimerKind : uint8_t { kDrip, kDeadline, kThink };
   struct Timer {
     int64_t at_ns;
     uint32_t conn;  // kNoConn: open a connection for `attack`
     uint32_t attack;
     uint64_t generation;
+    TimerKind kind = TimerKind::kDrip;
+    uint64_t seq = 0;  // kDeadline: which request of the connection
     bool operator>(const Timer& o) const { return at_ns > o.at_ns; }
   };
   static constexpr uint32_t kNoConn = UINT32_MAX;
@@ -84,6 +104,10 @@ class HostileEngine {
   void Reset(uint32_t index);
   void Close(uint32_t index);
   void ScheduleReopen(uint32_t attack, int64_t now_ns);
+  void SendPayment(uint32_t index, int64_t now_ns);
+  // The surge payment on `index` ended with `status` (see SurgeRecord).
+  void RecordPayment(uint32_t index, int status, int64_t now_ns);
+  void NewUuid(char* out);
   void RunRates(int64_t now_ns);
   void SetEvents(uint32_t index, bool want_write);
   uint64_t Random();
@@ -98,6 +122,9 @@ class HostileEngine {
   std::vector<Attack> attacks_;
   std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>> timers_;
   uint64_t rng_ = 0;
+  bool draining_ = false;  // the run has ended: surge payments in flight get their answers
+  int64_t surge_awaiting_ = 0;
+  std::vector<SurgeRecord> surge_log_;
 };
 
 }  // namespace rinha::contest

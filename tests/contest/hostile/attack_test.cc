@@ -60,6 +60,11 @@ TEST(AttackBytesTest, BigRequestsHaveTheAskedSizeAndAreWellFramed) {
   EXPECT_THAT(body, HasSubstr("Content-Length: 5000\r\n\r\n"));
   EXPECT_EQ(body.size() - body.find("\r\n\r\n") - 4, 5000u);
   EXPECT_THAT(SlowBodyHead("h", 4000), HasSubstr("Content-Length: 4000\r\n\r\n"));
+  EXPECT_EQ(HalfOpenHead("h", 0), HeadPrefix("h"));
+  const std::string half = HalfOpenHead("h", 3000);
+  EXPECT_EQ(half.size(), 3000u);
+  EXPECT_EQ(half.find("\r\n\r\n"), std::string::npos);
+  EXPECT_EQ(ParseAttack("half-open:size=3000")->size, 3000);
 }
 
 TEST(AttackBytesTest, InvalidRequestsCarryNoValidPayment) {

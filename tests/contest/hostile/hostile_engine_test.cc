@@ -7,11 +7,16 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
+#include <set>
+#include <string>
 #include <thread>
 
 #include "common/bounded_httplib_server.h"
 #include "common/httplib_listener.h"
+#include "common/uuid.h"
 #include "gtest/gtest.h"
 #include "tests/testing/hang_watchdog.h"
 #include "tests/testing/httplib_tsan_suppression.h"
@@ -32,17 +37,29 @@ class HostileEngineTest : public ::testing::Test {
     limits.linger = std::chrono::milliseconds(30);
     server_ = std::make_unique<BoundedHttplibServer>(limits);
     server_->set_payload_max_length(4096);
-    server_->Post("/payments", [this](const httplib::Request&, httplib::Response& res) {
+    server_->Post("/payments", [this](const httplib::Request& req, httplib::Response& res) {
       handled_.fetch_add(1);
-      res.status = 422;
+      if (hold_.load()) {  // a payment never answered (until the test ends)
+        std::unique_lock<std::mutex> lock(hold_mu_);
+        hold_cv_.wait(lock, [this] { return !hold_.load(); });
+      }
+      res.status = req.body.find(R"("amount":20.05)") != std::string::npos ? 202 : 422;
     });
     port_ = server_->bind_to_any_port("127.0.0.1");
     ASSERT_GT(port_, 0);
     listener_ = HttplibListener::Start(*server_);
   }
   void TearDown() override {
+    Release();
     if (thread_.joinable()) StopAttack();
     listener_->Stop();
+  }
+  void Release() {
+    {
+      std::lock_guard<std::mutex> lock(hold_mu_);
+      hold_.store(false);
+    }
+    hold_cv_.notify_all();
   }
 
   void StartAttack(const std::string& text) {
@@ -67,6 +84,9 @@ class HostileEngineTest : public ::testing::Test {
   std::unique_ptr<BoundedHttplibServer> server_;
   std::unique_ptr<HttplibListener> listener_;
   std::atomic<int> handled_{0};
+  std::atomic<bool> hold_{false};
+  std::mutex hold_mu_;
+  std::condition_variable hold_cv_;
   int port_ = 0;
   std::unique_ptr<HostileEngine> engine_;
   std::thread thread_;
@@ -139,6 +159,40 @@ TEST_F(HostileEngineTest, ResetConnectionsComeAtTheirRateAndLeaveTheServerServin
   auto res = client.Post("/payments", "{}", "application/json");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 422);
+}
+
+TEST_F(HostileEngineTest, ASurgeSendsValidPaymentsLikeK6UsersAndLogsEach) {
+  StartAttack("surge:conns=3,interval_ms=5");
+  ASSERT_TRUE(WaitUntil([&] { return handled_.load() >= 30; }));
+  const AttackStats stats = StopAttack();
+  const std::vector<SurgeRecord>& log = engine_->surge_log();
+  EXPECT_EQ(static_cast<int64_t>(log.size()), stats.requests);
+  EXPECT_GE(stats.ok, 30);
+  std::set<std::string> ids;
+  for (const SurgeRecord& r : log) {
+    EXPECT_EQ(r.status, 202);
+    EXPECT_GT(r.latency_us, 0);
+    const std::string id(r.id, sizeof(r.id));
+    EXPECT_TRUE(IsCanonicalUuid(id)) << id;
+    EXPECT_EQ(id[14], '4') << id;  // version 4
+    ids.insert(id);
+  }
+  EXPECT_EQ(ids.size(), log.size()) << "every payment has its own correlationId";
+  EXPECT_GE(stats.ok_p99_ms, stats.ok_p50_ms);
+  EXPECT_EQ(stats.opened, 3) << "keep-alive: one connection per user";
+}
+
+TEST_F(HostileEngineTest, ASurgePaymentWithoutAnAnswerIsLoggedAsTimedOut) {
+  hold_.store(true);
+  StartAttack("surge:conns=1,timeout_ms=20");
+  ASSERT_TRUE(WaitUntil([&] { return handled_.load() >= 1; }));
+  const AttackStats stats = StopAttack();
+  Release();
+  ASSERT_GE(engine_->surge_log().size(), 1u);
+  EXPECT_EQ(engine_->surge_log()[0].status, -1);
+  EXPECT_EQ(engine_->surge_log()[0].latency_us, 0);
+  EXPECT_GE(stats.timeouts, 1);
+  EXPECT_EQ(stats.ok, 0);
 }
 
 }  // namespace
