@@ -32,13 +32,10 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "common/backoff.h"
 #include "common/log.h"
 
 namespace rinha {
-
-// Delay before the next stream attempt after `failures` consecutive failed attempts (>= 1):
-// initial, 2 x initial, 4 x initial, ... capped at max. 0 failures -> zero.
-absl::Duration StreamReconnectBackoff(absl::Duration initial, absl::Duration max, int failures);
 
 template <typename Item, typename Batch, typename Ack, typename Tag = uint64_t>
 class BatchStream {
@@ -181,7 +178,7 @@ class BatchStream {
                           status.error_message());
       }
       const absl::Duration delay =
-          StreamReconnectBackoff(options_.initial_backoff, options_.max_backoff, failures);
+          BackoffDelay(options_.initial_backoff, options_.max_backoff, failures);
       std::unique_lock<std::mutex> lock(mu_);
       if (wake_.wait_for(lock, absl::ToChronoNanoseconds(delay), [&] { return stopping_; })) {
         return;

@@ -268,6 +268,13 @@ void Journal::Release(Handle handle, int64_t count) {
   if (it->second == 0 && !(fd_ >= 0 && handle == current_)) DeleteSegmentLocked(handle);
 }
 
+absl::StatusOr<Journal::Sync> Journal::ParseSync(std::string_view text) {
+  if (text == "none") return Sync::kNone;
+  if (text == "data") return Sync::kData;
+  return absl::InvalidArgumentError(
+      absl::StrCat("journal sync must be none or data, got '", std::string(text), "'"));
+}
+
 Journal::Stats Journal::stats() const {
   std::lock_guard<std::mutex> lock(mu_);
   return stats_;

@@ -90,6 +90,9 @@ class Journal {
   Stats stats() const;
   const std::string& dir() const { return dir_; }
 
+  // "none" or "data" (the services' --journal_sync flag) -> Sync; InvalidArgument otherwise.
+  static absl::StatusOr<Sync> ParseSync(std::string_view text);
+
  private:
   Journal(const Options& options, int lock_fd);
   absl::Status Recover(std::vector<Record>* recovered);

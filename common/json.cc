@@ -79,9 +79,72 @@ void AppendUtf8(std::string* out, uint32_t code_point) {
   }
 }
 
-// Appends the unescaped form of `contents` (a string's text between its quotes, already
-// validated by Scanner::ScanString).
-void Unescape(std::string_view contents, std::string* out) {
+}  // namespace
+
+JsonStringScan ScanJsonString(std::string_view text) {
+  const char* const begin = text.data();
+  const char* const end = begin + text.size();
+  const char* p = begin + 1;  // Past the opening quote.
+  bool escaped = false;
+  const auto fail = [begin, &p](JsonStringError error) {
+    return JsonStringScan{error, static_cast<size_t>(p - begin), false};
+  };
+  for (;;) {
+    while (p < end) {
+      const auto c = static_cast<unsigned char>(*p);
+      if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80) break;
+      ++p;
+    }
+    if (p == end) return fail(JsonStringError::kUnterminated);
+    const auto c = static_cast<unsigned char>(*p);
+    if (c == '"') {
+      ++p;
+      return JsonStringScan{JsonStringError::kNone, static_cast<size_t>(p - begin), escaped};
+    }
+    if (c < 0x20) return fail(JsonStringError::kControlCharacter);
+    if (c >= 0x80) {
+      const size_t length = Utf8SequenceLength(p, end);
+      if (length == 0) return fail(JsonStringError::kInvalidUtf8);
+      p += length;
+      continue;
+    }
+    escaped = true;
+    if (end - p < 2) return fail(JsonStringError::kUnterminated);
+    switch (p[1]) {
+      case '"':
+      case '\\':
+      case '/':
+      case 'b':
+      case 'f':
+      case 'n':
+      case 'r':
+      case 't':
+        p += 2;
+        continue;
+      case 'u':
+        break;
+      default:
+        return fail(JsonStringError::kInvalidEscape);
+    }
+    uint32_t code_point;
+    if (end - p < 6) return fail(JsonStringError::kTruncatedUnicodeEscape);
+    if (!ReadHex4(p + 2, &code_point)) return fail(JsonStringError::kInvalidHexDigit);
+    if (code_point >= 0xDC00 && code_point <= 0xDFFF) {
+      return fail(JsonStringError::kLoneLowSurrogate);
+    }
+    if (code_point >= 0xD800 && code_point <= 0xDBFF) {
+      p += 6;
+      uint32_t low;
+      if (end - p < 6 || p[0] != '\\' || p[1] != 'u' || !ReadHex4(p + 2, &low) || low < 0xDC00 ||
+          low > 0xDFFF) {
+        return fail(JsonStringError::kLoneHighSurrogate);
+      }
+    }
+    p += 6;
+  }
+}
+
+void UnescapeJsonString(std::string_view contents, std::string* out) {
   size_t i = 0;
   while (i < contents.size()) {
     const size_t backslash = contents.find('\\', i);
@@ -127,6 +190,31 @@ void Unescape(std::string_view contents, std::string* out) {
     }
   }
 }
+
+const char* JsonStringErrorReason(JsonStringError error) {
+  switch (error) {
+    case JsonStringError::kNone:
+      break;
+    case JsonStringError::kUnterminated:
+      return "unterminated string";
+    case JsonStringError::kControlCharacter:
+      return "unescaped control character in string";
+    case JsonStringError::kInvalidUtf8:
+      return "invalid UTF-8 in string";
+    case JsonStringError::kInvalidEscape:
+      return "invalid escape in string";
+    case JsonStringError::kTruncatedUnicodeEscape:
+    case JsonStringError::kInvalidHexDigit:
+      return "invalid \\u escape";
+    case JsonStringError::kLoneLowSurrogate:
+      return "lone low surrogate";
+    case JsonStringError::kLoneHighSurrogate:
+      return "high surrogate not followed by a low surrogate";
+  }
+  return "";
+}
+
+namespace {
 
 // A vector whose first N elements live inline, so the common small object costs no allocation.
 template <typename T, size_t N>
@@ -198,59 +286,12 @@ class Scanner {
 
   // At '"'. Sets *escaped when the string contains a backslash escape.
   bool ScanString(bool* escaped) {
-    ++p_;
-    bool saw_escape = false;
-    for (;;) {
-      while (p_ < end_) {
-        const auto c = static_cast<unsigned char>(*p_);
-        if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80) break;
-        ++p_;
-      }
-      if (p_ == end_) return Fail("unterminated string");
-      const auto c = static_cast<unsigned char>(*p_);
-      if (c == '"') {
-        ++p_;
-        *escaped = saw_escape;
-        return true;
-      }
-      if (c < 0x20) return Fail("unescaped control character in string");
-      if (c >= 0x80) {
-        const size_t length = Utf8SequenceLength(p_, end_);
-        if (length == 0) return Fail("invalid UTF-8 in string");
-        p_ += length;
-        continue;
-      }
-      saw_escape = true;
-      if (end_ - p_ < 2) return Fail("unterminated string");
-      switch (p_[1]) {
-        case '"':
-        case '\\':
-        case '/':
-        case 'b':
-        case 'f':
-        case 'n':
-        case 'r':
-        case 't':
-          p_ += 2;
-          continue;
-        case 'u':
-          break;
-        default:
-          return Fail("invalid escape in string");
-      }
-      uint32_t code_point;
-      if (end_ - p_ < 6 || !ReadHex4(p_ + 2, &code_point)) return Fail("invalid \\u escape");
-      if (code_point >= 0xDC00 && code_point <= 0xDFFF) return Fail("lone low surrogate");
-      if (code_point >= 0xD800 && code_point <= 0xDBFF) {
-        p_ += 6;
-        uint32_t low;
-        if (end_ - p_ < 6 || p_[0] != '\\' || p_[1] != 'u' || !ReadHex4(p_ + 2, &low) ||
-            low < 0xDC00 || low > 0xDFFF) {
-          return Fail("high surrogate not followed by a low surrogate");
-        }
-      }
-      p_ += 6;
-    }
+    const JsonStringScan scan =
+        ScanJsonString(std::string_view(p_, static_cast<size_t>(end_ - p_)));
+    p_ += scan.length;
+    if (scan.error != JsonStringError::kNone) return Fail(JsonStringErrorReason(scan.error));
+    *escaped = scan.escaped;
+    return true;
   }
 
   // '-'? ('0' | [1-9][0-9]*) ('.' [0-9]+)? ([eE] [+-]? [0-9]+)?
@@ -440,7 +481,7 @@ absl::Status ResolveKeys(std::string_view text, SmallVector<Member, 16>& members
     }
     any_escaped = true;
     m.key_offset = arena.size();
-    Unescape(Contents(m.key_raw), &arena);
+    UnescapeJsonString(Contents(m.key_raw), &arena);
     m.key = std::string_view(nullptr, arena.size() - m.key_offset);
   }
   if (any_escaped) {  // The arena has stopped growing: its addresses are final now.
@@ -528,7 +569,7 @@ absl::Status ParseJsonObject(
     if (m.type == JsonType::kString) {
       if (m.value_escaped) {
         value_scratch.clear();
-        Unescape(Contents(m.value_raw), &value_scratch);
+        UnescapeJsonString(Contents(m.value_raw), &value_scratch);
         value.string = value_scratch;
       } else {
         value.string = Contents(m.value_raw);

@@ -6,8 +6,12 @@
 // garbage, invalid UTF-8 and lone surrogates are errors.
 //
 // Writing: JsonWriter appends to a caller-owned string, escaping strings.
+//
+// The string grammar alone (ScanJsonString, UnescapeJsonString) serves readers of other document
+// shapes (contest/report reads whole trees), so that JSON strings are decoded in one place.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -45,6 +49,40 @@ struct JsonValue {
 absl::Status ParseJsonObject(
     std::string_view text,
     absl::FunctionRef<absl::Status(std::string_view key, const JsonValue& value)> visit);
+
+// Why ScanJsonString rejected a string.
+enum class JsonStringError {
+  kNone,
+  kUnterminated,            // no closing quote (or a lone backslash at the end)
+  kControlCharacter,        // an unescaped byte below 0x20
+  kInvalidUtf8,             // not well-formed UTF-8 (RFC 3629)
+  kInvalidEscape,           // a backslash followed by anything but " \ / b f n r t u
+  kTruncatedUnicodeEscape,  // the text ends within "\uXXXX"
+  kInvalidHexDigit,         // "\uXXXX" with an X that is not a hex digit
+  kLoneLowSurrogate,        // "\uDC00".."\uDFFF" without a high surrogate before it
+  kLoneHighSurrogate,       // "\uD800".."\uDBFF" not followed by "\u" and a low surrogate
+};
+
+struct JsonStringScan {
+  JsonStringError error = JsonStringError::kNone;
+  // kNone: bytes of the string, both quotes included. Otherwise: offset of the fault in the text.
+  size_t length = 0;
+  // kNone: the string has backslash escapes, so its contents need UnescapeJsonString.
+  bool escaped = false;
+};
+
+// Validates the JSON string that starts at `text` (text[0] must be '"') and ends at its closing
+// quote, as ParseJsonObject validates strings: escapes, surrogate pairs, well-formed UTF-8, no
+// unescaped control characters. "\u0000" is accepted. No allocation.
+JsonStringScan ScanJsonString(std::string_view text);
+
+// ParseJsonObject's words for a fault, e.g. "invalid escape in string" (the edge answers them in
+// its 400s). "" for kNone.
+const char* JsonStringErrorReason(JsonStringError error);
+
+// Appends the unescaped form of `contents`: the text between the quotes of a string that
+// ScanJsonString accepted (anything else is undefined behaviour).
+void UnescapeJsonString(std::string_view contents, std::string* out);
 
 // Appends JSON text. The caller is responsible for structure (keys inside objects, commas are
 // handled by the writer).

@@ -1,6 +1,4 @@
 // The ledger process: flags, start, report readiness on stdout, stop on SIGTERM/SIGINT.
-#include <signal.h>
-
 #include <cstdio>
 #include <string>
 
@@ -8,9 +6,13 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/ascii.h"
 #include "common/log.h"
+#include "common/stop_signal.h"
 #include "ledger/ledger_server.h"
 
-ABSL_FLAG(std::string, listen, "0.0.0.0:50052", "TCP address host:port (port 0 = any; empty = off)");
+// The listen default is the options struct's; the others are deployment paths and a name where
+// the struct keeps defaults for tests.
+ABSL_FLAG(std::string, listen, rinha::ledger::LedgerServerOptions().tcp_address,
+          "TCP address host:port (port 0 = any; empty = off)");
 ABSL_FLAG(std::string, unix_socket, "/run/rinha/ledger.sock", "Unix socket path (empty = off)");
 ABSL_FLAG(std::string, db_path, "/var/lib/rinha/ledger.db", "SQLite database file");
 ABSL_FLAG(std::string, synchronous, "normal",
@@ -19,12 +21,7 @@ ABSL_FLAG(std::string, synchronous, "normal",
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
 
-  // Blocked before any thread starts, so every thread inherits the mask and sigwait gets them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  rinha::BlockStopSignals();  // before any thread starts
 
   rinha::ledger::LedgerServerOptions options;
   options.tcp_address = absl::GetFlag(FLAGS_listen);
@@ -47,8 +44,7 @@ int main(int argc, char** argv) {
               (*server)->unix_socket_path().c_str());
   std::fflush(stdout);
 
-  int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
+  const int signal_number = rinha::WaitForStopSignal();
   RINHA_LOG_INFO("ledger got signal %d, shutting down", signal_number);
   (*server)->Shutdown();
   return 0;

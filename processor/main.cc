@@ -3,7 +3,6 @@
 #include <sys/resource.h>
 
 #include <chrono>
-#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -16,28 +15,42 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/reflection.h"
 #include "absl/strings/ascii.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "common/clock.h"
+#include "common/fee_rate.h"
+#include "common/host_port.h"
 #include "common/log.h"
+#include "common/stop_signal.h"
 #include "processor/fault.h"
-#include "processor/fee_rate.h"
 #include "processor/processor_server.h"
 
+// Defaults come from the option structs, so each is written once; --listen's is the deployment
+// address (the struct's suits tests) and the shutdown grace has no struct field.
+using rinha::processor::ProcessorOptions;
+using rinha::processor::ServerOptions;
+
 ABSL_FLAG(std::string, listen, "0.0.0.0:8080", "host:port to listen on (port 0: any free port)");
-ABSL_FLAG(std::string, fee, "0.07", "fee rate (feePerTransaction), e.g. 0.07");
-ABSL_FLAG(std::string, token, "123", "initial X-Rinha-Token for the admin endpoints");
-ABSL_FLAG(int64_t, health_window_ms, 5000, "service-health rate-limit window");
-ABSL_FLAG(int64_t, initial_delay_ms, 0, "initial delay applied to POST /payments");
-ABSL_FLAG(bool, initial_failure, false, "start in failure mode (POST /payments answers 500)");
-ABSL_FLAG(int32_t, max_in_flight, 800, "concurrency limiter: requests in flight");
-ABSL_FLAG(int32_t, max_queued, 500, "concurrency limiter: requests queued (beyond -> 429)");
-ABSL_FLAG(int32_t, threads, 1600,
+ABSL_FLAG(std::string, fee, rinha::FormatFeeRate(ProcessorOptions().fee),
+          "fee rate (feePerTransaction), e.g. 0.07");
+ABSL_FLAG(std::string, token, ProcessorOptions().token,
+          "initial X-Rinha-Token for the admin endpoints");
+ABSL_FLAG(int64_t, health_window_ms, absl::ToInt64Milliseconds(ProcessorOptions().health_window),
+          "service-health rate-limit window");
+ABSL_FLAG(int64_t, initial_delay_ms, ProcessorOptions().initial_delay_ms,
+          "initial delay applied to POST /payments");
+ABSL_FLAG(bool, initial_failure, ProcessorOptions().initial_failure,
+          "start in failure mode (POST /payments answers 500)");
+ABSL_FLAG(int32_t, max_in_flight, ProcessorOptions().max_in_flight,
+          "concurrency limiter: requests in flight");
+ABSL_FLAG(int32_t, max_queued, ProcessorOptions().max_queued,
+          "concurrency limiter: requests queued (beyond -> 429)");
+ABSL_FLAG(int32_t, threads, ServerOptions().threads,
           "cap on requests being handled (worker threads, started on demand); a waiting request "
           "holds one, so cover in-flight + queued + health/admin; beyond it: 429 Retry-After: 5");
-// Idle connections cost nothing on the epoll front, so this follows Kestrel's 130 s.
-ABSL_FLAG(int32_t, keep_alive_timeout_s, 130, "idle keep-alive connections are closed after this");
-ABSL_FLAG(int32_t, listen_backlog, 4096, "listen(2) backlog");
+ABSL_FLAG(int32_t, keep_alive_timeout_s, ServerOptions().keep_alive_timeout_s,
+          "idle keep-alive connections are closed after this");
+ABSL_FLAG(int32_t, listen_backlog, ServerOptions().listen_backlog, "listen(2) backlog");
 ABSL_FLAG(std::string, fault, "",
           "fault mode from the start, the JSON of PUT /admin/configurations/fault, e.g. "
           "{\"mode\":\"reset\",\"probability\":0.1}; empty: none");
@@ -92,15 +105,13 @@ int main(int argc, char** argv) {
   RaiseFileLimit();
 
   const std::string listen = absl::GetFlag(FLAGS_listen);
-  const size_t colon = listen.rfind(':');
+  std::string host;
   int port = -1;
-  if (colon == std::string::npos || !absl::SimpleAtoi(listen.substr(colon + 1), &port) ||
-      port < 0 || port > 65535) {
+  if (!rinha::ParseHostPort(listen, &host, &port).ok()) {
     std::fprintf(stderr, "--listen must be host:port, got %s\n", listen.c_str());
     return 2;
   }
-  absl::StatusOr<rinha::processor::FeeRate> fee =
-      rinha::processor::ParseFeeRate(absl::GetFlag(FLAGS_fee));
+  absl::StatusOr<rinha::FeeRate> fee = rinha::ParseFeeRate(absl::GetFlag(FLAGS_fee));
   if (!fee.ok()) {
     std::fprintf(stderr, "--fee: %s\n", std::string(fee.status().message()).c_str());
     return 2;
@@ -117,7 +128,7 @@ int main(int argc, char** argv) {
   }
 
   rinha::processor::ServerOptions options;
-  options.host = listen.substr(0, colon);
+  options.host = host;
   options.port = port;
   options.threads = absl::GetFlag(FLAGS_threads);
   options.listen_backlog = absl::GetFlag(FLAGS_listen_backlog);
@@ -131,12 +142,7 @@ int main(int argc, char** argv) {
   options.processor.max_queued = absl::GetFlag(FLAGS_max_queued);
   options.processor.initial_fault = fault;
 
-  // Block the stop signals before any thread exists so that only sigwait() below receives them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  rinha::BlockStopSignals();  // before any thread exists
 
   auto server = rinha::processor::ProcessorServer::Start(rinha::RealClock::Get(), options);
   if (!server.ok()) {
@@ -146,11 +152,10 @@ int main(int argc, char** argv) {
   std::printf("payment-processor listening port=%d\n", (*server)->port());
   std::fflush(stdout);
   RINHA_LOG_INFO("payment-processor on %s:%d fee=%s threads=%d fault=%s", options.host,
-                 (*server)->port(), rinha::processor::FormatFeeRate(*fee), options.threads,
+                 (*server)->port(), rinha::FormatFeeRate(*fee), options.threads,
                  rinha::processor::FaultJson(fault));
 
-  int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
+  const int signal_number = rinha::WaitForStopSignal();
   RINHA_LOG_INFO("payment-processor: signal %d, stopping", signal_number);
 
   // Stop() closes idle connections at once; waiting requests give up within the service's

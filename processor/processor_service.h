@@ -13,9 +13,9 @@
 
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "common/fee_rate.h"
 #include "processor/concurrency_limiter.h"
 #include "processor/fault.h"
-#include "processor/fee_rate.h"
 #include "processor/health_rate_limiter.h"
 #include "processor/payment_store.h"
 #include "processor/runtime_config.h"

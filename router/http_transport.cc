@@ -10,13 +10,12 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <cstring>
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/clock.h"
+#include "common/http1_response.h"
+#include "common/http_url.h"
 #include "common/log.h"
 
 namespace rinha::router {
@@ -34,155 +33,6 @@ struct HttpConn {
   size_t out_offset = 0;
   std::string in;
 };
-
-namespace {
-
-constexpr size_t kMaxResponseBytes = 64 * 1024;
-
-int64_t SteadyMillis() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
-// Debian's Abseil has its own string_view type: convert at the call sites.
-absl::string_view A(std::string_view s) { return absl::string_view(s.data(), s.size()); }
-
-bool ContainsIgnoreCase(std::string_view haystack, std::string_view needle) {
-  return absl::StrContains(absl::AsciiStrToLower(A(haystack)), A(needle));
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
-}
-
-}  // namespace
-
-absl::Status ParseHttpUrl(std::string_view url, std::string* host, int* port) {
-  constexpr std::string_view kScheme = "http://";
-  if (!absl::StartsWith(A(url), A(kScheme))) return absl::InvalidArgumentError("url must start http://");
-  url.remove_prefix(kScheme.size());
-  while (!url.empty() && url.back() == '/') url.remove_suffix(1);
-  if (url.find('/') != std::string_view::npos) return absl::InvalidArgumentError("url has a path");
-  const size_t colon = url.rfind(':');
-  *port = 80;
-  if (colon != std::string_view::npos) {
-    if (!absl::SimpleAtoi(A(url.substr(colon + 1)), port) || *port <= 0 || *port > 65535) {
-      return absl::InvalidArgumentError("bad port in url");
-    }
-    url = url.substr(0, colon);
-  }
-  if (url.empty()) return absl::InvalidArgumentError("url has no host");
-  *host = std::string(url);
-  return absl::OkStatus();
-}
-
-bool ParseHttpResponse(std::string_view data, bool eof, ParsedResponse* out, bool* error) {
-  *error = false;
-  const size_t header_end = data.find("\r\n\r\n");
-  if (header_end == std::string_view::npos) {
-    if (eof || data.size() > kMaxResponseBytes) *error = true;
-    return false;
-  }
-  std::string_view head = data.substr(0, header_end);
-  size_t line_end = head.find("\r\n");
-  std::string_view status_line = head.substr(0, line_end);
-  // "HTTP/1.1 200 OK"
-  if (!absl::StartsWith(A(status_line), "HTTP/1.") || status_line.size() < 12 ||
-      !absl::SimpleAtoi(A(status_line.substr(9, 3)), &out->status)) {
-    *error = true;
-    return false;
-  }
-  const bool http10 = status_line[7] == '0';
-  bool chunked = false;
-  bool has_length = false;
-  size_t content_length = 0;
-  out->keep_alive = !http10;
-  while (line_end != std::string_view::npos) {
-    head.remove_prefix(line_end + 2);
-    line_end = head.find("\r\n");
-    std::string_view line = head.substr(0, line_end);
-    const size_t colon = line.find(':');
-    if (colon == std::string_view::npos) continue;
-    const std::string_view name = line.substr(0, colon);
-    const std::string_view value = Trim(line.substr(colon + 1));
-    if (absl::EqualsIgnoreCase(A(name), "content-length")) {
-      if (!absl::SimpleAtoi(A(value), &content_length)) {
-        *error = true;
-        return false;
-      }
-      has_length = true;
-    } else if (absl::EqualsIgnoreCase(A(name), "transfer-encoding")) {
-      chunked = ContainsIgnoreCase(value, "chunked");
-    } else if (absl::EqualsIgnoreCase(A(name), "connection")) {
-      if (ContainsIgnoreCase(value, "close")) out->keep_alive = false;
-      if (ContainsIgnoreCase(value, "keep-alive")) out->keep_alive = true;
-    }
-  }
-  std::string_view body = data.substr(header_end + 4);
-  if (out->status == 204 || out->status == 304 || (out->status >= 100 && out->status < 200)) {
-    out->body.clear();
-    return true;
-  }
-  if (chunked) {
-    out->body.clear();
-    for (;;) {
-      const size_t size_end = body.find("\r\n");
-      if (size_end == std::string_view::npos) {
-        if (eof) *error = true;
-        return false;
-      }
-      std::string_view size_text = body.substr(0, size_end);
-      size_text = size_text.substr(0, size_text.find(';'));
-      size_t size = 0;
-      if (!absl::SimpleHexAtoi(A(Trim(size_text)), &size) || size > kMaxResponseBytes) {
-        *error = true;
-        return false;
-      }
-      body.remove_prefix(size_end + 2);
-      if (size == 0) {
-        // Trailers end with an empty line.
-        const size_t end = body.find("\r\n");
-        if (end == std::string_view::npos) {
-          if (eof) *error = true;
-          return false;
-        }
-        if (end == 0) return true;
-        const size_t trailers_end = body.find("\r\n\r\n");
-        if (trailers_end == std::string_view::npos) {
-          if (eof) *error = true;
-          return false;
-        }
-        return true;
-      }
-      if (body.size() < size + 2) {
-        if (eof) *error = true;
-        return false;
-      }
-      out->body.append(body.data(), size);
-      body.remove_prefix(size + 2);
-    }
-  }
-  if (has_length) {
-    if (content_length > kMaxResponseBytes) {
-      *error = true;
-      return false;
-    }
-    if (body.size() < content_length) {
-      if (eof) *error = true;
-      return false;
-    }
-    out->body.assign(body.data(), content_length);
-    return true;
-  }
-  // Framed by connection close.
-  if (!eof) return false;
-  out->body.assign(body.data(), body.size());
-  out->keep_alive = false;
-  return true;
-}
 
 absl::StatusOr<std::unique_ptr<HttpTransport>> HttpTransport::Create(
     const std::string& default_url, const std::string& fallback_url, const Timeouts& timeouts) {
@@ -370,7 +220,7 @@ void HttpTransport::TryRead(HttpConn* conn) {
     const ssize_t n = ::recv(conn->fd, buffer, sizeof(buffer), 0);
     if (n > 0) {
       conn->in.append(buffer, static_cast<size_t>(n));
-      if (conn->in.size() > kMaxResponseBytes) break;
+      if (conn->in.size() > kMaxHttp1ResponseBytes) break;
       continue;
     }
     if (n == 0) {
@@ -382,12 +232,20 @@ void HttpTransport::TryRead(HttpConn* conn) {
     eof = true;  // reset: whatever arrived is all there is
     break;
   }
-  ParsedResponse parsed;
+  Http1Response parsed;
   bool error = false;
-  if (ParseHttpResponse(conn->in, eof, &parsed, &error)) {
+  bool complete = ParseHttp1Response(conn->in, eof, &parsed, &error);
+  // An interim answer (1xx: 100 Continue, 103 Early Hints) is not the final one: read as one, a
+  // 100 would look like "rejected, nothing stored" and free a payment the processor may hold.
+  while (complete && parsed.status >= 100 && parsed.status < 200) {
+    conn->in.erase(0, conn->in.find("\r\n\r\n") + 4);
+    parsed = Http1Response();
+    complete = ParseHttp1Response(conn->in, eof, &parsed, &error);
+  }
+  if (complete) {
     Finish(conn,
            HttpOutcome{HttpOutcome::Kind::kResponse, parsed.status, std::move(parsed.body)},
-           parsed.keep_alive && !eof && conn->in.size() <= kMaxResponseBytes);
+           parsed.keep_alive && !eof && conn->in.size() <= kMaxHttp1ResponseBytes);
     return;
   }
   if (error || eof) {

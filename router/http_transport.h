@@ -36,19 +36,6 @@ namespace rinha::router {
 
 struct HttpConn;  // one connection (http_transport.cc)
 
-// "http://host:port[/]" -> host, port. InvalidArgument for anything else (no https, no path).
-absl::Status ParseHttpUrl(std::string_view url, std::string* host, int* port);
-
-// Incremental parse of one HTTP/1.1 response held in `data`. Returns true once it is complete
-// (status, body, keep_alive set); false while more bytes are needed; sets *error on malformed
-// input. `eof`: the peer closed, which completes a response framed by connection close.
-struct ParsedResponse {
-  int status = 0;
-  std::string body;
-  bool keep_alive = true;
-};
-bool ParseHttpResponse(std::string_view data, bool eof, ParsedResponse* out, bool* error);
-
 class HttpTransport final : public Transport {
  public:
   using DoneCallback = std::function<void(uint64_t token, const HttpOutcome& outcome)>;

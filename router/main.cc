@@ -1,6 +1,4 @@
 // The router process: flags, start, report readiness on stdout, stop on SIGTERM/SIGINT.
-#include <signal.h>
-
 #include <cstdio>
 #include <string>
 
@@ -8,27 +6,42 @@
 #include "absl/flags/parse.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/stop_signal.h"
 #include "router/router_server.h"
 
-ABSL_FLAG(std::string, listen, "0.0.0.0:50051", "TCP address host:port (port 0 = any; empty = off)");
+// Defaults come from the option structs, so each is written once. The literal ones are deployment
+// values (socket path, compose service names, the batch window) where the structs keep defaults
+// for tests.
+using rinha::router::RouterConfig;
+using rinha::router::RouterServerOptions;
+using rinha::router::RetryConfig;
+using rinha::router::RoutingConfig;
+using rinha::router::Timeouts;
+
+ABSL_FLAG(std::string, listen, RouterServerOptions().tcp_address,
+          "TCP address host:port (port 0 = any; empty = off)");
 ABSL_FLAG(std::string, unix_socket, "/run/rinha/router.sock", "Unix socket path (empty = off)");
-ABSL_FLAG(std::string, ledger, "unix:/run/rinha/ledger.sock", "gRPC target of the ledger");
+ABSL_FLAG(std::string, ledger, RouterServerOptions().ledger_target, "gRPC target of the ledger");
 ABSL_FLAG(std::string, processor_default_url, "http://payment-processor-default:8080",
           "Base URL of the default payment processor");
 ABSL_FLAG(std::string, processor_fallback_url, "http://payment-processor-fallback:8080",
           "Base URL of the fallback payment processor");
-ABSL_FLAG(int, default_fee_bp, 700, "Default processor fee in basis points");
-ABSL_FLAG(int, fallback_fee_bp, 1000, "Fallback processor fee in basis points");
-ABSL_FLAG(int64_t, default_max_latency_ms, 1200,
+ABSL_FLAG(int, default_fee_bp, RouterConfig().default_fee_bp,
+          "Default processor fee in basis points");
+ABSL_FLAG(int, fallback_fee_bp, RouterConfig().fallback_fee_bp,
+          "Fallback processor fee in basis points");
+ABSL_FLAG(int64_t, default_max_latency_ms, RoutingConfig().default_max_latency_ms,
           "Default keeps traffic while its latency is at most this (see routing_policy.h)");
-ABSL_FLAG(int, max_in_flight, 700, "POSTs in flight per processor");
+ABSL_FLAG(int, max_in_flight, RoutingConfig().max_in_flight, "POSTs in flight per processor");
 ABSL_FLAG(int64_t, ledger_batch_window_ms, 5,
           "a settlement waits at most this long for others to share its ledger write and "
           "SQLite transaction (0 = write at once)");
-ABSL_FLAG(int64_t, payment_timeout_ms, 8000, "Timeout of POST /payments to a processor");
-ABSL_FLAG(int64_t, ambiguity_settle_ms, 10000,
+ABSL_FLAG(int64_t, payment_timeout_ms, Timeouts().payment_ms,
+          "Timeout of POST /payments to a processor");
+ABSL_FLAG(int64_t, ambiguity_settle_ms, RetryConfig().ambiguity_settle_ms,
           "after a timeout (or a restart), how long a processor may still insert a payment sent "
           "to it: only lookups made after this may release the payment to the other processor");
+// The deployment's directory (compose mounts a volume there); the struct's default is none.
 ABSL_FLAG(std::string, journal_dir, "/var/lib/rinha/router-journal",
           "where every payment acknowledged to an edge is journaled until the ledger records its "
           "settlement (empty = no journal: a crash loses what the router holds)");
@@ -42,11 +55,7 @@ ABSL_FLAG(int64_t, drain_ms, 3000,
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
 
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  rinha::BlockStopSignals();
 
   rinha::router::RouterServerOptions options;
   options.tcp_address = absl::GetFlag(FLAGS_listen);
@@ -62,12 +71,13 @@ int main(int argc, char** argv) {
   options.router.timeouts.payment_ms = absl::GetFlag(FLAGS_payment_timeout_ms);
   options.router.retry.ambiguity_settle_ms = absl::GetFlag(FLAGS_ambiguity_settle_ms);
   options.journal_dir = absl::GetFlag(FLAGS_journal_dir);
-  const std::string sync = absl::GetFlag(FLAGS_journal_sync);
-  if (sync != "none" && sync != "data") {
-    RINHA_LOG_ERROR("--journal_sync must be none or data, got '%s'", sync);
+  absl::StatusOr<rinha::Journal::Sync> sync =
+      rinha::Journal::ParseSync(absl::GetFlag(FLAGS_journal_sync));
+  if (!sync.ok()) {
+    RINHA_LOG_ERROR("--journal_sync: %s", sync.status().message());
     return 2;
   }
-  options.journal_sync = sync == "data" ? rinha::Journal::Sync::kData : rinha::Journal::Sync::kNone;
+  options.journal_sync = *sync;
   options.drain = absl::Milliseconds(absl::GetFlag(FLAGS_drain_ms));
 
   auto server = rinha::router::RouterServer::Start(options, rinha::RealClock::Get());
@@ -79,8 +89,7 @@ int main(int argc, char** argv) {
               (*server)->unix_socket_path().c_str());
   std::fflush(stdout);
 
-  int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
+  const int signal_number = rinha::WaitForStopSignal();
   RINHA_LOG_INFO("router got signal %d, shutting down", signal_number);
   (*server)->Shutdown();
   return 0;

@@ -1,14 +1,11 @@
 #include "router/retry_backoff.h"
 
-#include <algorithm>
+#include "common/backoff.h"
 
 namespace rinha::router {
 
 int64_t RetryDelayMs(const RetryConfig& config, int failures) {
-  if (failures <= 0) return 0;
-  int64_t delay = config.initial_backoff_ms;
-  for (int i = 1; i < failures && delay < config.max_backoff_ms; ++i) delay *= 2;
-  return std::min(delay, config.max_backoff_ms);
+  return BackoffDelay(config.initial_backoff_ms, config.max_backoff_ms, failures);
 }
 
 }  // namespace rinha::router

@@ -1,5 +1,6 @@
-// How long a failed attempt waits before the next one: exponential, capped, deterministic (no
-// jitter: one router talks to each processor, there is no herd to spread).
+// How long a failed attempt waits before the next one: common/backoff.h's exponential, capped,
+// deterministic delay (no jitter: one router talks to each processor, there is no herd to
+// spread), with the router's RetryConfig.
 #pragma once
 
 #include <cstdint>

@@ -20,6 +20,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "common/httplib_listener.h"
+#include "common/stop_signal.h"
 #include "payments.grpc.pb.h"
 
 ABSL_FLAG(std::string, router_socket, "", "serve an acknowledging Router on this unix socket");
@@ -46,11 +47,7 @@ class AckingRouter final : public rinha::v1::Router::Service {
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  rinha::BlockStopSignals();
   signal(SIGPIPE, SIG_IGN);
 
   AckingRouter router;
@@ -93,8 +90,7 @@ int main(int argc, char** argv) {
   }
   std::printf("peer listening port=%d\n", port);
   std::fflush(stdout);
-  int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
+  rinha::WaitForStopSignal();
   if (listener != nullptr) listener->Stop();
   if (router_server) router_server->Shutdown(std::chrono::system_clock::now());
   return 0;

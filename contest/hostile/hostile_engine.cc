@@ -16,8 +16,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/http1_response.h"
 #include "contest/load/latency.h"
-#include "router/http_transport.h"
 
 namespace rinha::contest {
 
@@ -370,9 +370,9 @@ void HostileEngine::OnReadable(uint32_t index, int64_t now_ns) {
     return;
   }
   if (!c.in.empty()) {
-    router::ParsedResponse response;
+    Http1Response response;
     bool error = false;
-    if (router::ParseHttpResponse(c.in, eof, &response, &error)) {
+    if (ParseHttp1Response(c.in, eof, &response, &error)) {
       ++a.stats.responses[response.status];
       c.in.clear();
       if (c.awaiting && a.spec.mode == AttackMode::kSurge) {

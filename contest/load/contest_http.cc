@@ -6,8 +6,9 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "common/clock.h"
+#include "common/http_url.h"
 #include "common/iso_time.h"
-#include "router/http_transport.h"
 
 namespace rinha::contest {
 namespace {
@@ -28,19 +29,13 @@ std::string WindowQuery(int64_t from_ms, int64_t to_ms) {
   return absl::StrCat("?from=", FormatIsoMillis(from_ms), "&to=", FormatIsoMillis(to_ms));
 }
 
-int64_t SteadyMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 }  // namespace
 
 const char* ProcessorName(Processor p) { return p == Processor::kDefault ? "default" : "fallback"; }
 
 absl::StatusOr<HttpEndpoint> ParseEndpoint(const std::string& url) {
   HttpEndpoint e;
-  if (absl::Status s = router::ParseHttpUrl(url, &e.host, &e.port); !s.ok()) {
+  if (absl::Status s = ParseHttpUrl(url, &e.host, &e.port); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(url, ": ", std::string(s.message())));
   }
   return e;
@@ -66,7 +61,7 @@ void ContestHttp::PurgeTarget() const {
 }
 
 absl::Status ContestHttp::WaitTargetReady(int64_t timeout_ms) const {
-  const int64_t deadline = SteadyMs() + timeout_ms;
+  const int64_t deadline = SteadyMillis() + timeout_ms;
   std::string last = "no answer";
   for (;;) {
     auto client = MakeClient(target_, std::min<int64_t>(timeout_ms, 1500));
@@ -76,7 +71,7 @@ absl::Status ContestHttp::WaitTargetReady(int64_t timeout_ms) const {
     } else {
       last = httplib::to_string(res.error());
     }
-    if (SteadyMs() >= deadline) break;
+    if (SteadyMillis() >= deadline) break;
     // Retry pacing against a real server that is still starting (not a test synchronisation).
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
@@ -125,11 +120,11 @@ absl::StatusOr<ProcessorTotals> ContestHttp::ProcessorSummary(Processor p, int64
   auto client = MakeClient(Of(p), timeout_ms_);
   const httplib::Headers headers = {{"X-Rinha-Token", token_}};
   const std::string path = "/admin/payments-summary" + WindowQuery(from_ms, to_ms);
-  const int64_t started = SteadyMs();
+  const int64_t started = SteadyMillis();
   httplib::Result res = client->Get(path.c_str(), headers);
   if (!res) return absl::UnavailableError(httplib::to_string(res.error()));
   // httplib's timeouts are per read; the contest's is for the whole answer.
-  if (SteadyMs() - started > timeout_ms_) return absl::DeadlineExceededError("summary too slow");
+  if (SteadyMillis() - started > timeout_ms_) return absl::DeadlineExceededError("summary too slow");
   if (res->status != 200) return absl::UnavailableError(absl::StrCat("HTTP ", res->status));
   return ParseProcessorSummary(res->body);
 }
@@ -137,10 +132,10 @@ absl::StatusOr<ProcessorTotals> ContestHttp::ProcessorSummary(Processor p, int64
 absl::StatusOr<BackendSummary> ContestHttp::TargetSummary(int64_t from_ms, int64_t to_ms) const {
   auto client = MakeClient(target_, timeout_ms_);
   const std::string path = "/payments-summary" + WindowQuery(from_ms, to_ms);
-  const int64_t started = SteadyMs();
+  const int64_t started = SteadyMillis();
   httplib::Result res = client->Get(path.c_str());
   if (!res) return absl::UnavailableError(httplib::to_string(res.error()));
-  if (SteadyMs() - started > timeout_ms_) return absl::DeadlineExceededError("summary too slow");
+  if (SteadyMillis() - started > timeout_ms_) return absl::DeadlineExceededError("summary too slow");
   if (res->status != 200) return absl::UnavailableError(absl::StrCat("HTTP ", res->status));
   return ParseBackendSummary(res->body);
 }

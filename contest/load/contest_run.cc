@@ -15,6 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/clock.h"
 #include "contest/load/contest_http.h"
 #include "contest/load/latency.h"
 #include "contest/load/summaries.h"
@@ -27,12 +28,7 @@ namespace {
 
 using SteadyTime = std::chrono::steady_clock::time_point;
 
-int64_t SteadyNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
+// A SteadyNanos() reading as a time point, for condition variables' timed waits.
 SteadyTime AtNs(int64_t ns) { return SteadyTime(std::chrono::nanoseconds(ns)); }
 
 // Shared by the control threads: the stop signal, the first fatal error, what they recorded.
@@ -219,7 +215,7 @@ absl::StatusOr<RunRecord> RunContest(const RunConfig& config, Clock& clock, std:
     if (poller->Sample(0, &base)) control.AddRouterSample(base);
   }
 
-  const int64_t start_ns = SteadyNs() + 50'000'000;  // threads are up by then
+  const int64_t start_ns = SteadyNanos() + 50'000'000;  // threads are up by then
   run.started_at_ms = clock.NowMillis() + 50;
   const int64_t end_ns = start_ns + run.duration_s * 1'000'000'000;
   if (!config.started_file.empty()) {
@@ -248,9 +244,9 @@ absl::StatusOr<RunRecord> RunContest(const RunConfig& config, Clock& clock, std:
     // Like the official audit VU: audit, then sleep the period, while the load runs.
     int64_t next_ns = start_ns;
     while (next_ns < end_ns && control.SleepUntil(next_ns)) {
-      const int64_t t_s = (SteadyNs() - start_ns) / 1'000'000'000;
+      const int64_t t_s = (SteadyNanos() - start_ns) / 1'000'000'000;
       control.AddAudit(Audit(http, clock, t_s));
-      next_ns = SteadyNs() + config.audit_period_ms * 1'000'000;
+      next_ns = SteadyNanos() + config.audit_period_ms * 1'000'000;
     }
   });
   std::thread stats_thread([&] {
@@ -280,7 +276,7 @@ absl::StatusOr<RunRecord> RunContest(const RunConfig& config, Clock& clock, std:
   control.Finish();
   // k6 lets the last iterations finish, their sleep(1) included (gracefulStop), before teardown.
   const int64_t grace_end_ns = totals.last_finish_ns + config.think_ms * 1'000'000;
-  if (control.error().ok() && SteadyNs() < grace_end_ns) {
+  if (control.error().ok() && SteadyNanos() < grace_end_ns) {
     std::this_thread::sleep_until(AtNs(grace_end_ns));
   }
   const int64_t teardown_to = clock.NowMillis();

@@ -1,6 +1,5 @@
 // rinha-load: the official k6 contest test reproduced natively (see contest_run.h).
 //   rinha-load --target=http://127.0.0.1:9999 --test=final --out=/tmp/run1
-#include <pthread.h>
 #include <signal.h>
 
 #include <atomic>
@@ -11,6 +10,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "common/clock.h"
+#include "common/stop_signal.h"
 #include "contest/load/contest_run.h"
 
 ABSL_FLAG(std::string, target, "http://127.0.0.1:9999", "backend under test (load balancer)");
@@ -35,15 +35,10 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
   // Ctrl-C / SIGTERM end the run cleanly (processors reset) instead of leaving them failing:
   // blocked here, before any thread starts, and taken by one waiting thread.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  rinha::BlockStopSignals();
   static std::atomic<bool> interrupted{false};
-  std::thread([stop_signals] {
-    int signal_number = 0;
-    sigwait(&stop_signals, &signal_number);
+  std::thread([] {
+    const int signal_number = rinha::WaitForStopSignal();
     std::fprintf(stderr, "rinha-load: signal %d, stopping the run\n", signal_number);
     interrupted.store(true);
   }).detach();

@@ -6,9 +6,9 @@
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/fee_rate.h"
 #include "common/json.h"
 #include "common/money.h"
-#include "processor/fee_rate.h"
 
 namespace rinha::contest {
 namespace {
@@ -73,7 +73,7 @@ absl::StatusOr<ProcessorTotals> ParseProcessorSummary(std::string_view json) {
     if (key == "totalAmount") return ParseAmount(value, &t.amount_cents);
     if (key == "feePerTransaction") {
       if (value.type != JsonType::kNumber) return absl::InvalidArgumentError("fee is not a number");
-      absl::StatusOr<processor::FeeRate> rate = processor::ParseFeeRate(value.raw);
+      absl::StatusOr<FeeRate> rate = ParseFeeRate(value.raw);
       if (!rate.ok()) return rate.status();
       t.rate_units = rate->units;
       t.rate_scale = rate->scale;

@@ -10,15 +10,15 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <cstring>
 #include <random>
 
 #include "absl/strings/str_cat.h"
+#include "common/clock.h"
+#include "common/http1_response.h"
 #include "contest/load/latency.h"
 #include "contest/load/score.h"
 #include "contest/load/timeline.h"
-#include "router/http_transport.h"
 
 namespace rinha::contest {
 
@@ -40,12 +40,6 @@ namespace {
 
 constexpr int64_t kNsPerMs = 1'000'000;
 constexpr int64_t kNsPerS = 1'000'000'000;
-
-int64_t NowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 uint64_t Rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
@@ -292,9 +286,9 @@ void LoadEngine::OnReadable(Vu& vu, uint32_t index, int64_t now_ns) {
     Finish(vu, index, Outcome::kError, now_ns, false);
     return;
   }
-  router::ParsedResponse response;
+  Http1Response response;
   bool error = false;
-  if (!router::ParseHttpResponse(vu.in, eof, &response, &error)) {
+  if (!ParseHttp1Response(vu.in, eof, &response, &error)) {
     if (error || eof) Finish(vu, index, Outcome::kError, now_ns, false);
     return;
   }
@@ -388,12 +382,12 @@ LoadTotals LoadEngine::Run(int64_t start_ns) {
   start_ns_ = start_ns;
   const int64_t end_ns = start_ns + options_.duration_ms * kNsPerMs;
   std::vector<epoll_event> events(1024);
-  while (NowNs() < start_ns && !stop_.load()) {
-    const int64_t wait_ms = (start_ns - NowNs() + kNsPerMs - 1) / kNsPerMs;
+  while (SteadyNanos() < start_ns && !stop_.load()) {
+    const int64_t wait_ms = (start_ns - SteadyNanos() + kNsPerMs - 1) / kNsPerMs;
     epoll_wait(epoll_fd_, events.data(), 1, static_cast<int>(std::clamp<int64_t>(wait_ms, 0, 50)));
   }
   for (;;) {
-    const int64_t now = NowNs();
+    const int64_t now = SteadyNanos();
     if (stop_.load()) break;
     const bool running = now < end_ns;
     if (!running && in_flight_ == 0) break;
@@ -442,10 +436,10 @@ LoadTotals LoadEngine::Run(int64_t start_ns) {
     const int timeout_ms =
         static_cast<int>(std::max<int64_t>(0, (next - now + kNsPerMs - 1) / kNsPerMs));
     const int n = epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), timeout_ms);
-    const int64_t after = NowNs();
+    const int64_t after = SteadyNanos();
     for (int i = 0; i < n; ++i) OnEvent(events[i].data.u32, events[i].events, after);
   }
-  FlushSeconds(NowNs(), true);
+  FlushSeconds(SteadyNanos(), true);
   for (auto& vu : vus_) CloseConnection(*vu);
   return std::move(totals_);
 }

@@ -2,14 +2,15 @@
 
 #include <charconv>
 #include <cmath>
-#include <cstdint>
 #include <cstdlib>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "common/json.h"
 
 namespace rinha::report {
 
@@ -223,137 +224,27 @@ class Parser {
     return Json::Number(value);
   }
 
-  absl::StatusOr<uint32_t> ParseHex4() {
-    if (text_.size() - pos_ < 4) return Error("truncated \\u escape");
-    uint32_t code = 0;
-    for (int i = 0; i < 4; ++i) {
-      const char c = text_[pos_++];
-      code <<= 4;
-      if (c >= '0' && c <= '9') {
-        code |= static_cast<uint32_t>(c - '0');
-      } else if (c >= 'a' && c <= 'f') {
-        code |= static_cast<uint32_t>(c - 'a' + 10);
-      } else if (c >= 'A' && c <= 'F') {
-        code |= static_cast<uint32_t>(c - 'A' + 10);
-      } else {
-        return Error("invalid hex digit in \\u escape");
-      }
-    }
-    return code;
+  // The string grammar and its words are common/json's, but for two faults this reader has always
+  // named more precisely.
+  static const char* StringErrorReason(JsonStringError error) {
+    if (error == JsonStringError::kInvalidHexDigit) return "invalid hex digit in \\u escape";
+    if (error == JsonStringError::kLoneHighSurrogate) return "lone high surrogate";
+    return JsonStringErrorReason(error);
   }
 
-  static void AppendUtf8(uint32_t code, std::string* out) {
-    if (code < 0x80) {
-      out->push_back(static_cast<char>(code));
-    } else if (code < 0x800) {
-      out->push_back(static_cast<char>(0xC0 | (code >> 6)));
-      out->push_back(static_cast<char>(0x80 | (code & 0x3F)));
-    } else if (code < 0x10000) {
-      out->push_back(static_cast<char>(0xE0 | (code >> 12)));
-      out->push_back(static_cast<char>(0x80 | ((code >> 6) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | (code & 0x3F)));
-    } else {
-      out->push_back(static_cast<char>(0xF0 | (code >> 18)));
-      out->push_back(static_cast<char>(0x80 | ((code >> 12) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | ((code >> 6) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | (code & 0x3F)));
-    }
-  }
-
-  // One UTF-8 sequence starting at pos_ (a non-ASCII lead byte): copies it to `out` when it is
-  // well formed (shortest form, no surrogates, at most U+10FFFF).
-  absl::Status CopyUtf8Sequence(std::string* out) {
-    const auto byte = [&](size_t i) { return static_cast<unsigned char>(text_[pos_ + i]); };
-    const unsigned char lead = byte(0);
-    size_t length = 0;
-    unsigned char min_second = 0x80, max_second = 0xBF;
-    if (lead >= 0xC2 && lead <= 0xDF) {
-      length = 2;
-    } else if (lead >= 0xE0 && lead <= 0xEF) {
-      length = 3;
-      if (lead == 0xE0) min_second = 0xA0;  // overlong
-      if (lead == 0xED) max_second = 0x9F;  // surrogates
-    } else if (lead >= 0xF0 && lead <= 0xF4) {
-      length = 4;
-      if (lead == 0xF0) min_second = 0x90;  // overlong
-      if (lead == 0xF4) max_second = 0x8F;  // above U+10FFFF
-    } else {
-      return Error("invalid UTF-8");
-    }
-    if (text_.size() - pos_ < length) return Error("invalid UTF-8");
-    if (byte(1) < min_second || byte(1) > max_second) return Error("invalid UTF-8");
-    for (size_t i = 2; i < length; ++i) {
-      if (byte(i) < 0x80 || byte(i) > 0xBF) return Error("invalid UTF-8");
-    }
-    out->append(text_.data() + pos_, length);
-    pos_ += length;
-    return absl::OkStatus();
-  }
-
+  // At the opening quote: appends the unescaped string to `out` and moves past its closing quote.
   absl::Status ParseString(std::string* out) {
-    ++pos_;  // opening quote
-    while (true) {
-      if (AtEnd()) return Error("unterminated string");
-      const unsigned char c = static_cast<unsigned char>(Peek());
-      if (c == '"') {
-        ++pos_;
-        return absl::OkStatus();
-      }
-      if (c < 0x20) return Error("control character in a string");
-      if (c >= 0x80) {
-        if (absl::Status status = CopyUtf8Sequence(out); !status.ok()) return status;
-        continue;
-      }
-      ++pos_;
-      if (c != '\\') {
-        out->push_back(static_cast<char>(c));
-        continue;
-      }
-      if (AtEnd()) return Error("unterminated escape");
-      const char escape = text_[pos_++];
-      switch (escape) {
-        case '"':
-          out->push_back('"');
-          break;
-        case '\\':
-          out->push_back('\\');
-          break;
-        case '/':
-          out->push_back('/');
-          break;
-        case 'b':
-          out->push_back('\b');
-          break;
-        case 'f':
-          out->push_back('\f');
-          break;
-        case 'n':
-          out->push_back('\n');
-          break;
-        case 'r':
-          out->push_back('\r');
-          break;
-        case 't':
-          out->push_back('\t');
-          break;
-        case 'u': {
-          absl::StatusOr<uint32_t> code = ParseHex4();
-          if (!code.ok()) return code.status();
-          if (*code >= 0xDC00 && *code <= 0xDFFF) return Error("lone low surrogate");
-          if (*code >= 0xD800 && *code <= 0xDBFF) {
-            if (!ConsumeLiteral("\\u")) return Error("lone high surrogate");
-            absl::StatusOr<uint32_t> low = ParseHex4();
-            if (!low.ok()) return low.status();
-            if (*low < 0xDC00 || *low > 0xDFFF) return Error("lone high surrogate");
-            *code = 0x10000 + ((*code - 0xD800) << 10) + (*low - 0xDC00);
-          }
-          AppendUtf8(*code, out);
-          break;
-        }
-        default:
-          return Error("invalid escape");
-      }
+    const std::string_view rest(text_.data() + pos_, text_.size() - pos_);
+    const JsonStringScan scan = ScanJsonString(rest);
+    pos_ += scan.length;
+    if (scan.error != JsonStringError::kNone) return Error(StringErrorReason(scan.error));
+    const std::string_view contents = rest.substr(1, scan.length - 2);
+    if (scan.escaped) {
+      UnescapeJsonString(contents, out);
+    } else {
+      out->append(contents);
     }
+    return absl::OkStatus();
   }
 
   absl::string_view text_;

@@ -1,6 +1,7 @@
 // A small strict recursive JSON reader for the report's input files (run.json,
 // final-results.json, resources.json), which nest arrays of objects; common/json.h reads only
-// flat objects, by design, for the hot path.
+// flat objects, by design, for the hot path. Strings are decoded by common/json.h's string
+// grammar (ScanJsonString, UnescapeJsonString), so both readers accept the same strings.
 #pragma once
 
 #include <string>

@@ -1,32 +1,25 @@
 // null-responder: the contest's HTTP API answering at once and storing nothing (floor runs).
-#include <signal.h>
-
 #include <cstdio>
 #include <string>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "absl/strings/numbers.h"
+#include "common/host_port.h"
+#include "common/stop_signal.h"
 #include "contest/runner/null_responder.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:0", "IPv4 host:port (port 0 = any free port)");
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  rinha::BlockStopSignals();
 
-  const std::string listen = absl::GetFlag(FLAGS_listen);
-  const size_t colon = listen.rfind(':');
+  std::string host;
   int port = 0;
-  if (colon == std::string::npos || !absl::SimpleAtoi(listen.substr(colon + 1), &port)) {
+  if (!rinha::ParseHostPort(absl::GetFlag(FLAGS_listen), &host, &port).ok()) {
     std::fprintf(stderr, "null-responder: --listen must be host:port\n");
     return 2;
   }
-  std::string host = listen.substr(0, colon);
   if (host.empty() || host == "*") host = "0.0.0.0";
   auto server = rinha::contest::NullResponder::Start(host, port);
   if (!server.ok()) {
@@ -35,8 +28,7 @@ int main(int argc, char** argv) {
   }
   std::printf("null-responder listening port=%d\n", (*server)->port());
   std::fflush(stdout);
-  int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
+  rinha::WaitForStopSignal();
   (*server)->Shutdown();
   return 0;
 }

@@ -188,6 +188,13 @@ TEST_F(JournalTest, ASecondOwnerOfTheDirectoryIsRefused) {
   EXPECT_TRUE(Journal::Open(Options(), &recovered).ok());
 }
 
+TEST(JournalSyncTest, ParsesTheFlagValues) {
+  EXPECT_EQ(*Journal::ParseSync("none"), Journal::Sync::kNone);
+  EXPECT_EQ(*Journal::ParseSync("data"), Journal::Sync::kData);
+  EXPECT_FALSE(Journal::ParseSync("full").ok());
+  EXPECT_FALSE(Journal::ParseSync("").ok());
+}
+
 TEST_F(JournalTest, SyncModeReadsBackTheSame) {
   Journal::Options o = Options();
   o.sync = Journal::Sync::kData;

@@ -441,6 +441,67 @@ TEST(ParseJsonObject, NeverVisitsMembersOfADocumentItRejects) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The string grammar alone (what other readers share).
+
+TEST(ScanJsonString, MeasuresAStringUpToItsClosingQuoteAndIgnoresWhatFollows) {
+  const JsonStringScan plain = ScanJsonString(R"("abc", "next")");
+  EXPECT_EQ(plain.error, JsonStringError::kNone);
+  EXPECT_EQ(plain.length, 5u);
+  EXPECT_FALSE(plain.escaped);
+  const JsonStringScan escaped = ScanJsonString(R"("a\"b\u00e9" tail)");
+  EXPECT_EQ(escaped.error, JsonStringError::kNone);
+  EXPECT_EQ(escaped.length, 12u);
+  EXPECT_TRUE(escaped.escaped);
+  EXPECT_EQ(ScanJsonString("\"\xe2\x82\xac\"").length, 5u);  // Raw UTF-8 is not an escape.
+  EXPECT_FALSE(ScanJsonString("\"\xe2\x82\xac\"").escaped);
+}
+
+TEST(ScanJsonString, NamesEachFaultAndWhereItIs) {
+  struct Case {
+    const char* text;
+    JsonStringError error;
+    size_t offset;
+  };
+  for (const Case& c : std::vector<Case>{
+           {R"("abc)", JsonStringError::kUnterminated, 4},
+           {R"("ab\)", JsonStringError::kUnterminated, 3},
+           {"\"a\nb\"", JsonStringError::kControlCharacter, 2},
+           {"\"a\xc3(\"", JsonStringError::kInvalidUtf8, 2},
+           {R"("a\x")", JsonStringError::kInvalidEscape, 2},
+           {R"("\u12")", JsonStringError::kTruncatedUnicodeEscape, 1},
+           {R"("\u12G4")", JsonStringError::kInvalidHexDigit, 1},
+           {R"("\uDE00")", JsonStringError::kLoneLowSurrogate, 1},
+           {R"("\uD83D")", JsonStringError::kLoneHighSurrogate, 7},
+           {R"("\uD83D\u0041")", JsonStringError::kLoneHighSurrogate, 7},
+       }) {
+    const JsonStringScan scan = ScanJsonString(c.text);
+    EXPECT_EQ(scan.error, c.error) << c.text;
+    EXPECT_EQ(scan.length, c.offset) << c.text;
+  }
+}
+
+TEST(ScanJsonString, AcceptsExactlyWhatParseJsonObjectAccepts) {
+  const std::vector<std::string> pieces = {"a",       "\\n", "\\u00e9",  "\\uD83D\\uDE00",
+                                           "\\uD83D", "\\x", "\xc3\xa9", "\xc3",
+                                           "\x01",    "\\",  "\\\\"};
+  std::mt19937 rng(7);
+  for (int i = 0; i < 2'000; ++i) {
+    std::string contents;
+    for (int n = static_cast<int>(rng() % 4); n > 0; --n) contents += pieces[rng() % pieces.size()];
+    const std::string quoted = "\"" + contents + "\"";
+    const JsonStringScan scan = ScanJsonString(quoted);
+    const bool accepted = scan.error == JsonStringError::kNone && scan.length == quoted.size();
+    EXPECT_EQ(accepted, !Invalid("{\"a\":" + quoted + "}")) << quoted;
+  }
+}
+
+TEST(UnescapeJsonString, AppendsTheDecodedContents) {
+  std::string out = "x";
+  UnescapeJsonString(R"(a\"b\\c\/d\b\f\n\r\t\u00e9\uD83D\uDE00\u0000)", &out);
+  EXPECT_EQ(out, std::string("xa\"b\\c/d\b\f\n\r\t\xc3\xa9\xf0\x9f\x98\x80") + '\0');
+}
+
+// ---------------------------------------------------------------------------------------------
 // Writer.
 
 TEST(JsonWriter, WritesThePaymentRequest) {

@@ -7,23 +7,17 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <chrono>
 #include <memory>
 #include <set>
 #include <string>
 
+#include "common/clock.h"
 #include "common/httplib_listener.h"
 #include "gtest/gtest.h"
 #include "tests/testing/httplib_tsan_suppression.h"
 
 namespace rinha::contest {
 namespace {
-
-int64_t NowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 // Answers 202 to POST /payments; `keep_alive` false closes the connection after each answer.
 class AcceptingServer {
@@ -60,7 +54,7 @@ TEST(LoadEngineTest, EachVuKeepsOneConnection) {
   AcceptingServer server(/*keep_alive=*/true);
   auto engine = LoadEngine::Create(Options(server.port()));
   ASSERT_TRUE(engine.ok()) << engine.status();
-  const LoadTotals totals = (*engine)->Run(NowNs());
+  const LoadTotals totals = (*engine)->Run(SteadyNanos());
   EXPECT_GE(totals.requests, 4);
   EXPECT_EQ(totals.ok, totals.requests);
   EXPECT_EQ(totals.requests, server.posts.load());
@@ -81,7 +75,7 @@ TEST(LoadEngineTest, ReconnectsWhenTheServerClosesAfterEachAnswer) {
   AcceptingServer server(/*keep_alive=*/false);
   auto engine = LoadEngine::Create(Options(server.port()));
   ASSERT_TRUE(engine.ok()) << engine.status();
-  const LoadTotals totals = (*engine)->Run(NowNs());
+  const LoadTotals totals = (*engine)->Run(SteadyNanos());
   EXPECT_GE(totals.requests, 4);
   EXPECT_EQ(totals.ok, totals.requests);
   EXPECT_EQ(totals.connections_opened, totals.requests);
@@ -98,7 +92,7 @@ TEST(LoadEngineTest, RefusedConnectionsAreFailures) {
   getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
   auto engine = LoadEngine::Create(Options(ntohs(addr.sin_port)));
   ASSERT_TRUE(engine.ok()) << engine.status();
-  const LoadTotals totals = (*engine)->Run(NowNs());
+  const LoadTotals totals = (*engine)->Run(SteadyNanos());
   close(fd);
   EXPECT_GE(totals.requests, 4);
   EXPECT_EQ(totals.ok, 0);
@@ -112,7 +106,7 @@ TEST(LoadEngineTest, LogsEveryRequestWithItsIdStatusAndLatency) {
   o.log_requests = true;
   auto engine = LoadEngine::Create(o);
   ASSERT_TRUE(engine.ok()) << engine.status();
-  const LoadTotals totals = (*engine)->Run(NowNs());
+  const LoadTotals totals = (*engine)->Run(SteadyNanos());
   ASSERT_EQ(totals.requests_log.size(), static_cast<size_t>(totals.requests));
   std::set<std::string> ids;
   for (const RequestRecord& r : totals.requests_log) {
@@ -138,7 +132,7 @@ TEST(LoadEngineTest, LogsRefusedRequestsAsUnanswered) {
   o.log_requests = true;
   auto engine = LoadEngine::Create(o);
   ASSERT_TRUE(engine.ok()) << engine.status();
-  const LoadTotals totals = (*engine)->Run(NowNs());
+  const LoadTotals totals = (*engine)->Run(SteadyNanos());
   close(fd);
   ASSERT_FALSE(totals.requests_log.empty());
   for (const RequestRecord& r : totals.requests_log) {

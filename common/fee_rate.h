@@ -1,5 +1,6 @@
-// The processor's fee rate as an exact decimal, so that totalFee = totalAmount x rate is printed
-// exactly (20.05 x 0.07 = 1.4035) instead of going through floating point.
+// A processor's fee rate as an exact decimal, so that totalFee = totalAmount x rate is printed
+// exactly (20.05 x 0.07 = 1.4035) instead of going through floating point: the emulator reports
+// it, the load generator reads it back and checks the fees.
 #pragma once
 
 #include <cstdint>
@@ -8,7 +9,7 @@
 
 #include "absl/status/statusor.h"
 
-namespace rinha::processor {
+namespace rinha {
 
 // value = units / 10^scale; scale keeps the digits the rate was written with ("0.10" -> 10, 2).
 struct FeeRate {
@@ -25,4 +26,4 @@ std::string FormatFeeRate(const FeeRate& rate);
 // cents x rate, exact, with 2 + rate.scale decimals ("1.4035" for 2005 cents at 0.07).
 std::string FormatExactFee(int64_t cents, const FeeRate& rate);
 
-}  // namespace rinha::processor
+}  // namespace rinha

@@ -1,4 +1,4 @@
-#include "processor/fee_rate.h"
+#include "common/fee_rate.h"
 
 #include <algorithm>
 
@@ -6,7 +6,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 
-namespace rinha::processor {
+namespace rinha {
 namespace {
 
 constexpr int kMaxScale = 9;
@@ -65,4 +65,4 @@ std::string FormatExactFee(int64_t cents, const FeeRate& rate) {
   return FormatScaled(absl::int128(cents) * rate.units, 2 + rate.scale);
 }
 
-}  // namespace rinha::processor
+}  // namespace rinha

@@ -1,8 +1,8 @@
-#include "processor/fee_rate.h"
+#include "common/fee_rate.h"
 
 #include "gtest/gtest.h"
 
-namespace rinha::processor {
+namespace rinha {
 namespace {
 
 TEST(FeeRateTest, ParsesPlainDecimalsKeepingTheirScale) {
@@ -36,4 +36,4 @@ TEST(FeeRateTest, LargeTotalsDoNotOverflow) {
 }
 
 }  // namespace
-}  // namespace rinha::processor
+}  // namespace rinha
