@@ -2,6 +2,9 @@
 // edges (cpp-httplib on port 0) it answers what an edge would refuse itself, never lets a slow or
 // oversized request reach an edge, and passes the API through. Raw sockets; nothing timed (a slow
 // request is answered 408 once timeout http-request passes; the test only checks the answer).
+// With LB_DNS (Docker's setting) the edges' names are resolved through a stub DNS server, and an
+// edge that comes back at another address is found again without restarting HAProxy.
+#include <arpa/inet.h>
 #include <httplib.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -9,12 +12,17 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdint>
 #include <cstdlib>
+#include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "common/httplib_listener.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -61,11 +69,11 @@ std::vector<std::pair<std::string, std::string>> Env(int lb_port, int edge1, int
           {"EDGE2_ADDR", absl::StrCat("127.0.0.1:", edge2)}};
 }
 
-TEST(HaproxyConfigTest, IsValid) {
-  if (access(kHaproxy, X_OK) != 0) GTEST_SKIP() << "haproxy not installed";
+// Runs `haproxy -c` on the configuration with `env`; true when it exits 0.
+void ExpectValid(const std::vector<std::pair<std::string, std::string>>& env) {
   Subprocess::Options options;
   options.args = {"-c", "-f", HAPROXY_CONFIG};
-  options.env = Env(9999, 8081, 8082);
+  options.env = env;
   options.capture_stderr = true;
   auto check = Subprocess::Spawn(kHaproxy, options);
   ASSERT_TRUE(check.ok()) << check.status();
@@ -73,6 +81,21 @@ TEST(HaproxyConfigTest, IsValid) {
   ASSERT_TRUE(status.ok()) << status.status();
   EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0)
       << (*check)->output() << (*check)->stderr_output();
+}
+
+TEST(HaproxyConfigTest, IsValid) {
+  if (access(kHaproxy, X_OK) != 0) GTEST_SKIP() << "haproxy not installed";
+  ExpectValid(Env(9999, 8081, 8082));
+}
+
+// As the Docker image runs it: names that do not resolve yet (the edges may start later) are no
+// error.
+TEST(HaproxyConfigTest, IsValidWithDockerDnsAndEdgesNotResolvableYet) {
+  if (access(kHaproxy, X_OK) != 0) GTEST_SKIP() << "haproxy not installed";
+  ExpectValid({{"LB_BIND", "127.0.0.1:9999"},
+               {"EDGE1_ADDR", "edge1.rinha.invalid:8080"},
+               {"EDGE2_ADDR", "edge2.rinha.invalid:8080"},
+               {"LB_DNS", "127.0.0.11:53"}});
 }
 
 class HaproxyInFrontTest : public ::testing::Test {
@@ -179,6 +202,181 @@ TEST_F(HaproxyInFrontTest, ASlowHeadOrBodyGets408AndNeverReachesAnEdge) {
   Http1Socket client(port_);  // meanwhile and after, others are served
   ASSERT_TRUE(client.Send(PostPayment()));
   EXPECT_EQ(client.Read().status, 202);
+}
+
+// A DNS server on 127.0.0.1, UDP port 0, standing in for Docker's: answers A queries for the
+// names it is given (TTL 1 s), NXDOMAIN for any other name, and no record for other types.
+class DnsStub {
+ public:
+  DnsStub() {
+    fd_ = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0) {
+      socklen_t length = sizeof(address);
+      getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length);
+      port_ = ntohs(address.sin_port);
+      thread_ = std::thread([this] { Serve(); });
+    }
+  }
+  ~DnsStub() {
+    if (thread_.joinable()) {
+      stopping_.store(true);
+      // Wakes the blocked recvfrom with an empty datagram.
+      sockaddr_in self{};
+      self.sin_family = AF_INET;
+      self.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      self.sin_port = htons(static_cast<uint16_t>(port_));
+      sendto(fd_, "", 0, 0, reinterpret_cast<sockaddr*>(&self), sizeof(self));
+      thread_.join();
+    }
+    close(fd_);
+  }
+
+  int port() const { return port_; }  // 0: not bound
+  void Set(const std::string& name, const std::string& ipv4) {
+    absl::MutexLock lock(&mu_);
+    in_addr address{};
+    inet_pton(AF_INET, ipv4.c_str(), &address);
+    names_[absl::AsciiStrToLower(name)] = address;
+  }
+
+ private:
+  void Serve() {
+    char query[512];
+    while (!stopping_.load()) {
+      sockaddr_in peer{};
+      socklen_t peer_length = sizeof(peer);
+      const ssize_t n =
+          recvfrom(fd_, query, sizeof(query), 0, reinterpret_cast<sockaddr*>(&peer), &peer_length);
+      if (n < 12) continue;
+      const std::string answer = Answer(std::string(query, static_cast<size_t>(n)));
+      if (answer.empty()) continue;
+      sendto(fd_, answer.data(), answer.size(), 0, reinterpret_cast<sockaddr*>(&peer), peer_length);
+    }
+  }
+
+  // The reply to one query (header, the question as asked, at most one A record); empty for a
+  // malformed query.
+  std::string Answer(const std::string& query) {
+    size_t at = 12;
+    std::string name;
+    while (at < query.size() && query[at] != 0) {
+      const size_t label = static_cast<uint8_t>(query[at]);
+      if (label > 63 || at + 1 + label > query.size()) return "";
+      if (!name.empty()) name += '.';
+      name.append(query, at + 1, label);
+      at += 1 + label;
+    }
+    if (at + 5 > query.size()) return "";
+    const size_t question_end = at + 5;  // the root label, type, class
+    const int type =
+        (static_cast<uint8_t>(query[at + 1]) << 8) | static_cast<uint8_t>(query[at + 2]);
+    bool known = false;
+    in_addr address{};
+    {
+      absl::MutexLock lock(&mu_);
+      auto it = names_.find(absl::AsciiStrToLower(name));
+      if (it != names_.end()) {
+        known = true;
+        address = it->second;
+      }
+    }
+    const bool a_record = known && type == 1;
+    std::string reply = query.substr(0, 2);                       // id
+    reply += std::string(known ? "\x81\x80" : "\x81\x83", 2);     // an answer; else NXDOMAIN
+    reply += std::string("\x00\x01", 2);                          // one question
+    reply += std::string(a_record ? "\x00\x01" : "\x00\x00", 2);  // one answer or none
+    reply += std::string(4, '\0');  // no authority, no additional records
+    reply.append(query, 12, question_end - 12);
+    if (a_record) {
+      // The name by pointer to the question, A, IN, TTL 1, 4 bytes.
+      reply += std::string("\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x01\x00\x04", 12);
+      reply.append(reinterpret_cast<const char*>(&address.s_addr), 4);
+    }
+    return reply;
+  }
+
+  int fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+  absl::Mutex mu_;
+  std::map<std::string, in_addr> names_ ABSL_GUARDED_BY(mu_);
+};
+
+// A stub edge on one loopback address that counts the payments it is sent.
+struct AddressedEdge {
+  explicit AddressedEdge(const std::string& host, int port) {
+    server.set_keep_alive_timeout(1);  // its stop waits for HAProxy's kept connections
+    server.Post("/payments", [this](const httplib::Request&, httplib::Response& res) {
+      payments.fetch_add(1);
+      res.status = 202;
+    });
+    bound_port =
+        port == 0 ? server.bind_to_any_port(host) : (server.bind_to_port(host, port) ? port : -1);
+    if (bound_port > 0) listener = HttplibListener::Start(server);
+  }
+  httplib::Server server;
+  std::unique_ptr<HttplibListener> listener;
+  std::atomic<int> payments{0};
+  int bound_port = -1;
+};
+
+// compose.yaml's case: edge1 is recreated and comes back at another IP. HAProxy, started once,
+// must find it there through the DNS; edge2 does not resolve at all (NXDOMAIN: no such
+// container), so every payment has to go through edge1.
+TEST(HaproxyDnsTest, FindsARecreatedEdgeAtItsNewAddressWithoutRestarting) {
+  if (access(kHaproxy, X_OK) != 0) GTEST_SKIP() << "haproxy not installed";
+  rinha::testing::HangWatchdog watchdog{std::chrono::seconds(120)};
+  DnsStub dns;
+  ASSERT_GT(dns.port(), 0);
+  auto old_edge = std::make_unique<AddressedEdge>("127.0.0.2", 0);
+  ASSERT_GT(old_edge->bound_port, 0);
+  const int edge_port = old_edge->bound_port;
+  dns.Set("edge1.rinha.invalid", "127.0.0.2");
+
+  std::unique_ptr<Subprocess> lb;
+  int lb_port = 0;
+  for (int attempt = 0; attempt < 5 && lb == nullptr; ++attempt) {
+    lb_port = FreePort();
+    Subprocess::Options options;
+    options.args = {"-db", "-f", HAPROXY_CONFIG};
+    options.env = {{"LB_BIND", absl::StrCat("127.0.0.1:", lb_port)},
+                   {"EDGE1_ADDR", absl::StrCat("edge1.rinha.invalid:", edge_port)},
+                   {"EDGE2_ADDR", absl::StrCat("edge2.rinha.invalid:", edge_port)},
+                   {"LB_DNS", absl::StrCat("127.0.0.1:", dns.port())}};
+    auto started = Subprocess::Spawn(kHaproxy, options);
+    ASSERT_TRUE(started.ok()) << started.status();
+    const bool up = WaitUntil([&] {
+      Http1Socket probe(lb_port);
+      return probe.connected() || (*started)->Wait(absl::ZeroDuration()).ok();
+    });
+    if (up && !(*started)->Wait(absl::ZeroDuration()).ok()) lb = *std::move(started);
+  }
+  ASSERT_NE(lb, nullptr) << "HAProxy did not start";
+
+  const auto paid_through_lb = [&] {
+    Http1Socket client(lb_port);
+    return client.Send(PostPayment()) && client.Read().status == 202;
+  };
+  const absl::Duration kResolved = absl::Seconds(30);  // resolved every 1 s; a loaded machine
+  EXPECT_TRUE(
+      WaitUntil([&] { return paid_through_lb() && old_edge->payments.load() > 0; }, kResolved))
+      << "the first address never served through the load balancer";
+
+  // Recreated: the same port on another address; the old one refuses connections.
+  AddressedEdge new_edge("127.0.0.3", edge_port);
+  if (new_edge.bound_port < 0) GTEST_SKIP() << "127.0.0.3:" << edge_port << " is taken";
+  dns.Set("edge1.rinha.invalid", "127.0.0.3");
+  old_edge.reset();
+  EXPECT_TRUE(
+      WaitUntil([&] { return paid_through_lb() && new_edge.payments.load() > 0; }, kResolved))
+      << "HAProxy kept the old address";
+  EXPECT_TRUE(paid_through_lb());
+  EXPECT_FALSE(lb->Wait(absl::ZeroDuration()).ok()) << "HAProxy exited";
+  (void)lb->Terminate();
 }
 
 }  // namespace
