@@ -2,8 +2,9 @@
 # Hostile clients beside the contest's valid load: one scripts/contest.sh run per scenario
 # (--timeline=none --port=0 --check, every service under compose.yaml's limits), the attack run by
 # scripts/hostile-load.sh (rinha-hostile) against the load balancer or edge1 directly, then a
-# table: valid requests, failures, p99 against the baseline run (no attack), and every payment's
-# fate from rinha-check (lost, paid twice, paid while its client saw a failure).
+# table: valid requests, failures, p99 against the baseline run (no attack), every payment's fate
+# from rinha-check (lost, paid twice, paid while its client saw a failure) and the audit's
+# inconsistencies.
 #
 #   scripts/hostile.sh [--short] [--scenarios=NAME,...] [--duration_s=60] [--max_vus=603]
 #                      [--out=DIR] [--build-dir=build] [--no-build] [--max_failed=0] [--list]
@@ -12,9 +13,10 @@
 # then every attack at once against edge1, 20 s each. Without it: the baseline, each attack alone
 # against each target, and the baseline again (the machine's own drift), 60 s each.
 # Fails (exit 1) when a run fails (a service died or hit its memory limit, the check failed), or
-# the valid load lost a payment, had one paid twice or paid while its client saw a failure, or
-# had more than --max_failed failed requests (none by default: an attack must cost the valid
-# clients nothing but latency). p99 is reported, not asserted (the machine is shared).
+# the valid load lost a payment, had one paid twice or paid while its client saw a failure, the
+# audit found an inconsistency, or had more than --max_failed failed requests (none by default:
+# an attack must cost the valid clients nothing but latency). p99 is reported, not asserted (the
+# machine is shared).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -105,6 +107,7 @@ for s in "${scenarios[@]}"; do
   requests=$(jq -r '.requests // "-"' <<<"$summary")
   failed=$(jq -r '.failed // "-"' <<<"$summary")
   p99=$(jq -r '.p99_ms // "-"' <<<"$summary")
+  incons=$(jq -r '.inconsistencies // "-"' <<<"$summary")
   lost=$(jq -r '.lost // "-"' <<<"$check")
   twice=$(jq -r '.paid_twice // "-"' <<<"$check")
   paid_failed=$(jq -r '.paid_client_failed // "-"' <<<"$check")
@@ -119,6 +122,7 @@ for s in "${scenarios[@]}"; do
   for v in "$lost" "$twice" "$paid_failed"; do
     [ "$v" = 0 ] || [ "$verdict" != ok ] || verdict="payment check failed"
   done
+  [ "$incons" = 0 ] || [ "$verdict" != ok ] || verdict="$incons inconsistencies"
   if [ "$failed" = - ] || ((failed > max_failed)); then
     [ "$verdict" = ok ] && verdict="$failed failed > $max_failed"
   fi
@@ -127,15 +131,15 @@ for s in "${scenarios[@]}"; do
   if [ "$name" = baseline ]; then base_p99=$p99; elif [ -n "$base_p99" ] && [ "$p99" != - ] && [ "$base_p99" != - ]; then
     delta=$(awk -v a="$p99" -v b="$base_p99" 'BEGIN { printf "%+.2f", a - b }')
   fi
-  rows+=("| $name | ${attack:+$target} | ${attack:--} | $requests | $failed | $p99 | $delta | $lost | $twice | $paid_failed | $(mem lb) | $(mem edge1) | ${answers:--} | $verdict |")
-  log "$name: $requests valid, $failed failed, p99 $p99 ms, lost $lost, paid twice $twice, paid+failed $paid_failed: $verdict"
+  rows+=("| $name | ${attack:+$target} | ${attack:--} | $requests | $failed | $p99 | $delta | $lost | $twice | $paid_failed | $incons | $(mem lb) | $(mem edge1) | ${answers:--} | $verdict |")
+  log "$name: $requests valid, $failed failed, p99 $p99 ms, lost $lost, paid twice $twice, paid+failed $paid_failed, inconsistencies $incons: $verdict"
 done
 
 {
   echo "Hostile clients beside the valid load ($max_vus VUs, ${duration_s}s ramp, timeline none); $(date -u +%FT%TZ)"
   echo
-  echo "| scenario | target | attack | valid requests | failed | p99 ms | vs baseline | lost | paid twice | paid, client failed | lb MB | edge1 MB | attack answered | verdict |"
-  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+  echo "| scenario | target | attack | valid requests | failed | p99 ms | vs baseline | lost | paid twice | paid, client failed | inconsistencies | lb MB | edge1 MB | attack answered | verdict |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
   printf '%s\n' "${rows[@]}"
 } | tee "$out/table.md"
 echo "runs in $out"
