@@ -188,6 +188,31 @@ TEST_F(HaproxyInFrontTest, AnswersWhatAnEdgeWouldRefuseWithoutReachingOne) {
   EXPECT_EQ(payments_.load(), 0);
 }
 
+// The summary cap (50/s, all clients together) counts only what reaches an edge: a flood of
+// summaries an edge would refuse must not use up the share of the contest's audit.
+TEST_F(HaproxyInFrontTest, InvalidSummariesAreAnsweredHereAndLeaveTheAuditItsShare) {
+  Http1Socket client(port_);
+  for (int i = 0; i < 60; ++i) {
+    ASSERT_TRUE(client.Send("GET /payments-summary?from=yesterday HTTP/1.1\r\nHost: lb\r\n\r\n"));
+    Http1Socket::Response res = client.Read();
+    ASSERT_EQ(res.status, 400) << res.body;
+    ASSERT_TRUE(
+        client.Send("GET /payments-summary?to=2025-07-15T12:34:56.000Z&from=15/07/2025 HTTP/1.1\r\n"
+                    "Host: lb\r\n\r\n"));
+    ASSERT_EQ(client.Read().status, 400);
+    ASSERT_TRUE(
+        client.Send("POST /payments-summary HTTP/1.1\r\nHost: lb\r\nContent-Length: 0\r\n\r\n"));
+    ASSERT_EQ(client.Read().status, 405);
+  }
+  // What the edge accepts passes: ISO bounds, an empty bound (none), no bounds.
+  for (const char* query : {"?from=2025-07-15T12:34:56.000Z&to=2025-07-15T12:35:56.000Z",
+                            "?from=2025-07-15T12%3A34%3A56Z&to=", ""}) {
+    ASSERT_TRUE(
+        client.Send(absl::StrCat("GET /payments-summary", query, " HTTP/1.1\r\nHost: lb\r\n\r\n")));
+    EXPECT_EQ(client.Read().status, 200) << query;
+  }
+}
+
 TEST_F(HaproxyInFrontTest, ASlowHeadOrBodyGets408AndNeverReachesAnEdge) {
   Http1Socket head(port_);
   ASSERT_TRUE(head.Send("POST /payments HTTP/1.1\r\nHost: lb\r\n"));
