@@ -24,7 +24,7 @@ COPY --from=lb-root / /
 COPY config/haproxy.cfg /etc/haproxy/haproxy.cfg
 COPY scripts/docker-healthcheck.sh /usr/local/bin/healthcheck
 ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-    LB_BIND=:9999 EDGE1_ADDR=edge1:8080 EDGE2_ADDR=edge2:8080
+    LB_BIND=:9999 EDGE1_ADDR=edge1:8080 EDGE2_ADDR=edge2:8080 LB_DNS=127.0.0.11:53
 EXPOSE 9999
 USER 10001:10001
 # -W master-worker, -db stay in the foreground and log to stderr.

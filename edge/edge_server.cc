@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "common/bounded_httplib_server.h"
 #include "common/httplib_listener.h"
 #include "common/log.h"
 #include "edge/payment_codec.h"
@@ -70,15 +71,16 @@ absl::StatusOr<std::unique_ptr<EdgeServer>> EdgeServer::Start(const EdgeServerOp
   if (!stream.ok()) return stream.status();
   edge->stream_ = *std::move(stream);
 
-  edge->http_ = std::make_unique<httplib::Server>();
-  httplib::Server& http = *edge->http_;
-  const int threads = options.threads;
-  http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  BoundedHttplibLimits limits;
+  limits.threads = options.threads;
+  limits.request_timeout = absl::ToChronoMilliseconds(options.request_timeout);
+  limits.keep_alive_timeout = absl::ToChronoMilliseconds(options.keep_alive_timeout);
+  limits.write_timeout = absl::ToChronoMilliseconds(options.write_timeout);
+  limits.max_request_bytes = options.max_head_bytes + options.max_body_bytes;
+  limits.refusal_body = ErrorJson("busy: every connection slot is taken");
+  edge->http_ = std::make_unique<BoundedHttplibServer>(limits);
+  BoundedHttplibServer& http = *edge->http_;
   http.set_tcp_nodelay(true);
-  http.set_keep_alive_max_count(1'000'000'000);
-  http.set_keep_alive_timeout(absl::ToInt64Seconds(options.keep_alive_timeout));
-  http.set_read_timeout(absl::ToChronoMicroseconds(options.io_timeout));
-  http.set_write_timeout(absl::ToChronoMicroseconds(options.io_timeout));
   http.set_payload_max_length(options.max_body_bytes);
   int listen_fd = -1;
   // Replaces the library's defaults (which add SO_REUSEPORT: a second edge on a busy port would
@@ -112,6 +114,8 @@ absl::StatusOr<std::unique_ptr<EdgeServer>> EdgeServer::Start(const EdgeServerOp
   }
   return edge;
 }
+
+BoundedHttplibStats EdgeServer::http_stats() const { return http_->stats(); }
 
 void EdgeServer::InstallHandlers() {
   httplib::Server& http = *http_;

@@ -13,10 +13,9 @@
 #include "edge/router_stream.h"
 #include "payments.grpc.pb.h"
 
-namespace httplib {
-class Server;
-}
 namespace rinha {
+class BoundedHttplibServer;
+struct BoundedHttplibStats;
 class HttplibListener;
 }
 
@@ -28,19 +27,26 @@ struct EdgeServerOptions {
   // gRPC targets, e.g. "unix:/run/rinha/router.sock" or "127.0.0.1:50051".
   std::string router_target = "unix:/run/rinha/router.sock";
   std::string ledger_target = "unix:/run/rinha/ledger.sock";
-  // HTTP worker threads. cpp-httplib holds a thread per open connection for its whole life, so
-  // this is the number of concurrently open (keep-alive) connections that get served at once:
-  // size it to the load balancer's upstream connections. Each idle connection costs a wake-up
-  // every 10 ms (the library's keep-alive poll), so do not oversize it either.
+  // HTTP threads: connections served at once (cpp-httplib holds a thread per open connection;
+  // an idle one costs nothing: it waits in poll()). A connection beyond them is answered 503
+  // and closed at once, unread, instead of waiting for a thread (common/bounded_httplib_server.h).
+  // The load balancer keeps 2 connections per edge; the rest absorbs test clients and bursts.
   int threads = 32;
   int listen_backlog = 4096;
   // Request bodies above this get 413. A payment body is under 100 bytes.
   size_t max_body_bytes = 4096;
-  absl::Duration io_timeout = absl::Seconds(5);       // read and write of one request
+  // Head and body of one request must arrive within this, from its first byte (on a new
+  // connection: from the accept). A slower request is cut off (400, connection closed): a client
+  // dripping a request holds a thread for at most this long. The load balancer sends whole
+  // requests, so only a client talking to the edge directly ever meets it.
+  absl::Duration request_timeout = absl::Seconds(2);
+  // Bytes of one request's head; with max_body_bytes, the most read for one request.
+  size_t max_head_bytes = 8192;
+  absl::Duration write_timeout = absl::Seconds(5);  // an answer the client does not read
   // An idle keep-alive connection is closed after this. Keep it longer than the load
   // balancer's own upstream idle timeout, so that the balancer, not the edge, closes idle
-  // connections (otherwise a POST may race a close and fail). Shutdown waits for open
-  // connections to close or reach this timeout (cpp-httplib has no way to force them).
+  // connections (otherwise a POST may race a close and fail). Shutdown closes idle connections
+  // at once.
   absl::Duration keep_alive_timeout = absl::Seconds(60);
   absl::Duration summary_deadline = absl::Milliseconds(1200);
   absl::Duration purge_deadline = absl::Seconds(5);
@@ -63,9 +69,11 @@ class EdgeServer {
 
   int port() const { return port_; }
   RouterStream& router_stream() { return *stream_; }
+  // The HTTP front's counters (busy threads, refused connections, cut-off requests).
+  BoundedHttplibStats http_stats() const;
 
-  // Stops the HTTP server (in-flight requests finish; idle keep-alive connections are waited
-  // for, see keep_alive_timeout), then gives the router stream up to
+  // Stops the HTTP server (in-flight requests finish; idle keep-alive connections are closed),
+  // then gives the router stream up to
   // `drain` to deliver what was accepted. Idempotent; not from an HTTP handler.
   void Shutdown(absl::Duration drain);
 
@@ -78,7 +86,7 @@ class EdgeServer {
   std::unique_ptr<rinha::v1::Ledger::Stub> ledger_;
   std::unique_ptr<rinha::v1::Router::Stub> router_;
   std::unique_ptr<RouterStream> stream_;
-  std::unique_ptr<httplib::Server> http_;
+  std::unique_ptr<BoundedHttplibServer> http_;
   std::unique_ptr<HttplibListener> listener_;
   int port_ = 0;
   bool shut_down_ = false;

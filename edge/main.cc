@@ -24,7 +24,15 @@ ABSL_FLAG(std::string, listen,
 ABSL_FLAG(std::string, router, EdgeServerOptions().router_target, "gRPC target of the router");
 ABSL_FLAG(std::string, ledger, EdgeServerOptions().ledger_target, "gRPC target of the ledger");
 ABSL_FLAG(int, threads, EdgeServerOptions().threads,
-          "HTTP worker threads (= connections served at once)");
+          "HTTP threads = connections served at once; one more is answered 503 at once, unread");
+ABSL_FLAG(int, request_timeout_ms,
+          static_cast<int>(absl::ToInt64Milliseconds(EdgeServerOptions().request_timeout)),
+          "a request's head and body must arrive within this from its first byte (a new "
+          "connection: from the accept), else the connection is closed");
+ABSL_FLAG(int, keep_alive_timeout_s,
+          static_cast<int>(absl::ToInt64Seconds(EdgeServerOptions().keep_alive_timeout)),
+          "an idle keep-alive connection is closed after this (keep it above the load balancer's "
+          "own idle timeout for its connections)");
 ABSL_FLAG(int64_t, max_queued, static_cast<int64_t>(RouterStream::Options().max_pending),
           "payments held before the router acknowledges them; above it POST /payments gets 503");
 ABSL_FLAG(int, batch_window_ms,
@@ -58,6 +66,13 @@ int main(int argc, char** argv) {
   options.router_target = absl::GetFlag(FLAGS_router);
   options.ledger_target = absl::GetFlag(FLAGS_ledger);
   options.threads = absl::GetFlag(FLAGS_threads);
+  options.request_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_request_timeout_ms));
+  options.keep_alive_timeout = absl::Seconds(absl::GetFlag(FLAGS_keep_alive_timeout_s));
+  if (options.threads < 1 || options.request_timeout <= absl::ZeroDuration() ||
+      options.keep_alive_timeout <= absl::ZeroDuration()) {
+    RINHA_LOG_ERROR("--threads, --request_timeout_ms and --keep_alive_timeout_s must be positive");
+    return 2;
+  }
   options.stream.max_pending = static_cast<size_t>(absl::GetFlag(FLAGS_max_queued));
   options.stream.batch_window = absl::Milliseconds(absl::GetFlag(FLAGS_batch_window_ms));
   options.stream.journal_dir = absl::GetFlag(FLAGS_journal_dir);

@@ -6,6 +6,12 @@
 #   faults   scripts/faults.sh --short: six 30 s contest runs, each with one service killed and
 #            restarted mid-load (router twice, router SIGTERM, ledger, edge, HAProxy); fails when
 #            a payment answered 2xx is lost, one is paid twice, or the ledger differs
+#   hostile  scripts/hostile.sh --short: three 20 s contest runs at the contest's rate, without an
+#            attack, then every attack of rinha-hostile at once against the load balancer, then
+#            against edge1 directly; fails when more than 50 valid requests fail per run (a 503
+#            shed while this VM stalls is the designed answer, a burst of them is not), a payment
+#            is lost or paid twice or paid while its client saw a failure, the audit finds an
+#            inconsistency, or a service dies or hits its limit
 #   asan     the same under ASan + UBSan
 #   tsan     the same under TSan
 #   fuzz     runs the JSON/money/time fuzzer for a bounded time (clang-14)
@@ -19,7 +25,7 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 
 jobs=$(nproc)
-variants=("${@:-release contest faults asan tsan fuzz docker}")
+variants=("${@:-release contest faults hostile asan tsan fuzz docker}")
 read -r -a variants <<<"${variants[*]}"
 
 run_variant() {
@@ -52,6 +58,13 @@ for v in "${variants[@]}"; do
       cmake --build build-test-release -j "$jobs"
       bash scripts/faults.sh --short --no-build --build-dir=build-test-release \
         --out="$(mktemp -d /tmp/rinha-faults.XXXXXX)" ;;
+    hostile)
+      echo "=== [hostile] attacks beside the valid load, short (build-test-release)"
+      cmake -S . -B build-test-release -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRINHA_SANITIZE= \
+        -DRINHA_BUILD_BENCHMARKS=OFF >/dev/null
+      cmake --build build-test-release -j "$jobs"
+      bash scripts/hostile.sh --short --no-build --build-dir=build-test-release --max_failed=50 \
+        --out="$(mktemp -d /tmp/rinha-hostile.XXXXXX)" ;;
     asan) run_variant asan address Debug ;;
     tsan) run_variant tsan thread Debug ;;
     fuzz)
@@ -67,7 +80,7 @@ for v in "${variants[@]}"; do
       [ $status != 0 ] || bash tests/docker/compose_stack_test.sh || status=$?
       bash scripts/docker-teardown.sh
       [ $status = 0 ] || exit $status ;;
-    *) echo "unknown stage: $v (release | contest | faults | asan | tsan | fuzz | docker)" >&2; exit 2 ;;
+    *) echo "unknown stage: $v (release | contest | faults | hostile | asan | tsan | fuzz | docker)" >&2; exit 2 ;;
   esac
 done
 echo "=== all test stages passed: ${variants[*]}"

@@ -5,17 +5,21 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "common/bounded_httplib_server.h"
 #include "tests/edge/fake_backends.h"
 #include "tests/testing/fake_clock.h"
 #include "tests/testing/hang_watchdog.h"
+#include "tests/testing/http1_socket.h"
 #include "tests/testing/wait.h"
 
 namespace rinha::edge {
@@ -265,6 +269,67 @@ TEST_F(EdgeServerTest, PostIs503WhenTooManyPaymentsArePendingAndAcceptedOnesSurv
   edge_.reset();
   StopNow(late_server);
   unlink(options.router_target.substr(5).c_str());
+}
+
+// The issue's case: half-open connections (a head started, never finished) held every thread, and
+// a valid POST on a fresh connection waited seconds for one. Now it is answered 503 at once,
+// unread (so nothing is paid), and served again once a thread is free.
+TEST_F(EdgeServerTest, AFreshConnectionIsAnswered503AtOnceWhileHalfOpenOnesHoldEveryThread) {
+  EdgeServerOptions options;
+  options.request_timeout = absl::Hours(1);  // the half-open clients keep their threads
+  StartEdge(options);                        // 4 threads
+  std::vector<std::unique_ptr<rinha::testing::Http1Socket>> half_open;
+  for (int i = 0; i < 4; ++i) {
+    half_open.push_back(std::make_unique<rinha::testing::Http1Socket>(edge_->port()));
+    ASSERT_TRUE(half_open.back()->Send("POST /payments HTTP/1.1\r\nHost: edge\r\n"));
+  }
+  ASSERT_TRUE(WaitUntil([&] { return edge_->http_stats().busy == 4; }));
+
+  rinha::testing::Http1Socket fresh(edge_->port());
+  ASSERT_TRUE(
+      fresh.Send(absl::StrCat("POST /payments HTTP/1.1\r\nHost: edge\r\n"
+                              "Content-Type: application/json\r\nContent-Length: ",
+                              strlen(kBody), "\r\n\r\n", kBody)));
+  const auto refused = fresh.Read();
+  EXPECT_EQ(refused.status, 503);
+  EXPECT_EQ(refused.headers.at("Connection"), "close");
+  EXPECT_THAT(refused.body, StartsWith("{\"error\":\"busy"));
+  EXPECT_EQ(edge_->http_stats().refused, 1);
+  EXPECT_EQ(edge_->router_stream().stats().stream.pending, 0);
+
+  half_open[0]->Close();
+  ASSERT_TRUE(WaitUntil([&] { return edge_->http_stats().busy == 3; }));
+  auto res = client_->Post("/payments", kBody, "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 202);
+  ASSERT_TRUE(WaitUntil([&] { return router_.received() == 1; }));
+}
+
+TEST_F(EdgeServerTest, ARequestDrippedPastTheRequestTimeoutIsCutOffAndOthersAreServed) {
+  EdgeServerOptions options;
+  options.request_timeout = absl::Milliseconds(50);
+  StartEdge(options);
+  rinha::testing::Http1Socket slow(edge_->port());
+  ASSERT_TRUE(slow.Send("POST /payments HTTP/1.1\r\nHost: edge\r\nContent-Length: 70\r\n\r\n{"));
+  const auto ending = slow.ReadUntilClosed();
+  EXPECT_EQ(ending.error, 0) << "closed by the edge, not left open";
+  EXPECT_EQ(edge_->http_stats().request_timeouts, 1);
+  auto res = client_->Post("/payments", kBody, "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 202);
+  ASSERT_TRUE(WaitUntil([&] { return router_.received() == 1; }));
+}
+
+TEST_F(EdgeServerTest, AnOversizedHeadIsRejectedWithoutReachingTheHandler) {
+  StartEdge();
+  rinha::testing::Http1Socket big(edge_->port());
+  ASSERT_TRUE(big.Send(absl::StrCat("POST /payments HTTP/1.1\r\nHost: edge\r\n",
+                                    "X-Pad: ", std::string(8000, 'a'), "\r\n",
+                                    "X-Pad2: ", std::string(8000, 'b'), "\r\n\r\n")));
+  const auto ending = big.ReadUntilClosed();
+  EXPECT_THAT(ending.bytes, StartsWith("HTTP/1.1 400"));
+  EXPECT_EQ(edge_->http_stats().oversized, 1);
+  EXPECT_EQ(edge_->router_stream().stats().stream.pending, 0);
 }
 
 TEST(EdgeServerStartTest, FailsWhenThePortIsTaken) {

@@ -5,6 +5,7 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -79,9 +80,10 @@ class Http1Socket {
       }
       pos = end == head.size() ? std::string::npos : end;
     }
-    const size_t length = response.headers.count("Content-Length")
-                              ? std::stoul(response.headers["Content-Length"])
-                              : 0;
+    size_t length = 0;  // header names are case-insensitive (HAProxy sends them lower-case)
+    for (const auto& [name, value] : response.headers) {
+      if (strcasecmp(name.c_str(), "Content-Length") == 0) length = std::stoul(value);
+    }
     while (buffer_.size() < head_end + 4 + length) {
       if (!Fill()) return Response{};
     }
