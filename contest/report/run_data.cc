@@ -347,6 +347,20 @@ absl::StatusOr<Probe> PlaceProbeOnRun(Probe probe, const RunData& run) {
   return probe;
 }
 
+SlowSeconds CountSlowSecondsInStalls(const Probe& probe, const RunData& run) {
+  SlowSeconds count;
+  for (const Second& second : run.series) {
+    if (second.p99_ms.value_or(0) <= kSlowLoadSecondMs) continue;
+    ++count.slow;
+    const bool in_stall =
+        std::any_of(probe.seconds.begin(), probe.seconds.end(), [&](const ProbeSecond& p) {
+          return p.late_over_5ms > 0 && std::fabs(p.t_s - second.t_s) < 1;
+        });
+    count.in_stall += in_stall ? 1 : 0;
+  }
+  return count;
+}
+
 absl::StatusOr<Json> ReadJsonFile(const std::string& path) {
   std::ifstream file(path, std::ios::binary);
   if (!file) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));

@@ -123,6 +123,10 @@ struct ServiceResources {
   std::optional<double> oom_kills;
 };
 
+// How late a wake-up must be to count as a stall: stall-probe's late_over_5ms and
+// seconds_with_stall_over_5ms (contest/runner/stall_probe.h).
+inline constexpr double kProbeStallMs = 5;
+
 // One wall-clock second of stall-probe's wake-ups (contest/runner/stall_probe.h).
 struct ProbeSecond {
   int64_t t_ms = 0;  // Unix time of the second's start
@@ -176,6 +180,18 @@ absl::StatusOr<Probe> ProbeFromJson(const Json& json);
 // seconds and load seconds at started_at_ms, so a probe second's t_s is fractional in general.
 // InvalidArgument when run.json has no started_at_ms (nothing to align with).
 absl::StatusOr<Probe> PlaceProbeOnRun(Probe probe, const RunData& run);
+
+// A load second whose p99 is above this is slow, when the load is set beside the machine's stalls
+// (report.html's machine table and the runner's summary line).
+inline constexpr double kSlowLoadSecondMs = 3;
+
+struct SlowSeconds {
+  int64_t slow = 0;      // load seconds with p99 > kSlowLoadSecondMs
+  int64_t in_stall = 0;  // of which overlap a probe second with a stall (kProbeStallMs)
+};
+// `probe` placed on `run` (PlaceProbeOnRun). A load second ends at its t_s and a probe second at
+// its own, so the two overlap when their ends are less than a second apart.
+SlowSeconds CountSlowSecondsInStalls(const Probe& probe, const RunData& run);
 
 // Reads and parses a file; errors name the path.
 absl::StatusOr<Json> ReadJsonFile(const std::string& path);
