@@ -248,11 +248,18 @@ absl::StatusOr<Results> ResultsFromJson(const Json& json) {
     ObjectReader p(*p99, "p99");
     p.String("valor", &results.p99);
     p.Fraction("bonus", &results.bonus);
+    if (const Json* bonus = p99->Find("bonus"); bonus != nullptr && bonus->is_string()) {
+      results.bonus_text = bonus->string();
+    }
     r.Merge(p.status());
   }
   if (const Json* fine = r.Object("multa")) {
     ObjectReader m(*fine, "multa");
     m.Fraction("porcentagem", &results.fine_fraction);
+    if (const Json* fine_text = fine->Find("porcentagem");
+        fine_text != nullptr && fine_text->is_string()) {
+      results.fine_text = fine_text->string();
+    }
     m.Number("total", &results.fine_total);
     if (const Json* composition = m.Object("composicao")) {
       ObjectReader c(*composition, "multa.composicao");
