@@ -21,6 +21,12 @@ int64_t SteadyMillis() { return SteadyNow<std::chrono::milliseconds>(); }
 
 absl::Time RealClock::Now() const { return absl::Now(); }
 
+int64_t RealClock::MonotonicNanos() const {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 void RealClock::SleepUntil(absl::Time deadline) {
   for (absl::Duration left = deadline - absl::Now(); left > absl::ZeroDuration();
        left = deadline - absl::Now()) {

@@ -13,13 +13,18 @@ class Clock {
  public:
   virtual ~Clock() = default;
 
-  // Wall-clock time (what timestamps such as requestedAt are made of).
+  // Wall-clock time (what timestamps such as requestedAt are made of). May step (NTP).
   virtual absl::Time Now() const = 0;
+
+  // Monotonic time since an arbitrary origin: never steps, so intervals, timers and deadlines
+  // are measured with it (as Envoy's TimeSource::monotonicTime()). Thread-safe.
+  virtual int64_t MonotonicNanos() const = 0;
 
   // Blocks the calling thread until Now() >= deadline. Thread-safe.
   virtual void SleepUntil(absl::Time deadline) = 0;
 
   int64_t NowMillis() const { return absl::ToUnixMillis(Now()); }
+  int64_t MonotonicMillis() const { return MonotonicNanos() / 1'000'000; }
   void SleepFor(absl::Duration d) { SleepUntil(Now() + d); }
 };
 
@@ -31,10 +36,12 @@ int64_t SteadyNanos();
 int64_t SteadyMicros();
 int64_t SteadyMillis();
 
-// The real clock: absl::Now() and absl::SleepFor. Safe to share between threads.
+// The real clock: absl::Now(), std::chrono::steady_clock and absl::SleepFor. Safe to share
+// between threads.
 class RealClock final : public Clock {
  public:
   absl::Time Now() const override;
+  int64_t MonotonicNanos() const override;
   void SleepUntil(absl::Time deadline) override;
 
   // Process-wide instance for main() wiring.

@@ -21,6 +21,15 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+bool IsStatusLine(std::string_view line) {
+  return line.size() >= 12 && absl::StartsWith(A(line), "HTTP/1.") &&
+         (line[7] == '0' || line[7] == '1') && line[8] == ' ' && IsDigit(line[9]) &&
+         line[9] != '0' && IsDigit(line[10]) && IsDigit(line[11]) &&
+         (line.size() == 12 || line[12] == ' ');
+}
+
 }  // namespace
 
 bool ParseHttp1Response(std::string_view data, bool eof, Http1Response* out, bool* error) {
@@ -33,12 +42,14 @@ bool ParseHttp1Response(std::string_view data, bool eof, Http1Response* out, boo
   std::string_view head = data.substr(0, header_end);
   size_t line_end = head.find("\r\n");
   std::string_view status_line = head.substr(0, line_end);
-  // "HTTP/1.1 200 OK"
-  if (!absl::StartsWith(A(status_line), "HTTP/1.") || status_line.size() < 12 ||
-      !absl::SimpleAtoi(A(status_line.substr(9, 3)), &out->status)) {
+  // "HTTP/1.1 200 OK": exactly a version, a space and three digits, then a space or the end.
+  // Anything else is an error, never a status: a garbled answer from a processor must read as
+  // "no answer" (the payment may be stored), not as some 4xx/5xx that says it was not.
+  if (!IsStatusLine(status_line)) {
     *error = true;
     return false;
   }
+  out->status = (status_line[9] - '0') * 100 + (status_line[10] - '0') * 10 + (status_line[11] - '0');
   const bool http10 = status_line[7] == '0';
   bool chunked = false;
   bool has_length = false;

@@ -127,11 +127,12 @@ void Http1Server::StopListening(std::chrono::milliseconds duration) {
     close(listen_fd_);
     listen_fd_ = -1;
     listener_paused_ = false;
-    listening_.store(false);
   }
   std::vector<ConnectionId> open;
   for (const auto& [id, c] : connections_) open.push_back(id);
   for (ConnectionId id : open) CloseConnection(id);
+  // Only now: whoever sees listening() false also finds every connection it had closed.
+  listening_.store(false);
   relisten_at_ = Steady::now() + duration;
   next_sweep_ = std::min(next_sweep_, relisten_at_);
 }

@@ -64,7 +64,8 @@ class SettleReactor final : public grpc::ServerBidiReactor<SettlementBatch, Sett
     batch.reserve(incoming_.settlements_size());
     for (const rinha::v1::Settlement& s : incoming_.settlements()) {
       batch.push_back(Settlement{s.correlation_id(), s.amount_cents(),
-                                 static_cast<Processor>(s.processor()), s.requested_at_ms()});
+                                 static_cast<Processor>(s.processor()), s.requested_at_ms(),
+                                 s.double_payment()});
     }
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -283,8 +284,10 @@ grpc::ServerUnaryReactor* LedgerService::List(grpc::CallbackServerContext* conte
       out->set_amount_cents(s.amount_cents);
       out->set_processor(static_cast<rinha::v1::Processor>(s.processor));
       out->set_requested_at_ms(s.requested_at_ms);
+      out->set_double_payment(s.double_payment);
     }
-    response->set_more(static_cast<int>(page->size()) == limit);
+    // A page may hold a few more than `limit`: an id's rows are never split (LedgerStore::List).
+    response->set_more(static_cast<int>(page->size()) >= limit);
   }
   reactor->Finish(ToGrpcStatus(page.status()));
   return reactor;

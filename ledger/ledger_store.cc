@@ -16,23 +16,55 @@ namespace rinha::ledger {
 namespace {
 
 // The amount/processor CHECKs are a second line of defence: the writer validates before binding.
+// One row per (id, processor): an id has a second row only for a detected double payment
+// (double_payment = 1), which summaries count like any other row.
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS settlements (
-  correlation_id  TEXT    NOT NULL PRIMARY KEY,
+  correlation_id  TEXT    NOT NULL,
   amount_cents    INTEGER NOT NULL CHECK (amount_cents > 0),
   processor       INTEGER NOT NULL CHECK (processor IN (1, 2)),
-  requested_at_ms INTEGER NOT NULL
+  requested_at_ms INTEGER NOT NULL,
+  double_payment  INTEGER NOT NULL DEFAULT 0 CHECK (double_payment IN (0, 1)),
+  PRIMARY KEY (correlation_id, processor)
 );
 -- Covering index: a window summary is a range scan of this index alone, never of the table.
 CREATE INDEX IF NOT EXISTS settlements_by_time
   ON settlements (requested_at_ms, processor, amount_cents);
 )sql";
 
+// Whether `settlements` exists in the schema before double payments (correlation_id alone was
+// the primary key; no double_payment column).
+constexpr const char* kIsOldSchemaSql =
+    "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'settlements') "
+    "AND NOT EXISTS (SELECT 1 FROM pragma_table_info('settlements') "
+    "WHERE name = 'double_payment')";
+constexpr const char* kMigrateBeginSql =
+    "BEGIN IMMEDIATE;"
+    "DROP INDEX IF EXISTS settlements_by_time;"
+    "ALTER TABLE settlements RENAME TO settlements_before_double_payments;";
+// Runs after kSchema has created the new table and its index.
+constexpr const char* kMigrateEndSql =
+    "INSERT INTO settlements (correlation_id, amount_cents, processor, requested_at_ms)"
+    "  SELECT correlation_id, amount_cents, processor, requested_at_ms"
+    "  FROM settlements_before_double_payments;"
+    "DROP TABLE settlements_before_double_payments;"
+    "COMMIT;";
+
+// The first settlement of an id is stored unless the id has one already (with any processor);
+// kLookupSql then tells a duplicate from a conflict.
 constexpr const char* kInsertSql =
     "INSERT INTO settlements (correlation_id, amount_cents, processor, requested_at_ms) "
-    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (correlation_id) DO NOTHING";
+    "SELECT ?1, ?2, ?3, ?4 WHERE NOT EXISTS "
+    "(SELECT 1 FROM settlements WHERE correlation_id = ?1 AND double_payment = 0) "
+    "ON CONFLICT (correlation_id, processor) DO NOTHING";
+// A double payment: one more row of the id, unless this processor's row is there already.
+constexpr const char* kInsertDoubleSql =
+    "INSERT INTO settlements (correlation_id, amount_cents, processor, requested_at_ms, "
+    "double_payment) VALUES (?1, ?2, ?3, ?4, 1) ON CONFLICT (correlation_id, processor) DO NOTHING";
+// The id's rows, its first settlement first.
 constexpr const char* kLookupSql =
-    "SELECT processor, amount_cents, requested_at_ms FROM settlements WHERE correlation_id = ?1";
+    "SELECT processor, amount_cents, requested_at_ms FROM settlements WHERE correlation_id = ?1 "
+    "ORDER BY double_payment";
 constexpr const char* kPurgeSql = "DELETE FROM settlements";
 // One pass over the index range with filtered aggregates: no GROUP BY sorter. SQLite's integer
 // SUM raises "integer overflow" instead of wrapping or going to floating point.
@@ -44,8 +76,12 @@ constexpr const char* kSummarySql =
     "FROM settlements WHERE requested_at_ms BETWEEN ?1 AND ?2";
 
 constexpr const char* kListSql =
-    "SELECT correlation_id, amount_cents, processor, requested_at_ms FROM settlements "
-    "WHERE correlation_id > ?1 ORDER BY correlation_id LIMIT ?2";
+    "SELECT correlation_id, amount_cents, processor, requested_at_ms, double_payment "
+    "FROM settlements WHERE correlation_id > ?1 ORDER BY correlation_id, processor LIMIT ?2";
+// The rest of one id's rows, after a page that ended inside them.
+constexpr const char* kListRestSql =
+    "SELECT correlation_id, amount_cents, processor, requested_at_ms, double_payment "
+    "FROM settlements WHERE correlation_id = ?1 AND processor > ?2 ORDER BY processor";
 
 absl::Status SqliteError(sqlite3* db, absl::string_view what) {
   return absl::InternalError(absl::StrCat(what, ": ", db ? sqlite3_errmsg(db) : "out of memory"));
@@ -88,6 +124,22 @@ absl::StatusOr<sqlite3*> OpenConnection(const std::string& path, int flags) {
   // Only an external process could hold the write lock; wait for it rather than fail.
   sqlite3_busy_timeout(db, 5000);
   return db;
+}
+
+// Creates the schema, or brings a database of the schema before double payments to it (every
+// row kept, as a first settlement) in one transaction.
+absl::Status CreateOrMigrateSchema(sqlite3* db) {
+  sqlite3_stmt* stmt = nullptr;
+  if (absl::Status s = Prepare(db, kIsOldSchemaSql, &stmt); !s.ok()) return s;
+  const bool old = sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_int(stmt, 0) == 1;
+  sqlite3_finalize(stmt);
+  if (!old) return Exec(db, kSchema);
+  RINHA_LOG_WARNING("ledger: migrating the settlements table to one row per (id, processor)");
+  absl::Status status = Exec(db, kMigrateBeginSql);
+  if (status.ok()) status = Exec(db, kSchema);
+  if (status.ok()) status = Exec(db, kMigrateEndSql);
+  if (!status.ok() && !sqlite3_get_autocommit(db)) (void)Exec(db, "ROLLBACK");
+  return status;
 }
 
 const char* ProcessorName(Processor p) {
@@ -152,9 +204,10 @@ absl::StatusOr<std::unique_ptr<LedgerStore>> LedgerStore::Open(const std::string
   const char* sync = options.synchronous == Synchronous::kFull ? "PRAGMA synchronous=FULL"
                                                                : "PRAGMA synchronous=NORMAL";
   // The id index takes random inserts; 4 MiB keeps its hot pages of a contest-sized run cached.
-  for (const char* sql : {sync, "PRAGMA cache_size=-4096", "PRAGMA temp_store=MEMORY", kSchema}) {
+  for (const char* sql : {sync, "PRAGMA cache_size=-4096", "PRAGMA temp_store=MEMORY"}) {
     if (absl::Status s = Exec(*write_db, sql); !s.ok()) return s;
   }
+  if (absl::Status s = CreateOrMigrateSchema(*write_db); !s.ok()) return s;
 
   absl::StatusOr<sqlite3*> read_db = OpenConnection(path, SQLITE_OPEN_READONLY);
   if (!read_db.ok()) return read_db.status();
@@ -178,7 +231,9 @@ LedgerStore::LedgerStore(sqlite3* write_db, sqlite3* read_db)
     : write_db_(write_db), read_db_(read_db) {}
 
 absl::Status LedgerStore::PrepareStatements() {
-  for (auto [sql, stmt] : {std::pair{kInsertSql, &insert_stmt_}, std::pair{kLookupSql, &lookup_stmt_},
+  for (auto [sql, stmt] : {std::pair{kInsertSql, &insert_stmt_},
+                           std::pair{kInsertDoubleSql, &insert_double_stmt_},
+                           std::pair{kLookupSql, &lookup_stmt_},
                            std::pair{kPurgeSql, &purge_stmt_},
                            std::pair{"BEGIN IMMEDIATE", &begin_stmt_},
                            std::pair{"COMMIT", &commit_stmt_}, std::pair{"ROLLBACK", &rollback_stmt_}}) {
@@ -186,13 +241,14 @@ absl::Status LedgerStore::PrepareStatements() {
   }
   std::lock_guard<std::mutex> lock(read_mu_);
   if (absl::Status s = Prepare(read_db_, kListSql, &list_stmt_); !s.ok()) return s;
+  if (absl::Status s = Prepare(read_db_, kListRestSql, &list_rest_stmt_); !s.ok()) return s;
   return Prepare(read_db_, kSummarySql, &summary_stmt_);
 }
 
 LedgerStore::~LedgerStore() {
   Shutdown();
-  for (sqlite3_stmt* stmt :
-       {insert_stmt_, lookup_stmt_, purge_stmt_, begin_stmt_, commit_stmt_, rollback_stmt_}) {
+  for (sqlite3_stmt* stmt : {insert_stmt_, insert_double_stmt_, lookup_stmt_, purge_stmt_,
+                             begin_stmt_, commit_stmt_, rollback_stmt_}) {
     sqlite3_finalize(stmt);
   }
   {
@@ -201,6 +257,8 @@ LedgerStore::~LedgerStore() {
     summary_stmt_ = nullptr;
     sqlite3_finalize(list_stmt_);
     list_stmt_ = nullptr;
+    sqlite3_finalize(list_rest_stmt_);
+    list_rest_stmt_ = nullptr;
   }
   sqlite3_close(read_db_);
   sqlite3_close(write_db_);
@@ -323,33 +381,55 @@ absl::Status LedgerStore::ApplySettlements(Work& work) {
       work.outcomes.push_back(SettleOutcome::kInvalid);
       continue;
     }
-    sqlite3_bind_text(insert_stmt_, 1, s.correlation_id.data(),
+    sqlite3_stmt* insert = s.double_payment ? insert_double_stmt_ : insert_stmt_;
+    sqlite3_bind_text(insert, 1, s.correlation_id.data(),
                       static_cast<int>(s.correlation_id.size()), SQLITE_STATIC);
-    sqlite3_bind_int64(insert_stmt_, 2, s.amount_cents);
-    sqlite3_bind_int(insert_stmt_, 3, static_cast<int>(s.processor));
-    sqlite3_bind_int64(insert_stmt_, 4, s.requested_at_ms);
-    if (absl::Status st = StepDone(write_db_, insert_stmt_); !st.ok()) return st;
+    sqlite3_bind_int64(insert, 2, s.amount_cents);
+    sqlite3_bind_int(insert, 3, static_cast<int>(s.processor));
+    sqlite3_bind_int64(insert, 4, s.requested_at_ms);
+    if (absl::Status st = StepDone(write_db_, insert); !st.ok()) return st;
     if (sqlite3_changes(write_db_) == 1) {
+      if (s.double_payment) {
+        RINHA_LOG_WARNING("ledger: double payment recorded: %s is held by %s as well",
+                          s.correlation_id, ProcessorName(s.processor));
+      }
       work.outcomes.push_back(SettleOutcome::kStored);
       continue;
     }
-    // The id is already held: tell a harmless retry from an upstream bug.
+    // The id is already held: tell a harmless retry (this processor's row is there) from an
+    // upstream bug (only another processor's).
     sqlite3_bind_text(lookup_stmt_, 1, s.correlation_id.data(),
                       static_cast<int>(s.correlation_id.size()), SQLITE_STATIC);
-    if (sqlite3_step(lookup_stmt_) != SQLITE_ROW) {
+    bool found = false;
+    bool same = false;
+    Processor first_processor = Processor::kDefault;
+    int64_t stored_amount = 0;
+    int64_t stored_requested_at = 0;
+    int rc;
+    while ((rc = sqlite3_step(lookup_stmt_)) == SQLITE_ROW) {
+      const auto processor = static_cast<Processor>(sqlite3_column_int(lookup_stmt_, 0));
+      if (!found || processor == s.processor) {
+        first_processor = processor;
+        stored_amount = sqlite3_column_int64(lookup_stmt_, 1);
+        stored_requested_at = sqlite3_column_int64(lookup_stmt_, 2);
+      }
+      found = true;
+      if (processor == s.processor) {
+        same = true;
+        break;
+      }
+    }
+    if (!found || (rc != SQLITE_ROW && rc != SQLITE_DONE)) {
       absl::Status st = SqliteError(write_db_, "lookup after conflicting insert");
       sqlite3_reset(lookup_stmt_);
       return st;
     }
-    auto stored_processor = static_cast<Processor>(sqlite3_column_int(lookup_stmt_, 0));
-    int64_t stored_amount = sqlite3_column_int64(lookup_stmt_, 1);
-    int64_t stored_requested_at = sqlite3_column_int64(lookup_stmt_, 2);
     sqlite3_reset(lookup_stmt_);
-    if (stored_processor != s.processor) {
+    if (!same) {
       RINHA_LOG_ERROR(
           "SETTLEMENT CONFLICT (upstream bug): %s already settled by %s (amount=%d requested_at=%d),"
           " now claimed by %s (amount=%d requested_at=%d); kept the original",
-          s.correlation_id, ProcessorName(stored_processor), stored_amount, stored_requested_at,
+          s.correlation_id, ProcessorName(first_processor), stored_amount, stored_requested_at,
           ProcessorName(s.processor), s.amount_cents, s.requested_at_ms);
       work.outcomes.push_back(SettleOutcome::kConflict);
       continue;
@@ -398,28 +478,50 @@ absl::StatusOr<SummaryTotals> LedgerStore::Summary(const SummaryRange& range) co
   return totals;
 }
 
+namespace {
+
+// Appends the rows of a bound list statement to `out`, then resets it.
+absl::Status ReadSettlements(sqlite3* db, sqlite3_stmt* stmt, std::vector<Settlement>* out) {
+  int rc;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    Settlement s;
+    const unsigned char* id = sqlite3_column_text(stmt, 0);
+    s.correlation_id.assign(reinterpret_cast<const char*>(id),
+                            static_cast<size_t>(sqlite3_column_bytes(stmt, 0)));
+    s.amount_cents = sqlite3_column_int64(stmt, 1);
+    s.processor = static_cast<Processor>(sqlite3_column_int(stmt, 2));
+    s.requested_at_ms = sqlite3_column_int64(stmt, 3);
+    s.double_payment = sqlite3_column_int(stmt, 4) != 0;
+    out->push_back(std::move(s));
+  }
+  sqlite3_reset(stmt);
+  sqlite3_clear_bindings(stmt);
+  if (rc != SQLITE_DONE) return SqliteError(db, "list");
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<Settlement>> LedgerStore::List(const std::string& after,
                                                           int limit) const {
   std::lock_guard<std::mutex> lock(read_mu_);
-  sqlite3_bind_text(list_stmt_, 1, after.data(), static_cast<int>(after.size()), SQLITE_STATIC);
-  sqlite3_bind_int(list_stmt_, 2, limit);
-  auto reset = absl::MakeCleanup([this]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
-    sqlite3_reset(list_stmt_);
-    sqlite3_clear_bindings(list_stmt_);
+  // One read transaction for both statements: the page and its completion see one snapshot.
+  if (absl::Status s = Exec(read_db_, "BEGIN"); !s.ok()) return s;
+  auto end = absl::MakeCleanup([this]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    (void)Exec(read_db_, "COMMIT");
   });
   std::vector<Settlement> out;
-  int rc;
-  while ((rc = sqlite3_step(list_stmt_)) == SQLITE_ROW) {
-    Settlement s;
-    const unsigned char* id = sqlite3_column_text(list_stmt_, 0);
-    s.correlation_id.assign(reinterpret_cast<const char*>(id),
-                            static_cast<size_t>(sqlite3_column_bytes(list_stmt_, 0)));
-    s.amount_cents = sqlite3_column_int64(list_stmt_, 1);
-    s.processor = static_cast<Processor>(sqlite3_column_int(list_stmt_, 2));
-    s.requested_at_ms = sqlite3_column_int64(list_stmt_, 3);
-    out.push_back(std::move(s));
+  sqlite3_bind_text(list_stmt_, 1, after.data(), static_cast<int>(after.size()), SQLITE_STATIC);
+  sqlite3_bind_int(list_stmt_, 2, limit);
+  if (absl::Status s = ReadSettlements(read_db_, list_stmt_, &out); !s.ok()) return s;
+  if (!out.empty() && static_cast<int>(out.size()) == limit) {
+    // The page may have ended inside an id's rows: never split one across pages.
+    const Settlement last = out.back();
+    sqlite3_bind_text(list_rest_stmt_, 1, last.correlation_id.data(),
+                      static_cast<int>(last.correlation_id.size()), SQLITE_STATIC);
+    sqlite3_bind_int(list_rest_stmt_, 2, static_cast<int>(last.processor));
+    if (absl::Status s = ReadSettlements(read_db_, list_rest_stmt_, &out); !s.ok()) return s;
   }
-  if (rc != SQLITE_DONE) return SqliteError(read_db_, "list");
   return out;
 }
 

@@ -31,12 +31,18 @@ struct Settlement {
   int64_t amount_cents = 0;
   Processor processor = Processor::kDefault;  // any other value is invalid
   int64_t requested_at_ms = 0;
+  // A detected double payment: `processor` holds this id besides the processor of its first
+  // settlement (the router found it there after failing over). Stored as a second row of the id,
+  // counted in summaries like any other, so the summary equals what each processor holds.
+  bool double_payment = false;
 };
 
+// Rows are keyed by (correlation_id, processor): settling is idempotent per pair.
 enum class SettleOutcome {
   kStored,     // durable now
   kDuplicate,  // already held with the same processor; nothing changed
-  kConflict,   // already held with another processor (a bug upstream); nothing changed
+  kConflict,   // unflagged, and already held (unflagged) with another processor: a bug upstream;
+               // nothing changed
   kInvalid,    // malformed; not stored
 };
 
@@ -109,8 +115,10 @@ class LedgerStore {
   // writer. Fails (OutOfRange) if a sum would overflow int64.
   absl::StatusOr<SummaryTotals> Summary(const SummaryRange& range) const;
 
-  // Any thread; like Summary, through the read connection. Up to `limit` settlements whose
-  // correlation id sorts after `after` ("" = from the first), in id order.
+  // Any thread; like Summary, through the read connection. Settlements whose correlation id
+  // sorts after `after` ("" = from the first), in (id, processor) order: `limit` of them, plus
+  // the rest of the last id's rows (a double payment has two), so that an id is never split
+  // across pages; fewer than `limit` only at the end.
   absl::StatusOr<std::vector<Settlement>> List(const std::string& after, int limit) const;
 
   // Stops accepting work, commits what is queued, runs its callbacks and joins the writer.
@@ -140,6 +148,7 @@ class LedgerStore {
   // Owned by the writer thread after Open() returns.
   sqlite3* const write_db_;
   sqlite3_stmt* insert_stmt_ = nullptr;
+  sqlite3_stmt* insert_double_stmt_ = nullptr;
   sqlite3_stmt* lookup_stmt_ = nullptr;
   sqlite3_stmt* purge_stmt_ = nullptr;
   sqlite3_stmt* begin_stmt_ = nullptr;
@@ -155,6 +164,7 @@ class LedgerStore {
   sqlite3* const read_db_;
   sqlite3_stmt* summary_stmt_ ABSL_GUARDED_BY(read_mu_) = nullptr;
   sqlite3_stmt* list_stmt_ ABSL_GUARDED_BY(read_mu_) = nullptr;
+  sqlite3_stmt* list_rest_stmt_ ABSL_GUARDED_BY(read_mu_) = nullptr;
 
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;  // signalled on new work and on shutdown

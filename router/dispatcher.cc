@@ -9,6 +9,8 @@
 
 namespace rinha::router {
 
+Now ReadNow(const Clock& clock) { return Now{clock.MonotonicMillis(), clock.NowMillis()}; }
+
 absl::StatusOr<std::unique_ptr<Dispatcher>> Dispatcher::Start(const RouterConfig& config,
                                                               SettlementSink& sink, Clock& clock,
                                                               Journal* journal,
@@ -90,22 +92,25 @@ int64_t Dispatcher::refused_batches() const {
   return refused_batches_;
 }
 
-void Dispatcher::Report(int64_t now_ms) {
+void Dispatcher::Report(int64_t mono_ms) {
   const RouterCoreStats s = core_->stats();
-  if (s.queued == 0 && s.in_flight == 0 && s.settled_default == last_reported_settled_[0] &&
+  if (s.queued == 0 && s.in_flight == 0 && s.double_checks == 0 &&
+      s.settled_default == last_reported_settled_[0] &&
       s.settled_fallback == last_reported_settled_[1]) {
     return;  // idle: nothing to say
   }
   last_reported_settled_[0] = s.settled_default;
   last_reported_settled_[1] = s.settled_fallback;
-  const ProcessorSignals d = core_->signals(Target::kDefault, now_ms);
-  const ProcessorSignals f = core_->signals(Target::kFallback, now_ms);
+  const ProcessorSignals d = core_->signals(Target::kDefault, mono_ms);
+  const ProcessorSignals f = core_->signals(Target::kFallback, mono_ms);
   RINHA_LOG_INFO(
       "router: queued=%d in_flight=%d settled=%d/%d ambiguous=%d connect_failures=%d "
-      "rejected=%d lookups=%d recovering=%d default{failing=%d latency=%d in_flight=%d} "
+      "rejected=%d lookups=%d recovering=%d double_payments=%d double_checks=%d "
+      "default{failing=%d latency=%d in_flight=%d} "
       "fallback{failing=%d latency=%d in_flight=%d} http_in_flight=%d connections=%d",
       s.queued, s.in_flight, s.settled_default, s.settled_fallback, s.ambiguous,
-      s.connect_failures, s.rejected, s.lookups, s.recovering, d.failing, d.latency_ms,
+      s.connect_failures, s.rejected, s.lookups, s.recovering, s.double_payments_detected,
+      s.double_checks, d.failing, d.latency_ms,
       d.in_flight, f.failing, f.latency_ms, f.in_flight, transport_->in_flight(),
       transport_->open_connections());
 }
@@ -123,7 +128,7 @@ void Dispatcher::TakeOver(Recovery recovery) {
   int64_t settled = 0;
   int64_t taken = 0;
   int64_t repeated = 0;
-  const int64_t now_ms = clock_.NowMillis();
+  const Now now = ReadNow(clock_);
   for (const Journal::Record& record : recovery.journal) {
     rinha::v1::Payment p;
     if (!p.ParseFromString(record.payload) || p.correlation_id().empty()) {
@@ -137,7 +142,7 @@ void Dispatcher::TakeOver(Recovery recovery) {
       journal_->Release(record.handle);
       continue;
     }
-    switch (core_->Recover(p.correlation_id(), p.amount_cents(), record.handle, now_ms)) {
+    switch (core_->Recover(p.correlation_id(), p.amount_cents(), record.handle, now)) {
       case RouterCore::AcceptResult::kAccepted:
         ++taken;
         break;
@@ -211,10 +216,10 @@ void Dispatcher::Take(Arrival& arrival) {
 
 void Dispatcher::Loop(Recovery recovery) {
   TakeOver(std::move(recovery));
-  int64_t next_report_ms = 0;
+  int64_t next_report_ms = 0;  // monotonic
   std::vector<Arrival> arrived;
   const auto on_done = [this](uint64_t token, const HttpOutcome& outcome) {
-    core_->OnHttpDone(token, outcome, clock_.NowMillis());
+    core_->OnHttpDone(token, outcome, ReadNow(clock_));
   };
   for (;;) {
     uint64_t purge_to = 0;
@@ -236,11 +241,11 @@ void Dispatcher::Loop(Recovery recovery) {
       purged_.notify_all();
     }
     core_->set_draining(draining);
-    const int64_t now = clock_.NowMillis();
+    const Now now = ReadNow(clock_);
     const int64_t next = core_->Run(now);
-    if (now >= next_report_ms) {
-      next_report_ms = now + kReportIntervalMs;
-      Report(now);
+    if (now.mono_ms >= next_report_ms) {
+      next_report_ms = now.mono_ms + kReportIntervalMs;
+      Report(now.mono_ms);
     }
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -250,7 +255,7 @@ void Dispatcher::Loop(Recovery recovery) {
         drained_.notify_all();
       }
     }
-    const int64_t wait_ms = std::clamp<int64_t>(next - now, 0, 1000);
+    const int64_t wait_ms = std::clamp<int64_t>(next - now.mono_ms, 0, 1000);
     transport_->Poll(wait_ms, on_done);
   }
 }

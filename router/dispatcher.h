@@ -31,6 +31,9 @@
 
 namespace rinha::router {
 
+// Both readings of `clock` for RouterCore: monotonic for its timers, wall for requestedAt.
+Now ReadNow(const Clock& clock);
+
 class Dispatcher {
  public:
   // What an earlier run left: its journal's records (serialized rinha.v1.Payment) and the ids
@@ -90,7 +93,7 @@ class Dispatcher {
   // Loop thread: deduplicates, journals and takes one batch, then answers it.
   void Take(Arrival& arrival);
   // Logs a one-line summary (loop thread), at most every kReportIntervalMs while busy.
-  void Report(int64_t now_ms);
+  void Report(int64_t mono_ms);
   static constexpr int64_t kReportIntervalMs = 1000;
   int64_t last_reported_settled_[2] = {0, 0};  // loop thread only
 

@@ -3,7 +3,7 @@
 // a second call would only queue behind the first). Pure bookkeeping: the caller owns the timer
 // and the HTTP call, so a 429 or a slow answer never blocks anything.
 //
-// Not thread-safe: used by the router's event-loop thread only.
+// Not thread-safe: used by the router's event-loop thread only. Times are monotonic ms.
 #pragma once
 
 #include <cstdint>

@@ -234,7 +234,15 @@ void HttpTransport::TryRead(HttpConn* conn) {
   }
   Http1Response parsed;
   bool error = false;
-  if (ParseHttp1Response(conn->in, eof, &parsed, &error)) {
+  bool complete = ParseHttp1Response(conn->in, eof, &parsed, &error);
+  // An interim answer (1xx: 100 Continue, 103 Early Hints) is not the final one: read as one, a
+  // 100 would look like "rejected, nothing stored" and free a payment the processor may hold.
+  while (complete && parsed.status >= 100 && parsed.status < 200) {
+    conn->in.erase(0, conn->in.find("\r\n\r\n") + 4);
+    parsed = Http1Response();
+    complete = ParseHttp1Response(conn->in, eof, &parsed, &error);
+  }
+  if (complete) {
     Finish(conn,
            HttpOutcome{HttpOutcome::Kind::kResponse, parsed.status, std::move(parsed.body)},
            parsed.keep_alive && !eof && conn->in.size() <= kMaxHttp1ResponseBytes);

@@ -46,8 +46,10 @@ std::unique_ptr<LedgerClient> LedgerClient::Start(const std::string& target,
 LedgerClient::LedgerClient(const std::string& target, Journal* journal) : journal_(journal) {
   grpc::ChannelArguments args;
   // The ledger restarting must not leave us backing off for up to two minutes (gRPC's default).
+  // GRPC_ARG_MIN_RECONNECT_BACKOFF_MS stays unset: gRPC core takes it as the connect timeout,
+  // and 100 ms fails connects whose HTTP/2 handshake is merely slow on a loaded machine (as the
+  // edge's did).
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
   // Pages of settled ids (ListResponse) are up to about 1 MB.
   args.SetMaxReceiveMessageSize(16 << 20);

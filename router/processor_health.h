@@ -4,7 +4,8 @@
 // poll's minResponseTime and an observed payment latency, raised to the age of the oldest
 // unanswered POST (a processor that just became slow is seen before its first slow answer).
 //
-// Not thread-safe: used by the router's event-loop thread only. Times are ms since the epoch.
+// Not thread-safe: used by the router's event-loop thread only. Times are monotonic ms (Clock::
+// MonotonicMillis): a step of the wall clock must not change a latency or a backoff.
 #pragma once
 
 #include <cstdint>

@@ -1,21 +1,43 @@
 // The router's decisions, single-threaded and I/O-free: it owns every payment the router is
 // responsible for, chooses where each goes (routing policy), drives each payment's settlement
 // state machine, schedules health polls, and hands settled payments to a sink. HTTP calls go out
-// through a Transport whose answers come back through OnHttpDone; time comes in as arguments.
+// through a Transport whose answers come back through OnHttpDone; time comes in as arguments
+// (Now: the clock's monotonic reading for every timer, backoff, gate and latency, and its wall
+// reading only for the requestedAt sent to the processors, so a clock step delays nothing).
 //
 // Settlement state machine of one payment (P = the processor a POST went to):
-//   200             -> settled at P with the requestedAt we sent.
+//   200 (any 2xx)   -> settled at P with the requestedAt we sent, whatever the body says (a 200
+//                      we cannot read is a 200).
 //   422             -> P already holds it: GET /payments/{id} at P, settled with the requestedAt
 //                      P holds.
 //   500, 429, 4xx   -> P stored nothing: the payment is free again (any processor), unless an
-//                      earlier attempt left it pinned to P.
+//                      earlier attempt left it pinned to P. (A 5xx is remembered: see "Double
+//                      payments after a 500" below.)
 //   connect failure -> the request never left: as 500.
-//   timeout, connection lost after sending
-//                   -> AMBIGUOUS: P may still insert it after its delay. The payment is pinned
-//                      to P: it is only ever re-sent to P (always safe: P answers 200 or 422),
-//                      and it is released to the other processor only when a GET at P, made
-//                      once the ambiguity has settled (RetryConfig::ambiguity_settle_ms after
-//                      the last ambiguous attempt, with nothing in flight), answers 404.
+//   timeout, connection lost after sending (reset, close, a body shorter than announced)
+//                   -> AMBIGUOUS: P may hold it, or still insert it after its delay. The payment
+//                      is pinned to P: after a backoff it is looked up at P (found -> settled at
+//                      P with the requestedAt P holds); a 404 before the ambiguity has settled
+//                      sends it to P again (always safe: P answers 200 or 422); it is released
+//                      to the other processor only when a GET at P, made once the ambiguity has
+//                      settled (RetryConfig::ambiguity_settle_ms after the last ambiguous
+//                      attempt, with nothing in flight), answers 404.
+//
+// Double payments after a 500: by the contest's rules a 500 stores nothing, so a payment answered
+// 500 by P is free at once and usually goes to the other processor, Q. A processor that stores a
+// payment and still answers 500 (the emulator's store_then_500) makes that a double payment, and
+// no order of calls prevents it without waiting. It is detected instead: once the payment is
+// settled at Q, every other processor P that answered one of its POSTs with a 5xx is looked up,
+// at once and once more when P's insert window (ambiguity_settle_ms after that answer) has passed.
+// Found -> a detected double payment, recorded as a second settlement of the id, flagged
+// double_payment, at P with the requestedAt P holds, so that the ledger's summary still equals
+// what each processor holds. Bounded: two lookups per processor and payment, plus at most
+// kMaxDoubleCheckErrors retries of a lookup without a clear answer. Not journaled: a crash
+// forgets the checks in progress. The alternative, keeping the payment pinned to P after a 500
+// until a lookup made after P's window answers 404, would prevent the double payment but cost
+// that window's latency (10 s by default) on every real 500 of the contest, where a 500 stores
+// nothing: the payments a failing default answers would wait instead of moving to the fallback
+// at once, and those still waiting when the test ends are lost.
 //
 // Recovery (Recover): a payment an earlier run of the router took and did not see recorded in
 // the ledger may have been sent to either processor, and may still be inserted by one (the
@@ -46,6 +68,14 @@
 
 namespace rinha::router {
 
+// One moment, read from the injected clock (common/clock.h) by the caller. `mono_ms` is what
+// every interval and due time in the core is measured with (it never steps); `wall_ms` is used
+// only as the requestedAt of a POST, the timestamp that leaves the process.
+struct Now {
+  int64_t mono_ms = 0;
+  int64_t wall_ms = 0;
+};
+
 // Index of a processor in per-processor arrays.
 enum class Target { kDefault = 0, kFallback = 1 };
 inline constexpr int kTargets = 2;
@@ -75,7 +105,9 @@ class Transport {
   virtual void GetHealth(uint64_t token, Target target) = 0;
 };
 
-// Receives settled payments, each exactly once.
+// Receives settled payments, each exactly once, and detected double payments (a second
+// settlement of an id, flagged double_payment, at the other processor; received_us and
+// journal_handle 0), each once.
 class SettlementSink {
  public:
   virtual ~SettlementSink() = default;
@@ -98,6 +130,8 @@ struct RouterCoreStats {
   int64_t lookups = 0;     // GET /payments/{id} started
   int64_t recovering = 0;  // taken over from an earlier run, not yet resolved by lookups
   int64_t recovered_total = 0;  // taken over from an earlier run since the start
+  int64_t double_payments_detected = 0;  // found at a processor that had answered 500
+  int64_t double_checks = 0;  // settled payments still to be looked up after a 500 elsewhere
 };
 
 class RouterCore {
@@ -111,7 +145,7 @@ class RouterCore {
                       int64_t received_us = 0, uint64_t journal_handle = 0);
   // Takes over a payment of an earlier run (see Recovery above). A known id is ignored.
   AcceptResult Recover(std::string_view correlation_id, int64_t amount_cents,
-                       uint64_t journal_handle, int64_t now_ms);
+                       uint64_t journal_handle, Now now);
   // Remembers the id of a payment settled earlier (read back from the ledger), so that it is
   // never taken again.
   AcceptResult Remember(std::string_view correlation_id);
@@ -122,19 +156,19 @@ class RouterCore {
   // While draining, no new POST, lookup or poll starts; answers still arrive (graceful stop).
   void set_draining(bool draining) { draining_ = draining; }
 
-  void OnHttpDone(uint64_t token, const HttpOutcome& outcome, int64_t now_ms);
+  void OnHttpDone(uint64_t token, const HttpOutcome& outcome, Now now);
 
-  // Sends every payment that can go now, starts due polls and lookups. Returns the time at which
-  // it wants to run again if nothing else happens first (it must also run after Accept and
-  // OnHttpDone).
-  int64_t Run(int64_t now_ms);
+  // Sends every payment that can go now, starts due polls and lookups. Returns the monotonic time
+  // (ms) at which it wants to run again if nothing else happens first (it must also run after
+  // Accept and OnHttpDone).
+  int64_t Run(Now now);
 
   // Forgets the ids of settled payments; returns how many ids were forgotten.
   int64_t Purge();
 
   RouterCoreStats stats() const;
-  ProcessorSignals signals(Target target, int64_t now_ms) const {
-    return health_[static_cast<int>(target)].Signals(now_ms);
+  ProcessorSignals signals(Target target, int64_t mono_ms) const {
+    return health_[static_cast<int>(target)].Signals(mono_ms);
   }
   // Pending payments (not yet settled).
   int64_t pending() const { return static_cast<int64_t>(payments_.size()); }
@@ -150,51 +184,73 @@ class RouterCore {
     bool pinned = false;
     Target pinned_to = Target::kDefault;
     bool confirmed = false;          // a 422 said pinned_to holds it
-    int64_t ambiguous_at_ms = 0;     // last ambiguous outcome at pinned_to
+    int64_t ambiguous_at_ms = 0;     // last ambiguous outcome at pinned_to (monotonic)
     int failures = 0;                // consecutive failed attempts while pinned (backoff)
-    int64_t requested_at_ms = 0;     // of the POST in flight
+    int64_t requested_at_ms = 0;     // of the POST in flight (wall: the requestedAt it carries)
     uint64_t timer_generation = 0;   // invalidates stale timers
     uint64_t journal_handle = 0;
     // Recovery (see above): lookups of this payment in flight, and per processor the start time
-    // of the last lookup that answered 404 (-1: none yet).
+    // of the last lookup that answered 404 (-1: none yet). Monotonic, like every time below.
     bool recovering = false;
     int recovery_lookups = 0;
     bool recovery_error = false;  // a lookup of the current round got no clear answer
     int64_t absent_since_ms[kTargets] = {-1, -1};
     int64_t recovery_settle_at_ms = 0;
+    // Per processor, when it last answered a POST of this payment with 5xx (-1: never): it is
+    // checked for a double payment if the payment settles elsewhere.
+    int64_t failed_5xx_at_ms[kTargets] = {-1, -1};
   };
-  enum class RequestKind { kPost, kLookup, kHealth };
+  // Whether `target`, which answered a POST of a payment now settled elsewhere with 5xx, holds it
+  // all the same (see "Double payments after a 500" above).
+  struct DoubleCheck {
+    std::string id;
+    int64_t amount_cents = 0;
+    Target target = Target::kDefault;
+    int64_t final_at_ms = 0;  // a 404 from a lookup started at or after this is final
+    int errors = 0;           // lookups without a clear answer so far
+  };
+  static constexpr int kMaxDoubleCheckErrors = 8;
+  enum class RequestKind { kPost, kLookup, kHealth, kDoubleCheck };
   struct Request {
     RequestKind kind;
     Target target;
-    uint64_t seq;            // payment (kPost, kLookup)
-    int64_t started_ms = 0;  // kLookup
+    uint64_t seq;            // payment (kPost, kLookup) or double check (kDoubleCheck)
+    int64_t started_ms = 0;  // kLookup, kDoubleCheck (monotonic)
   };
   struct Timer {
-    int64_t due_ms;
+    int64_t due_ms;  // monotonic
     uint64_t seq;
     uint64_t generation;
     bool operator>(const Timer& o) const { return due_ms > o.due_ms; }
   };
 
   ProcessorHealth& health(Target t) { return health_[static_cast<int>(t)]; }
-  void StartPost(uint64_t seq, Payment& p, Target target, int64_t now_ms);
-  void StartLookup(uint64_t seq, Payment& p, int64_t now_ms);
-  void IssueLookup(uint64_t seq, const Payment& p, Target target, int64_t now_ms);
+  // Every `now` below: the moment of the call that led here; due times are monotonic.
+  void StartPost(uint64_t seq, Payment& p, Target target, const Now& now);
+  void StartLookup(uint64_t seq, Payment& p, const Now& now);
+  void IssueLookup(uint64_t seq, const Payment& p, Target target, const Now& now);
   // False when the bound on lookups in flight leaves no room now.
-  bool StartRecoveryLookups(uint64_t seq, Payment& p, int64_t now_ms);
+  bool StartRecoveryLookups(uint64_t seq, Payment& p, const Now& now);
   void OnRecoveryLookupDone(uint64_t seq, Payment& p, Target target, int64_t started_ms,
-                            const HttpOutcome& outcome, int64_t now_ms);
+                            const HttpOutcome& outcome, const Now& now);
   void ArmTimer(uint64_t seq, Payment& p, int64_t due_ms);
-  void OnPinnedDue(uint64_t seq, Payment& p, int64_t now_ms);
+  void OnPinnedDue(uint64_t seq, Payment& p, const Now& now);
+  // A pinned payment P does not hold (yet): POST it to P again if P takes payments now.
+  void ResendPinned(uint64_t seq, Payment& p, const Now& now);
   void OnPostDone(uint64_t seq, Target target, uint64_t token, const HttpOutcome& outcome,
-                  int64_t now_ms);
+                  const Now& now);
   void OnLookupDone(uint64_t seq, Target target, int64_t started_ms, const HttpOutcome& outcome,
-                    int64_t now_ms);
-  void OnHealthDone(Target target, const HttpOutcome& outcome, int64_t now_ms);
+                    const Now& now);
+  void OnHealthDone(Target target, const HttpOutcome& outcome, const Now& now);
   void Free(uint64_t seq, Payment& p);
-  void RetryPinnedLater(uint64_t seq, Payment& p, int64_t now_ms);
-  void SettleAndForget(uint64_t seq, Target target, int64_t requested_at_ms);
+  void RetryPinnedLater(uint64_t seq, Payment& p, const Now& now);
+  void SettleAndForget(uint64_t seq, Target target, int64_t requested_at_ms, const Now& now);
+  // Double payments after a 500: schedules the checks of a payment settled at `settled_at`,
+  // starts the due ones (lowering *next to the next due time), takes their answers.
+  void StartDoubleChecks(const Payment& p, Target settled_at, const Now& now);
+  void RunDoubleChecks(const Now& now, int64_t* next);
+  void OnDoubleCheckDone(uint64_t check, Target target, int64_t started_ms,
+                         const HttpOutcome& outcome, const Now& now);
 
   const RouterConfig config_;
   Transport& transport_;
@@ -214,6 +270,11 @@ class RouterCore {
   ProcessorHealth health_[kTargets];
   HealthPollGate gates_[kTargets];
   int64_t waiting_pinned_ = 0;
+  absl::flat_hash_map<uint64_t, DoubleCheck> checks_;
+  // Due lookups of checks (Timer::seq is the check's id; generation unused).
+  std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>> check_timers_;
+  uint64_t next_check_ = 1;
+  int64_t double_payments_detected_ = 0;
 
   int64_t settled_[kTargets] = {0, 0};
   int64_t duplicates_ = 0;

@@ -150,6 +150,12 @@ grpc::ServerUnaryReactor* RouterService::Stats(grpc::CallbackServerContext* cont
     response->set_journal_live(j.live);
   }
   response->set_refused_batches(dispatcher_.refused_batches());
+  response->set_double_payments_detected(s.double_payments_detected);
+  response->set_double_checks_pending(s.double_checks);
+  response->set_ambiguous(s.ambiguous);
+  response->set_connect_failures(s.connect_failures);
+  response->set_rejected(s.rejected);
+  response->set_lookups(s.lookups);
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   reactor->Finish(grpc::Status::OK);
   return reactor;

@@ -35,7 +35,8 @@
 # measures the load generator and the load balancer only.
 # Exit status: 0 when the run completed and no service died or hit its memory limit.
 # Needs root (cgroups). RINHA_LOAD_CMD runs another load command in rinha-load's place, with
-# rinha-load's arguments.
+# rinha-load's arguments. RINHA_DEFAULT_FAULT='{"mode":...}' starts the default processor in that
+# fault mode (the emulator's --fault; scripts/processor-faults.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -288,7 +289,8 @@ source "$repo/scripts/free-port.sh"
 if [ "$test_name" = final ]; then fees=(0.07 0.10); else fees=(0.05 0.15); fi
 make_group processor-default
 make_group processor-fallback
-start processor-default "listening" "$bin_processor" --listen=127.0.0.1:0 --fee="${fees[0]}" --token=123
+start processor-default "listening" "$bin_processor" --listen=127.0.0.1:0 --fee="${fees[0]}" --token=123 \
+  ${RINHA_DEFAULT_FAULT:+"--fault=$RINHA_DEFAULT_FAULT"}
 start processor-fallback "listening" "$bin_processor" --listen=127.0.0.1:0 --fee="${fees[1]}" --token=123
 default_port=$(ready_port processor-default port)
 fallback_port=$(ready_port processor-fallback port)

@@ -141,9 +141,9 @@ absl::Status ReadHoldings(const ContestHttp& http, rinha::v1::Ledger::Stub& ledg
     const grpc::Status status = ledger.List(&context, request, &page);
     if (!status.ok()) return absl::UnavailableError("Ledger/List: " + status.error_message());
     for (const auto& s : page.settlements()) {
-      holdings->ledger[s.correlation_id()] = s.processor() == rinha::v1::PROCESSOR_DEFAULT
-                                                 ? LedgerProcessor::kDefault
-                                                 : LedgerProcessor::kFallback;
+      holdings->Record(s.correlation_id(), s.processor() == rinha::v1::PROCESSOR_DEFAULT
+                                               ? LedgerProcessor::kDefault
+                                               : LedgerProcessor::kFallback);
     }
     if (!page.more() || page.settlements_size() == 0) return absl::OkStatus();
     after = page.settlements(page.settlements_size() - 1).correlation_id();
@@ -219,6 +219,7 @@ int main(int argc, char** argv) {
       .Key("settled").Int(check.settled)
       .Key("lost").Int(check.lost)
       .Key("paid_twice").Int(check.paid_twice)
+      .Key("paid_twice_recorded").Int(check.paid_twice_recorded)
       .Key("unrecorded").Int(check.unrecorded)
       .Key("recorded_unpaid").Int(check.recorded_unpaid)
       .Key("paid_client_failed").Int(check.paid_client_failed)

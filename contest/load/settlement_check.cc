@@ -65,6 +65,10 @@ SettlementCheck CheckSettlements(const std::vector<LoggedRequest>& requests,
   for (const std::string& id : holdings.at_default) {
     if (holdings.at_fallback.contains(id)) {
       ++check.paid_twice;
+      auto it = holdings.ledger.find(id);
+      if (it != holdings.ledger.end() && it->second.at_default && it->second.at_fallback) {
+        ++check.paid_twice_recorded;
+      }
       Example(check, "paid twice:", id);
     }
   }
@@ -74,15 +78,19 @@ SettlementCheck CheckSettlements(const std::vector<LoggedRequest>& requests,
       Example(check, "lost:", id);
     }
   }
+  const auto holds = [&](LedgerProcessor p, const std::string& id) {
+    return (p == LedgerProcessor::kDefault ? holdings.at_default : holdings.at_fallback)
+        .contains(id);
+  };
+  constexpr LedgerProcessor kBoth[] = {LedgerProcessor::kDefault, LedgerProcessor::kFallback};
   for (const std::string& id : held) {
     auto it = holdings.ledger.find(id);
-    const LedgerProcessor where = holdings.at_default.contains(id) ? LedgerProcessor::kDefault
-                                                                   : LedgerProcessor::kFallback;
-    if (it == holdings.ledger.end() ||
-        (it->second != where && !(holdings.at_default.contains(id) &&
-                                  holdings.at_fallback.contains(id)))) {
-      ++check.unrecorded;
-      Example(check, "unrecorded:", id);
+    for (LedgerProcessor p : kBoth) {
+      if (holds(p, id) && (it == holdings.ledger.end() || !it->second.under(p))) {
+        ++check.unrecorded;
+        Example(check, "unrecorded:", id);
+        break;
+      }
     }
     if (!sent.contains(id)) {
       ++check.foreign;
@@ -90,10 +98,13 @@ SettlementCheck CheckSettlements(const std::vector<LoggedRequest>& requests,
       ++check.paid_client_failed;
     }
   }
-  for (const auto& [id, processor] : holdings.ledger) {
-    if (!held.contains(id)) {
-      ++check.recorded_unpaid;
-      Example(check, "recorded, unpaid:", id);
+  for (const auto& [id, rows] : holdings.ledger) {
+    for (LedgerProcessor p : kBoth) {
+      if (rows.under(p) && !holds(p, id)) {
+        ++check.recorded_unpaid;
+        Example(check, "recorded, unpaid:", id);
+        break;
+      }
     }
   }
   return check;

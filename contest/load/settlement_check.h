@@ -4,8 +4,9 @@
 //
 //   lost          answered 2xx, held by no processor
 //   paid twice    held by both processors
-//   unrecorded    held by a processor, missing from the ledger or recorded under the other one
-//   recorded, unpaid  in the ledger, held by no processor
+//   paid twice, recorded  paid twice and both payments in the ledger (the router detected it)
+//   unrecorded    held by a processor, and the ledger has no row for it under that processor
+//   recorded, unpaid  a ledger row under a processor that does not hold the payment
 //   paid, client saw a failure  held by a processor while the client got no 2xx (timeout, reset,
 //                 503...): the contest's "caixa dois" when counted against the 2xx total. A
 //                 client retrying with the same correlationId would be answered 202 and the
@@ -36,10 +37,24 @@ absl::StatusOr<std::vector<LoggedRequest>> ParseRequestLog(std::string_view text
 
 enum class LedgerProcessor { kDefault = 1, kFallback = 2 };
 
+// The processors the ledger recorded one id under: one row, or two when the router detected a
+// double payment (the second row flagged double_payment).
+struct LedgerRows {
+  bool at_default = false;
+  bool at_fallback = false;
+  bool under(LedgerProcessor p) const {
+    return p == LedgerProcessor::kDefault ? at_default : at_fallback;
+  }
+};
+
 struct Holdings {
   absl::flat_hash_set<std::string> at_default;
   absl::flat_hash_set<std::string> at_fallback;
-  absl::flat_hash_map<std::string, LedgerProcessor> ledger;
+  absl::flat_hash_map<std::string, LedgerRows> ledger;
+  void Record(const std::string& id, LedgerProcessor p) {
+    LedgerRows& rows = ledger[id];
+    (p == LedgerProcessor::kDefault ? rows.at_default : rows.at_fallback) = true;
+  }
 };
 
 struct SettlementCheck {
@@ -48,6 +63,7 @@ struct SettlementCheck {
   int64_t settled = 0;  // distinct ids held by a processor
   int64_t lost = 0;
   int64_t paid_twice = 0;
+  int64_t paid_twice_recorded = 0;  // of paid_twice: both payments in the ledger
   int64_t unrecorded = 0;
   int64_t recorded_unpaid = 0;
   int64_t paid_client_failed = 0;

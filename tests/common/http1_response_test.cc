@@ -78,5 +78,23 @@ TEST(ParseHttp1ResponseTest, TruncatedOrMalformedAnswersAreErrors) {
   EXPECT_TRUE(error);
 }
 
+// A garbled status line must be an error, never a status: the router reads an error as "no
+// answer" (the payment may be stored), but a status as what the processor decided.
+TEST(ParseHttp1ResponseTest, OnlyAWellFormedStatusLineGivesAStatus) {
+  Http1Response r;
+  bool error = false;
+  for (const char* bad : {"HTTP/1. 431 200 OK\r\n\r\n", "HTTP/1.1 31 OK\r\n\r\n",
+                          "HTTP/1.1  200 OK\r\n\r\n", "HTTP/1.1 2000 OK\r\n\r\n",
+                          "HTTP/1.1 20x OK\r\n\r\n", "HTTP/1.2 200 OK\r\n\r\n",
+                          "HTTP/1.1 099 OK\r\n\r\n", "HTTP/1.1 +20 OK\r\n\r\n"}) {
+    EXPECT_FALSE(ParseHttp1Response(bad, true, &r, &error)) << bad;
+    EXPECT_TRUE(error) << bad;
+  }
+  ASSERT_TRUE(ParseHttp1Response("HTTP/1.1 422\r\nContent-Length: 0\r\n\r\n", false, &r, &error));
+  EXPECT_EQ(r.status, 422);
+  ASSERT_TRUE(ParseHttp1Response("HTTP/1.0 500 Internal Server Error\r\n\r\n", true, &r, &error));
+  EXPECT_EQ(r.status, 500);
+}
+
 }  // namespace
 }  // namespace rinha

@@ -1,12 +1,16 @@
 #include "ledger/ledger_store.h"
 
+#include <sqlite3.h>
+
 #include <atomic>
 #include <cstdint>
+#include <filesystem>
 #include <limits>
 #include <memory>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/ledger/ledger_test_util.h"
@@ -160,6 +164,68 @@ TEST_F(LedgerStoreTest, SameIdWithAnotherProcessorIsAConflictAndKeepsTheOriginal
   EXPECT_EQ(all.fallback_totals, (Totals{0, 0}));
 }
 
+Settlement Double(uint64_t id, int64_t cents, Processor p, int64_t at_ms) {
+  Settlement s = Make(id, cents, p, at_ms);
+  s.double_payment = true;
+  return s;
+}
+
+TEST_F(LedgerStoreTest, ADetectedDoublePaymentIsASecondRowCountedInTheSummary) {
+  SettleOk({Make(1, 1990, Processor::kFallback, 10)});
+  // Found at default as well: recorded there too, so the summary equals what each one holds.
+  EXPECT_THAT(SettleOk({Double(1, 1990, Processor::kDefault, 7)}),
+              ElementsAre(SettleOutcome::kStored));
+  SummaryTotals all = SummaryOk(std::nullopt, std::nullopt);
+  EXPECT_EQ(all.default_totals, (Totals{1, 1990}));
+  EXPECT_EQ(all.fallback_totals, (Totals{1, 1990}));
+  // Each row in its own window (its own requestedAt).
+  EXPECT_EQ(SummaryOk(7, 7).default_totals, (Totals{1, 1990}));
+  EXPECT_EQ(SummaryOk(7, 7).fallback_totals, (Totals{0, 0}));
+}
+
+TEST_F(LedgerStoreTest, SettlingIsIdempotentPerIdAndProcessor) {
+  SettleOk({Make(1, 1990, Processor::kFallback, 10), Double(1, 1990, Processor::kDefault, 7)});
+  // Resends of either row, flagged or not, change nothing.
+  EXPECT_THAT(SettleOk({Double(1, 1990, Processor::kDefault, 7), Make(1, 1990, Processor::kDefault, 7),
+                        Make(1, 1990, Processor::kFallback, 10),
+                        Double(1, 1990, Processor::kFallback, 10)}),
+              ElementsAre(SettleOutcome::kDuplicate, SettleOutcome::kDuplicate,
+                          SettleOutcome::kDuplicate, SettleOutcome::kDuplicate));
+  SummaryTotals all = SummaryOk(std::nullopt, std::nullopt);
+  EXPECT_EQ(all.default_totals, (Totals{1, 1990}));
+  EXPECT_EQ(all.fallback_totals, (Totals{1, 1990}));
+}
+
+TEST_F(LedgerStoreTest, ADoublePaymentRecordedFirstDoesNotTurnTheFirstSettlementIntoAConflict) {
+  // Order on the wire is the router's business; the ledger does not depend on it.
+  EXPECT_THAT(SettleOk({Double(1, 1990, Processor::kDefault, 7)}),
+              ElementsAre(SettleOutcome::kStored));
+  EXPECT_THAT(SettleOk({Make(1, 1990, Processor::kFallback, 10)}),
+              ElementsAre(SettleOutcome::kStored));
+  SummaryTotals all = SummaryOk(std::nullopt, std::nullopt);
+  EXPECT_EQ(all.default_totals, (Totals{1, 1990}));
+  EXPECT_EQ(all.fallback_totals, (Totals{1, 1990}));
+}
+
+TEST_F(LedgerStoreTest, ListNeverSplitsAnIdsRowsAcrossPages) {
+  SettleOk({Make(1, 1, Processor::kDefault, 1), Make(2, 2, Processor::kFallback, 2),
+            Double(2, 2, Processor::kDefault, 1), Make(3, 3, Processor::kDefault, 3)});
+  // Two rows asked: id 1 and the first of id 2; the page completes id 2.
+  absl::StatusOr<std::vector<Settlement>> page = store_->List("", 2);
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_EQ(page->size(), 3u);
+  EXPECT_EQ((*page)[1].correlation_id, Uuid(2));
+  EXPECT_EQ((*page)[1].processor, Processor::kDefault);
+  EXPECT_TRUE((*page)[1].double_payment);
+  EXPECT_EQ((*page)[2].correlation_id, Uuid(2));
+  EXPECT_EQ((*page)[2].processor, Processor::kFallback);
+  EXPECT_FALSE((*page)[2].double_payment);
+  page = store_->List(Uuid(2), 2);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->size(), 1u);
+  EXPECT_EQ((*page)[0].correlation_id, Uuid(3));
+}
+
 TEST_F(LedgerStoreTest, InvalidSettlementsAreRejectedWhileTheRestOfTheBatchIsStored) {
   std::vector<Settlement> batch = {
       Make(1, 100, Processor::kDefault, 10),
@@ -230,6 +296,37 @@ TEST_F(LedgerStoreTest, SettlementsSurviveReopening) {
   EXPECT_EQ(all.fallback_totals, (Totals{1, 5}));
   EXPECT_THAT(SettleOk({Make(1, 1990, Processor::kDefault, 10)}),
               ElementsAre(SettleOutcome::kDuplicate));
+}
+
+// A database written before double payments existed (correlation_id alone the primary key) is
+// brought to the current schema on open, every row kept and still a duplicate of itself.
+TEST_F(LedgerStoreTest, ADatabaseOfTheSchemaBeforeDoublePaymentsIsMigratedOnOpen) {
+  store_.reset();
+  std::filesystem::remove(db_path());
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(db_path().c_str(), &db), SQLITE_OK);
+  const std::string old_schema = absl::StrCat(
+      "PRAGMA journal_mode=WAL;"
+      "CREATE TABLE settlements (correlation_id TEXT NOT NULL PRIMARY KEY,"
+      "  amount_cents INTEGER NOT NULL CHECK (amount_cents > 0),"
+      "  processor INTEGER NOT NULL CHECK (processor IN (1, 2)),"
+      "  requested_at_ms INTEGER NOT NULL);"
+      "CREATE INDEX settlements_by_time ON settlements (requested_at_ms, processor, amount_cents);"
+      "INSERT INTO settlements VALUES ('", Uuid(1), "', 1990, 1, 10), ('", Uuid(2), "', 5, 2, 20);");
+  ASSERT_EQ(sqlite3_exec(db, old_schema.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+
+  Reopen();
+  SummaryTotals all = SummaryOk(std::nullopt, std::nullopt);
+  EXPECT_EQ(all.default_totals, (Totals{1, 1990}));
+  EXPECT_EQ(all.fallback_totals, (Totals{1, 5}));
+  EXPECT_EQ(SummaryOk(20, 20).fallback_totals, (Totals{1, 5}));  // the time index is back
+  EXPECT_THAT(SettleOk({Make(1, 1990, Processor::kDefault, 10), Make(1, 1990, Processor::kFallback, 10),
+                        Double(2, 5, Processor::kDefault, 21)}),
+              ElementsAre(SettleOutcome::kDuplicate, SettleOutcome::kConflict,
+                          SettleOutcome::kStored));
+  Reopen();  // and opening it again leaves it as it is
+  EXPECT_EQ(SummaryOk(std::nullopt, std::nullopt).default_totals, (Totals{2, 1995}));
 }
 
 TEST_F(LedgerStoreTest, FullSynchronousModeStoresAndReadsTheSame) {

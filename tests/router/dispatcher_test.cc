@@ -22,6 +22,7 @@
 #include "common/clock.h"
 #include "gtest/gtest.h"
 #include "processor/processor_server.h"
+#include "tests/testing/fake_clock.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/wait.h"
 
@@ -146,6 +147,23 @@ TEST_F(DispatcherTest, ConcurrentSubmittersGetEveryPaymentSettledOnceDespiteRese
   // A processor already holds it (not purged there): 422 or a fresh 200, settled once more.
   ASSERT_TRUE(testing::WaitUntil([&] { return sink_.settled().size() == 2 * kPerThread + 1; },
                                  absl::Seconds(10)));
+  (*dispatcher)->Stop();
+}
+
+// The loop reads the injected clock: requestedAt is its wall reading (here a fake clock stopped
+// in 2025, an hour behind its own start), whatever the machine's clock says.
+TEST_F(DispatcherTest, RequestedAtComesFromTheInjectedClocksWallReading) {
+  testing::FakeClock clock;
+  clock.SetTime(clock.Now() - absl::Hours(1));
+  auto dispatcher = Dispatcher::Start(config_, sink_, clock);
+  ASSERT_TRUE(dispatcher.ok()) << dispatcher.status();
+  rinha::v1::PaymentBatch batch;
+  auto* p = batch.add_payments();
+  p->set_correlation_id(Id(1));
+  p->set_amount_cents(1990);
+  (*dispatcher)->Submit(batch, [](rinha::v1::AckResult, int) {});
+  ASSERT_TRUE(testing::WaitUntil([&] { return sink_.settled().size() == 1; }));
+  EXPECT_EQ(sink_.settled()[0].requested_at_ms(), clock.NowMillis());
   (*dispatcher)->Stop();
 }
 

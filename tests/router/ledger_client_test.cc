@@ -73,7 +73,7 @@ TEST_F(LedgerClientTest, WithoutWindowEverySettlementIsAcknowledged) {
 TEST_F(LedgerClientTest, WindowGroupsSettlementsIntoOneWrite) {
   LedgerClient::Options options;
   // Long enough that the settlements below, given in one go, all fall inside one window.
-  options.batch_window_us = 200'000;
+  options.batch_window_us = 2'000'000;
   auto client = LedgerClient::Start(target(), options);
   ASSERT_TRUE(WaitUntil([&] { return client->streams_opened() == 1; }));
   for (int i = 0; i < 7; ++i) client->Settle(MakeSettlement(i), 0, 0);

@@ -8,7 +8,7 @@ namespace {
 
 class ProcessorHealthTest : public ::testing::Test {
  protected:
-  int64_t now() const { return clock_.NowMillis(); }
+  int64_t now() const { return clock_.MonotonicMillis(); }
   void Advance(int64_t ms) { clock_.Advance(absl::Milliseconds(ms)); }
 
   testing::FakeClock clock_;

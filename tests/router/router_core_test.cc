@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/iso_time.h"
 #include "gtest/gtest.h"
@@ -66,21 +67,32 @@ class RouterCoreTest : public ::testing::Test {
       core_.OnHttpDone(c.token, Response(200, R"({"failing":false,"minResponseTime":0})"), now());
     }
   }
-  int64_t now() const { return clock_.NowMillis(); }
+  // Both readings, as the dispatcher passes them.
+  Now now() const { return Now{mono(), wall()}; }
+  int64_t mono() const { return clock_.MonotonicMillis(); }
+  int64_t wall() const { return clock_.NowMillis(); }
   void Advance(int64_t ms) { clock_.Advance(absl::Milliseconds(ms)); }
+  // An NTP step: the wall clock jumps, the monotonic one does not move.
+  void StepWall(int64_t ms) { clock_.SetTime(clock_.Now() + absl::Milliseconds(ms)); }
   void Answer(const Call& c, const HttpOutcome& outcome) {
     core_.OnHttpDone(c.token, outcome, now());
     core_.Run(now());
   }
-  // Runs the core at every due time up to `ms` from now.
+  // Runs the core at every due time (monotonic) up to `ms` from now.
   void RunFor(int64_t ms) {
-    const int64_t end = now() + ms;
-    for (;;) {
+    const int64_t end = mono() + ms;
+    for (int spins = 0;; ++spins) {
       const int64_t next = core_.Run(now());
       if (next > end) break;
-      if (next > now()) clock_.SetTime(absl::FromUnixMillis(next));
+      if (next > mono()) {
+        Advance(next - mono());
+        spins = 0;
+      } else if (spins > 1000) {
+        ADD_FAILURE() << "Run keeps asking to run again at " << next << " (now " << mono() << ")";
+        break;
+      }
     }
-    clock_.SetTime(absl::FromUnixMillis(end));
+    Advance(end - mono());
     core_.Run(now());
   }
   std::vector<Call> Posts() { return transport_.Take(Call::Kind::kPost); }
@@ -99,7 +111,7 @@ TEST_F(RouterCoreTest, SendsToDefaultAndSettlesA200WithTheRequestedAtItSent) {
   std::vector<Call> posts = Posts();
   ASSERT_EQ(posts.size(), 1u);
   EXPECT_EQ(posts[0].target, Target::kDefault);
-  const std::string sent_at = FormatIsoMillis(now());
+  const std::string sent_at = FormatIsoMillis(wall());
   EXPECT_EQ(posts[0].text, std::string(R"({"correlationId":")") + kId1 +
                                R"(","amount":20.05,"requestedAt":")" + sent_at + "\"}");
   Advance(3);
@@ -108,7 +120,7 @@ TEST_F(RouterCoreTest, SendsToDefaultAndSettlesA200WithTheRequestedAtItSent) {
   EXPECT_EQ(sink_.settled[0].correlation_id(), kId1);
   EXPECT_EQ(sink_.settled[0].amount_cents(), 2005);
   EXPECT_EQ(sink_.settled[0].processor(), rinha::v1::PROCESSOR_DEFAULT);
-  EXPECT_EQ(sink_.settled[0].requested_at_ms(), now() - 3);
+  EXPECT_EQ(sink_.settled[0].requested_at_ms(), wall() - 3);
   EXPECT_EQ(core_.pending(), 0);
 }
 
@@ -138,7 +150,7 @@ TEST_F(RouterCoreTest, A500IsRetriedAtOnceAtTheFallback) {
   Answer(posts[0], Response(200));
   ASSERT_EQ(sink_.settled.size(), 1u);
   EXPECT_EQ(sink_.settled[0].processor(), rinha::v1::PROCESSOR_FALLBACK);
-  EXPECT_EQ(sink_.settled[0].requested_at_ms(), now());
+  EXPECT_EQ(sink_.settled[0].requested_at_ms(), wall());
 }
 
 TEST_F(RouterCoreTest, A429IsRetriedElsewhere) {
@@ -179,38 +191,62 @@ TEST_F(RouterCoreTest, ATimeoutPinsThePaymentToThatProcessorEvenWhileItFails) {
   EXPECT_EQ(posts[0].target, Target::kFallback);
   EXPECT_NE(posts[0].text.find(kId2), std::string::npos);
   Answer(posts[0], Response(200));
-  // Retried at default after its backoff, as a probe of the failing default: never elsewhere.
+  // Looked up at default after its backoff; not there yet, so sent to default again, as a probe
+  // of the failing default: never elsewhere.
   RunFor(config_.retry.initial_backoff_ms);
+  EXPECT_TRUE(Posts().empty());
+  std::vector<Call> gets = Gets();
+  ASSERT_EQ(gets.size(), 1u);
+  EXPECT_EQ(gets[0].target, Target::kDefault);
+  Answer(gets[0], Response(404));
   posts = Posts();
   ASSERT_EQ(posts.size(), 1u);
   EXPECT_EQ(posts[0].target, Target::kDefault);
   EXPECT_NE(posts[0].text.find(kId1), std::string::npos);
-  // Default now answers 500 each time: no insert, the earlier attempt is still ambiguous.
-  for (int i = 0; i < 20 && !posts.empty(); ++i) {
+  // Default now answers 500 each time, and its lookups 404: no insert, and the first attempt is
+  // ambiguous until the window ends.
+  const int64_t window_end = mono() + config_.retry.ambiguity_settle_ms - 500;
+  while (mono() < window_end) {
     for (const Call& c : posts) {
       ASSERT_EQ(c.target, Target::kDefault);
       Answer(c, Response(500));
     }
-    RunFor(config_.retry.max_backoff_ms);
+    for (const Call& c : Gets()) {
+      ASSERT_EQ(c.target, Target::kDefault);
+      Answer(c, Response(404));
+    }
+    transport_.Take(Call::Kind::kHealth);
+    RunFor(100);
     posts = Posts();
   }
   EXPECT_EQ(sink_.settled.size(), 1u);  // only kId2
+  EXPECT_EQ(core_.pending(), 1);
 }
 
 TEST_F(RouterCoreTest, AnAmbiguousPaymentIsReleasedOnlyAfterALookupFindsNothing) {
   core_.Accept(kId1, 100);
   core_.Run(now());
   Advance(5);
+  const int64_t ambiguous_at = mono();
   Answer(Posts()[0], Outcome(HttpOutcome::Kind::kConnectionLost));
-  // Default keeps failing (a health poll says so); the payment must not move.
-  int64_t waited = 0;
-  std::vector<Call> gets;
-  while (waited < config_.retry.ambiguity_settle_ms + config_.retry.max_backoff_ms) {
+  // Default keeps failing (POSTs 500, a health poll says so) and never has it (lookups 404): the
+  // payment must not move before the window has passed.
+  std::vector<Call> to_fallback;
+  int lookups = 0;
+  while (to_fallback.empty() &&
+         mono() < ambiguous_at + config_.retry.ambiguity_settle_ms + 2 * config_.retry.max_backoff_ms) {
     RunFor(100);
-    waited += 100;
     for (const Call& c : Posts()) {
-      ASSERT_EQ(c.target, Target::kDefault) << "sent to the fallback while ambiguous";
+      if (c.target == Target::kFallback) {
+        to_fallback.push_back(c);
+        continue;
+      }
       Answer(c, Response(500));
+    }
+    for (const Call& c : Gets()) {
+      EXPECT_EQ(c.target, Target::kDefault);
+      ++lookups;
+      Answer(c, Response(404));
     }
     for (const Call& c : transport_.Take(Call::Kind::kHealth)) {
       core_.OnHttpDone(c.token,
@@ -219,17 +255,11 @@ TEST_F(RouterCoreTest, AnAmbiguousPaymentIsReleasedOnlyAfterALookupFindsNothing)
                                          : R"({"failing":false,"minResponseTime":0})"),
                        now());
     }
-    gets = Gets();
-    if (!gets.empty()) break;
   }
-  ASSERT_EQ(gets.size(), 1u);
-  EXPECT_EQ(gets[0].target, Target::kDefault);
-  EXPECT_GE(waited, config_.retry.ambiguity_settle_ms - 100);
-  Answer(gets[0], Response(404));
-  std::vector<Call> posts = Posts();
-  ASSERT_EQ(posts.size(), 1u);
-  EXPECT_EQ(posts[0].target, Target::kFallback);
-  Answer(posts[0], Response(200));
+  ASSERT_EQ(to_fallback.size(), 1u);
+  EXPECT_GE(mono(), ambiguous_at + config_.retry.ambiguity_settle_ms);
+  EXPECT_GE(lookups, 2);  // some within the window, the last one after it
+  Answer(to_fallback[0], Response(200));
   ASSERT_EQ(sink_.settled.size(), 1u);
   EXPECT_EQ(sink_.settled[0].processor(), rinha::v1::PROCESSOR_FALLBACK);
 }
@@ -254,6 +284,84 @@ TEST_F(RouterCoreTest, AnAmbiguousPaymentFoundByTheLookupSettlesWhereItIs) {
   ASSERT_EQ(sink_.settled.size(), 1u);
   EXPECT_EQ(sink_.settled[0].processor(), rinha::v1::PROCESSOR_DEFAULT);
   EXPECT_EQ(sink_.settled[0].requested_at_ms(), 1752582896000);
+}
+
+TEST_F(RouterCoreTest, AnAmbiguousPaymentIsLookedUpBeforeItIsSentAgain) {
+  core_.Accept(kId1, 100);
+  core_.Run(now());
+  Answer(Posts()[0], Outcome(HttpOutcome::Kind::kConnectionLost));
+  RunFor(config_.retry.initial_backoff_ms);
+  EXPECT_TRUE(Posts().empty());
+  std::vector<Call> gets = Gets();
+  ASSERT_EQ(gets.size(), 1u);
+  EXPECT_EQ(gets[0].target, Target::kDefault);
+  EXPECT_EQ(gets[0].text, kId1);
+  // Not there (it never arrived): sent again, to the same processor only.
+  Answer(gets[0], Response(404));
+  std::vector<Call> posts = Posts();
+  ASSERT_EQ(posts.size(), 1u);
+  EXPECT_EQ(posts[0].target, Target::kDefault);
+  Answer(posts[0], Response(200));
+  ASSERT_EQ(sink_.settled.size(), 1u);
+  EXPECT_EQ(sink_.settled[0].processor(), rinha::v1::PROCESSOR_DEFAULT);
+  EXPECT_EQ(sink_.settled[0].requested_at_ms(), wall());
+}
+
+// The emulator's reset and truncated modes: the processor stored the payment, then broke its
+// answer (to the 422 of any re-send as well). The lookup settles it without a second POST.
+TEST_F(RouterCoreTest, ABrokenAnswerOfAStoredPaymentIsSettledByTheLookupWithoutAnotherPost) {
+  core_.Accept(kId1, 100);
+  core_.Run(now());
+  Answer(Posts()[0], Outcome(HttpOutcome::Kind::kConnectionLost));
+  RunFor(config_.retry.initial_backoff_ms);
+  EXPECT_TRUE(Posts().empty());
+  std::vector<Call> gets = Gets();
+  ASSERT_EQ(gets.size(), 1u);
+  Answer(gets[0], Response(200, R"({"requestedAt":"2025-07-15T12:34:56.000Z"})"));
+  ASSERT_EQ(sink_.settled.size(), 1u);
+  EXPECT_EQ(sink_.settled[0].processor(), rinha::v1::PROCESSOR_DEFAULT);
+  EXPECT_EQ(sink_.settled[0].requested_at_ms(), 1752582896000);
+  RunFor(config_.retry.ambiguity_settle_ms);
+  EXPECT_TRUE(Posts().empty());
+  EXPECT_TRUE(Gets().empty());
+}
+
+// A processor that breaks every answer after storing (truncated, probability 1): each payment it
+// gets is found by a lookup; the others go to the fallback meanwhile.
+TEST_F(RouterCoreTest, AProcessorBreakingEveryAnswerGetsItsPaymentsSettledAndTheRestMoves) {
+  for (int i = 0; i < 10; ++i) {
+    core_.Accept(absl::StrFormat("00000000-0000-4000-8000-%012d", i), 100);
+  }
+  core_.Run(now());
+  std::vector<Call> posts = Posts();
+  ASSERT_EQ(posts.size(), 10u);
+  for (const Call& c : posts) Answer(c, Outcome(HttpOutcome::Kind::kConnectionLost));
+  core_.Accept(kId1, 100);
+  core_.Run(now());
+  posts = Posts();
+  ASSERT_EQ(posts.size(), 1u);
+  EXPECT_EQ(posts[0].target, Target::kFallback);
+  Answer(posts[0], Response(200));
+  RunFor(config_.retry.initial_backoff_ms);
+  std::vector<Call> gets = Gets();
+  EXPECT_EQ(gets.size(), 10u);
+  for (const Call& c : gets) {
+    EXPECT_EQ(c.target, Target::kDefault);
+    Answer(c, Response(200, R"({"requestedAt":"2025-07-15T12:34:56.000Z"})"));
+  }
+  EXPECT_EQ(sink_.settled.size(), 11u);
+  EXPECT_EQ(core_.pending(), 0);
+  EXPECT_TRUE(Posts().empty());
+}
+
+TEST_F(RouterCoreTest, A200WithABodyWeCannotReadIsSettled) {
+  core_.Accept(kId1, 100);
+  core_.Run(now());
+  Answer(Posts()[0], Response(200, "<html>payment processed successfully}{\x01"));
+  ASSERT_EQ(sink_.settled.size(), 1u);
+  EXPECT_EQ(sink_.settled[0].processor(), rinha::v1::PROCESSOR_DEFAULT);
+  EXPECT_EQ(core_.stats().ambiguous, 0);
+  EXPECT_EQ(core_.stats().rejected, 0);
 }
 
 TEST_F(RouterCoreTest, AConnectFailureIsNotAmbiguous) {
@@ -380,6 +488,374 @@ TEST_F(RouterCoreTest, RejectsInvalidPayments) {
   EXPECT_EQ(core_.Accept(kId1, 0), RouterCore::AcceptResult::kInvalid);
 }
 
+// ---- Time: every timer on the monotonic reading; only requestedAt follows the wall clock.
+
+constexpr int64_t kHour = 3'600'000;
+
+TEST_F(RouterCoreTest, RequestedAtFollowsTheWallClockAcrossSteps) {
+  for (const int64_t step : {-kHour, 2 * kHour}) {
+    StepWall(step);
+    const std::string id = step < 0 ? kId1 : kId2;
+    core_.Accept(id, 2005);
+    core_.Run(now());
+    std::vector<Call> posts = Posts();
+    ASSERT_EQ(posts.size(), 1u);
+    EXPECT_NE(posts[0].text.find(absl::StrCat(R"("requestedAt":")", FormatIsoMillis(wall()))),
+              std::string::npos)
+        << posts[0].text;
+    Answer(posts[0], Response(200));
+    ASSERT_FALSE(sink_.settled.empty());
+    EXPECT_EQ(sink_.settled.back().correlation_id(), id);
+    EXPECT_EQ(sink_.settled.back().requested_at_ms(), wall());
+  }
+}
+
+// Attempts (POST or GET) made so far for kId1 at `target`.
+int AttemptsAt(std::vector<Call>& calls, Target target) {
+  int n = 0;
+  for (const Call& c : calls) n += c.target == target && c.text.find(kId1) != std::string::npos;
+  return n;
+}
+
+TEST_F(RouterCoreTest, AWallClockStepNeitherDelaysNorHastensARetry) {
+  for (const int64_t step : {-kHour, kHour}) {
+    core_.Purge();
+    core_.Accept(kId1, 100);
+    core_.Run(now());
+    std::vector<Call> posts = Posts();
+    ASSERT_EQ(posts.size(), 1u);
+    const Target target = posts[0].target;
+    Answer(posts[0], Outcome(HttpOutcome::Kind::kConnectionLost));  // pinned, backoff armed
+    StepWall(step);
+    RunFor(config_.retry.initial_backoff_ms - 1);
+    EXPECT_EQ(AttemptsAt(transport_.calls, target), 0)
+        << "retried early after a step of " << step;
+    RunFor(1);
+    ASSERT_EQ(AttemptsAt(transport_.calls, target), 1)
+        << "not retried on time after a step of " << step;
+    // Settle it where it is, for the next round.
+    for (const Call& c : Gets()) {
+      Answer(c, Response(200, R"({"requestedAt":"2025-07-15T12:34:56.000Z"})"));
+    }
+    for (const Call& c : Posts()) Answer(c, Response(200));
+    ASSERT_EQ(core_.pending(), 0);
+  }
+}
+
+TEST_F(RouterCoreTest, AWallClockStepNeitherDelaysNorHastensTheHealthPolls) {
+  // The constructor's polls were answered at t0.
+  StepWall(-kHour);
+  RunFor(config_.health.min_interval_ms - 1);
+  EXPECT_TRUE(transport_.Take(Call::Kind::kHealth).empty());
+  RunFor(1);
+  std::vector<Call> polls = transport_.Take(Call::Kind::kHealth);
+  ASSERT_EQ(polls.size(), 2u);
+  for (const Call& c : polls) {
+    core_.OnHttpDone(c.token, Response(200, R"({"failing":false,"minResponseTime":0})"), now());
+  }
+  StepWall(2 * kHour);
+  RunFor(config_.health.min_interval_ms - 1);
+  EXPECT_TRUE(transport_.Take(Call::Kind::kHealth).empty());
+  RunFor(1);
+  EXPECT_EQ(transport_.Take(Call::Kind::kHealth).size(), 2u);
+}
+
+TEST_F(RouterCoreTest, AWallClockStepDoesNotMakeAProcessorLookSlow) {
+  core_.Accept(kId1, 100);
+  core_.Run(now());
+  ASSERT_EQ(Posts().size(), 1u);  // in flight at default
+  StepWall(kHour);
+  Advance(5);
+  EXPECT_EQ(core_.signals(Target::kDefault, mono()).latency_ms, 5);
+  core_.Accept(kId2, 100);
+  core_.Run(now());
+  std::vector<Call> posts = Posts();
+  ASSERT_EQ(posts.size(), 1u);
+  EXPECT_EQ(posts[0].target, Target::kDefault);
+}
+
+TEST_F(RouterCoreTest, AWallClockStepDoesNotShortenTheAmbiguityWindow) {
+  core_.Accept(kId1, 100);
+  core_.Run(now());
+  const int64_t ambiguous_at = mono();
+  Answer(Posts()[0], Outcome(HttpOutcome::Kind::kTimeout));
+  StepWall(24 * kHour);  // a day forward: the window must still be measured from ambiguous_at
+  std::vector<Call> fallback_posts;
+  for (int i = 0; i < 500 && fallback_posts.empty(); ++i) {
+    RunFor(50);
+    for (const Call& c : Posts()) {
+      if (c.target == Target::kFallback) {
+        fallback_posts.push_back(c);
+      } else {
+        Answer(c, Response(500));
+      }
+    }
+    for (const Call& c : Gets()) Answer(c, Response(404));
+    for (const Call& c : transport_.Take(Call::Kind::kHealth)) {
+      core_.OnHttpDone(c.token,
+                       Response(200, c.target == Target::kDefault
+                                         ? R"({"failing":true,"minResponseTime":0})"
+                                         : R"({"failing":false,"minResponseTime":0})"),
+                       now());
+    }
+  }
+  ASSERT_EQ(fallback_posts.size(), 1u);
+  EXPECT_GE(mono(), ambiguous_at + config_.retry.ambiguity_settle_ms);
+}
+
+TEST_F(RouterCoreTest, AWallClockStepBackDoesNotStretchTheAmbiguityWindow) {
+  core_.Accept(kId1, 100);
+  core_.Run(now());
+  const int64_t ambiguous_at = mono();
+  Answer(Posts()[0], Outcome(HttpOutcome::Kind::kTimeout));
+  StepWall(-24 * kHour);
+  std::vector<Call> fallback_posts;
+  while (fallback_posts.empty() &&
+         mono() < ambiguous_at + config_.retry.ambiguity_settle_ms + 2 * config_.retry.max_backoff_ms) {
+    RunFor(50);
+    for (const Call& c : Posts()) {
+      if (c.target == Target::kFallback) {
+        fallback_posts.push_back(c);
+      } else {
+        Answer(c, Outcome(HttpOutcome::Kind::kConnectFailed));
+      }
+    }
+    for (const Call& c : Gets()) Answer(c, Response(404));
+    transport_.Take(Call::Kind::kHealth);
+  }
+  // Released within the window plus one backoff of the monotonic clock, not a day later.
+  ASSERT_EQ(fallback_posts.size(), 1u);
+}
+
+TEST_F(RouterCoreTest, AWallClockStepDoesNotShortenARecoveredPaymentsInsertWindow) {
+  core_.Recover(kId1, 2005, 7, now());
+  core_.Run(now());
+  for (const Call& c : Gets()) Answer(c, Response(404));
+  StepWall(24 * kHour);
+  RunFor(config_.retry.ambiguity_settle_ms - 1);
+  EXPECT_TRUE(Posts().empty());
+  EXPECT_TRUE(Gets().empty());
+  RunFor(1);
+  std::vector<Call> gets = Gets();
+  ASSERT_EQ(gets.size(), 2u);
+  for (const Call& c : gets) Answer(c, Response(404));
+  std::vector<Call> posts = Posts();
+  ASSERT_EQ(posts.size(), 1u);
+  // Sent now, stamped with the (stepped) wall clock.
+  EXPECT_NE(posts[0].text.find(FormatIsoMillis(wall())), std::string::npos);
+}
+
+// ---- Double payments after a 500 (the emulator's store_then_500).
+
+constexpr char kHeld[] = R"({"correlationId":"x","amount":1.00,"requestedAt":"2025-07-15T12:00:00.000Z"})";
+
+TEST_F(RouterCoreTest, A500ThatStoredIsFoundAfterTheFailoverAndRecordedAsADoublePayment) {
+  core_.Accept(kId1, 100);
+  core_.Run(now());
+  Answer(Posts()[0], Response(500));  // default stored it all the same
+  std::vector<Call> posts = Posts();
+  ASSERT_EQ(posts.size(), 1u);
+  ASSERT_EQ(posts[0].target, Target::kFallback);
+  EXPECT_TRUE(Gets().empty());  // nothing is looked up before it is settled elsewhere
+  Answer(posts[0], Response(200));
+  ASSERT_EQ(sink_.settled.size(), 1u);
+  EXPECT_FALSE(sink_.settled[0].double_payment());
+  // Looked up at default at once.
+  std::vector<Call> gets = Gets();
+  ASSERT_EQ(gets.size(), 1u);
+  EXPECT_EQ(gets[0].target, Target::kDefault);
+  EXPECT_EQ(gets[0].text, kId1);
+  EXPECT_EQ(core_.stats().double_checks, 1);
+  Answer(gets[0], Response(200, kHeld));
+  ASSERT_EQ(sink_.settled.size(), 2u);
+  const rinha::v1::Settlement& twice = sink_.settled[1];
+  EXPECT_EQ(twice.correlation_id(), kId1);
+  EXPECT_EQ(twice.processor(), rinha::v1::PROCESSOR_DEFAULT);
+  EXPECT_TRUE(twice.double_payment());
+  EXPECT_EQ(twice.amount_cents(), 100);
+  EXPECT_EQ(twice.requested_at_ms(), absl::ToUnixMillis(*ParseIsoTime("2025-07-15T12:00:00.000Z")));
+  EXPECT_EQ(sink_.handles[1], 0u);
+  EXPECT_EQ(core_.stats().double_payments_detected, 1);
+  EXPECT_EQ(core_.stats().double_checks, 0);
+  RunFor(2 * config_.retry.ambiguity_settle_ms);
+  EXPECT_TRUE(Gets().empty());
+}
+
+TEST_F(RouterCoreTest, A500ThatStoredNothingIsLookedUpOnceMoreAfterItsWindowThenForgotten) {
+  core_.Accept(kId1, 100);
+  core_.Run(now());
+  Advance(30);
+  const int64_t failed_at = mono();
+  Answer(Posts()[0], Response(500));
+  Answer(Posts()[0], Response(200));  // at the fallback
+  std::vector<Call> gets = Gets();
+  ASSERT_EQ(gets.size(), 1u);
+  Answer(gets[0], Response(404));
+  // Default might still insert it (a processor that answers before it stores): once more when
+  // its window has passed, and no more.
+  RunFor(failed_at + config_.retry.ambiguity_settle_ms - mono() - 1);
+  EXPECT_TRUE(Gets().empty());
+  RunFor(1);
+  gets = Gets();
+  ASSERT_EQ(gets.size(), 1u);
+  EXPECT_EQ(gets[0].target, Target::kDefault);
+  Answer(gets[0], Response(404));
+  EXPECT_EQ(core_.stats().double_checks, 0);
+  RunFor(2 * config_.retry.ambiguity_settle_ms);
+  EXPECT_TRUE(Gets().empty());
+  EXPECT_EQ(sink_.settled.size(), 1u);
+  EXPECT_EQ(core_.stats().double_payments_detected, 0);
+}
+
+TEST_F(RouterCoreTest, OnlyA5xxIsCheckedForADoublePayment) {
+  const std::vector<HttpOutcome> not_stored = {Response(429), Response(400),
+                                               Outcome(HttpOutcome::Kind::kConnectFailed)};
+  for (size_t i = 0; i < not_stored.size(); ++i) {
+    const std::string id = absl::StrFormat("00000000-0000-4000-8000-%012d", i);
+    core_.Accept(id, 100);
+    core_.Run(now());
+    std::vector<Call> posts = Posts();
+    ASSERT_EQ(posts.size(), 1u);
+    Answer(posts[0], not_stored[i]);
+    posts = Posts();
+    ASSERT_EQ(posts.size(), 1u);
+    EXPECT_NE(posts[0].target, Target::kDefault);
+    Answer(posts[0], Response(200));
+    // Let default be healthy again for the next one.
+    RunFor(config_.health.min_interval_ms);
+    for (const Call& c : transport_.Take(Call::Kind::kHealth)) {
+      core_.OnHttpDone(c.token, Response(200, R"({"failing":false,"minResponseTime":0})"), now());
+    }
+  }
+  RunFor(2 * config_.retry.ambiguity_settle_ms);
+  EXPECT_TRUE(Gets().empty());
+  EXPECT_EQ(core_.stats().double_checks, 0);
+}
+
+TEST_F(RouterCoreTest, ADoubleCheckWithoutAnAnswerIsRetriedABoundedNumberOfTimes) {
+  core_.Accept(kId1, 100);
+  core_.Run(now());
+  Answer(Posts()[0], Response(500));
+  Answer(Posts()[0], Response(200));
+  int lookups = 0;
+  for (int i = 0; i < 200; ++i) {
+    for (const Call& c : Gets()) {
+      ++lookups;
+      Answer(c, Outcome(HttpOutcome::Kind::kConnectFailed));
+    }
+    RunFor(config_.retry.max_backoff_ms);
+    transport_.Take(Call::Kind::kHealth);
+  }
+  EXPECT_GE(lookups, 2);
+  EXPECT_LE(lookups, 12);
+  EXPECT_EQ(core_.stats().double_checks, 0);
+  EXPECT_EQ(core_.stats().in_flight, 0);
+}
+
+TEST_F(RouterCoreTest, DoubleChecksShareTheBoundOnLookupsInFlight) {
+  const int n = config_.routing.max_lookups_in_flight + 8;
+  for (int i = 0; i < n; ++i) {
+    core_.Accept(absl::StrFormat("00000000-0000-4000-8000-%012d", i), 100);
+  }
+  core_.Run(now());
+  for (const Call& c : Posts()) Answer(c, Response(500));
+  for (const Call& c : Posts()) Answer(c, Response(200));
+  std::vector<Call> gets = Gets();
+  EXPECT_EQ(static_cast<int>(gets.size()), config_.routing.max_lookups_in_flight);
+  for (const Call& c : gets) Answer(c, Response(200, kHeld));
+  RunFor(config_.retry.initial_backoff_ms);
+  gets = Gets();
+  EXPECT_EQ(gets.size(), 8u);
+  for (const Call& c : gets) Answer(c, Response(200, kHeld));
+  EXPECT_EQ(core_.stats().double_payments_detected, n);
+  EXPECT_EQ(static_cast<int>(sink_.settled.size()), 2 * n);
+}
+
+// ---- A 429 storm or a refusing processor never starves the other one.
+
+TEST_F(RouterCoreTest, A429StormAtDefaultSendsEveryPaymentToTheFallbackAtOnce) {
+  for (int i = 0; i < 20; ++i) {
+    core_.Accept(absl::StrFormat("00000000-0000-4000-8000-%012d", i), 100);
+  }
+  core_.Run(now());
+  std::vector<Call> posts = Posts();
+  ASSERT_EQ(posts.size(), 20u);
+  // Every one refused at once; without any time passing each goes to the fallback.
+  for (const Call& c : posts) Answer(c, Response(429));
+  posts = Posts();
+  ASSERT_EQ(posts.size(), 20u);
+  for (const Call& c : posts) {
+    EXPECT_EQ(c.target, Target::kFallback);
+    Answer(c, Response(200));
+  }
+  EXPECT_EQ(core_.stats().queued, 0);
+  // Later payments go straight to the fallback until a poll says default is fine again.
+  for (int round = 0; round < 3; ++round) {
+    Advance(1000);
+    core_.Accept(absl::StrFormat("00000000-0000-4000-8000-%012d", 100 + round), 100);
+    core_.Run(now());
+    posts = Posts();
+    ASSERT_EQ(posts.size(), 1u);
+    EXPECT_EQ(posts[0].target, Target::kFallback);
+    Answer(posts[0], Response(200));
+  }
+  EXPECT_EQ(static_cast<int>(sink_.settled.size()), 23);
+  EXPECT_EQ(core_.pending(), 0);
+}
+
+TEST_F(RouterCoreTest, ARefusingDefaultSendsEveryPaymentToTheFallbackAtOnceAndPinnedOnesWait) {
+  // One payment was in flight when default closed every connection: ambiguous, pinned there.
+  core_.Accept(kId1, 100);
+  core_.Run(now());
+  Answer(Posts()[0], Outcome(HttpOutcome::Kind::kConnectionLost));
+  for (int i = 0; i < 20; ++i) {
+    core_.Accept(absl::StrFormat("00000000-0000-4000-8000-%012d", i), 100);
+  }
+  core_.Run(now());
+  std::vector<Call> posts = Posts();
+  ASSERT_EQ(posts.size(), 20u);
+  for (const Call& c : posts) {
+    EXPECT_EQ(c.target, Target::kFallback);
+    Answer(c, Response(200));
+  }
+  // Default refuses for 3 s: the pinned payment's lookups fail to connect and it waits; health
+  // polls fail too; nothing else waits for default.
+  int lookups = 0;
+  for (int i = 0; i < 30; ++i) {
+    RunFor(100);
+    for (const Call& c : Gets()) {
+      EXPECT_EQ(c.target, Target::kDefault);
+      ++lookups;
+      Answer(c, Outcome(HttpOutcome::Kind::kConnectFailed));
+    }
+    for (const Call& c : transport_.Take(Call::Kind::kHealth)) {
+      core_.OnHttpDone(c.token,
+                       c.target == Target::kDefault ? Outcome(HttpOutcome::Kind::kConnectFailed)
+                                                    : Response(200, R"({"failing":false,"minResponseTime":0})"),
+                       now());
+    }
+    core_.Accept(absl::StrFormat("00000000-0000-4000-8000-%012d", 100 + i), 100);
+    core_.Run(now());
+    posts = Posts();
+    ASSERT_EQ(posts.size(), 1u);
+    EXPECT_EQ(posts[0].target, Target::kFallback);
+    Answer(posts[0], Response(200));
+  }
+  EXPECT_GE(lookups, 2);
+  EXPECT_EQ(core_.pending(), 1);  // only the pinned one
+  // Default listens again: the pinned payment's next lookup finds it.
+  std::vector<Call> gets;
+  for (int i = 0; i < 100 && gets.empty(); ++i) {
+    RunFor(100);
+    gets = Gets();
+    transport_.Take(Call::Kind::kHealth);
+  }
+  ASSERT_EQ(gets.size(), 1u);
+  Answer(gets[0], Response(200, kHeld));
+  EXPECT_EQ(core_.pending(), 0);
+  EXPECT_EQ(sink_.settled.size(), 51u);
+}
+
 TEST(RouterCoreParsingTest, ReadsHealthAnswers) {
   bool failing = true;
   int64_t min = -1;
@@ -462,7 +938,7 @@ TEST_F(RouterCoreTest, ARecoveredPaymentAbsentEverywhereIsSentOnlyOnceTheInsertW
 }
 
 TEST_F(RouterCoreTest, AFailedRecoveryLookupIsRetriedAndNeverTakenAsAbsence) {
-  const int64_t window_end = now() + config_.retry.ambiguity_settle_ms;
+  const int64_t window_end = mono() + config_.retry.ambiguity_settle_ms;
   core_.Recover(kId1, 2005, 7, now());
   core_.Run(now());
   std::vector<Call> gets = Gets();
@@ -480,7 +956,7 @@ TEST_F(RouterCoreTest, AFailedRecoveryLookupIsRetriedAndNeverTakenAsAbsence) {
     posts = Posts();
   }
   ASSERT_EQ(posts.size(), 1u);
-  EXPECT_GE(now(), window_end);
+  EXPECT_GE(mono(), window_end);
   EXPECT_GE(fallback_gets, 1);
 }
 

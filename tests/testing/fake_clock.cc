@@ -7,6 +7,11 @@ absl::Time FakeClock::Now() const {
   return now_;
 }
 
+int64_t FakeClock::MonotonicNanos() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return absl::ToInt64Nanoseconds(monotonic_);
+}
+
 void FakeClock::SleepUntil(absl::Time deadline) {
   std::unique_lock<std::mutex> lock(mu_);
   ++sleepers_;
@@ -18,6 +23,7 @@ void FakeClock::SleepUntil(absl::Time deadline) {
 void FakeClock::Advance(absl::Duration d) {
   std::lock_guard<std::mutex> lock(mu_);
   now_ += d;
+  monotonic_ += d;
   changed_.notify_all();
 }
 

@@ -1,5 +1,6 @@
-// A Clock whose time moves only when a test calls Advance(). SleepUntil blocks until the fake
-// time reaches the deadline, so tests control every wait without real sleeping.
+// A Clock whose time moves only when a test calls Advance() (both readings) or SetTime() (the
+// wall reading alone, as an NTP step). SleepUntil blocks until the fake wall time reaches the
+// deadline, so tests control every wait without real sleeping.
 #pragma once
 
 #include <condition_variable>
@@ -18,9 +19,12 @@ class FakeClock final : public Clock {
       : now_(start) {}
 
   absl::Time Now() const override;
+  int64_t MonotonicNanos() const override;
   void SleepUntil(absl::Time deadline) override;
 
+  // Time passes: the wall and the monotonic readings move together by `d` (>= 0).
   void Advance(absl::Duration d);
+  // The wall clock is stepped to `t` (backwards or forwards); the monotonic reading stays.
   void SetTime(absl::Time t);
 
   // Number of threads currently blocked in SleepUntil; lets a test wait until a worker is asleep
@@ -35,6 +39,8 @@ class FakeClock final : public Clock {
   mutable std::mutex mu_;
   mutable std::condition_variable changed_;  // time moved, or a sleeper arrived
   absl::Time now_ ABSL_GUARDED_BY(mu_);
+  // Arbitrary origin, far from the wall reading so that a test mixing the two fails loudly.
+  absl::Duration monotonic_ ABSL_GUARDED_BY(mu_) = absl::Hours(1);
   int sleepers_ ABSL_GUARDED_BY(mu_) = 0;
 };
 

@@ -25,7 +25,8 @@ TEST(SettlementCheckTest, EverythingAnsweredPaidOnceAndRecordedIsExact) {
   Holdings h;
   h.at_default = {Id(1)};
   h.at_fallback = {Id(2)};
-  h.ledger = {{Id(1), LedgerProcessor::kDefault}, {Id(2), LedgerProcessor::kFallback}};
+  h.Record(Id(1), LedgerProcessor::kDefault);
+  h.Record(Id(2), LedgerProcessor::kFallback);
   const SettlementCheck c = CheckSettlements(requests, h);
   EXPECT_TRUE(c.exact());
   EXPECT_EQ(c.answered_2xx, 2);
@@ -45,21 +46,47 @@ TEST(SettlementCheckTest, CountsEachWayOfGoingWrong) {
   Holdings h;
   h.at_default = {Id(2), Id(3), Id(4), Id(5), Id(9)};
   h.at_fallback = {Id(2)};
-  h.ledger = {{Id(2), LedgerProcessor::kDefault},
-              {Id(4), LedgerProcessor::kFallback},
-              {Id(5), LedgerProcessor::kDefault},
-              {Id(9), LedgerProcessor::kDefault},
-              {Id(7), LedgerProcessor::kDefault}};  // recorded, held by nobody
+  h.Record(Id(2), LedgerProcessor::kDefault);  // the fallback's payment unrecorded
+  h.Record(Id(4), LedgerProcessor::kFallback);
+  h.Record(Id(5), LedgerProcessor::kDefault);
+  h.Record(Id(9), LedgerProcessor::kDefault);
+  h.Record(Id(7), LedgerProcessor::kDefault);  // recorded, held by nobody
   const SettlementCheck c = CheckSettlements(requests, h);
   EXPECT_FALSE(c.exact());
   EXPECT_EQ(c.answered_2xx, 4);
   EXPECT_EQ(c.lost, 1);
   EXPECT_EQ(c.paid_twice, 1);
-  EXPECT_EQ(c.unrecorded, 2);
-  EXPECT_EQ(c.recorded_unpaid, 1);
+  EXPECT_EQ(c.paid_twice_recorded, 0);
+  EXPECT_EQ(c.unrecorded, 3);
+  EXPECT_EQ(c.recorded_unpaid, 2);  // 7, and 4's row under the fallback
   EXPECT_EQ(c.paid_client_failed, 1);
   EXPECT_EQ(c.foreign, 1);
   EXPECT_FALSE(c.examples.empty());
+}
+
+TEST(SettlementCheckTest, ADetectedDoublePaymentHasARowUnderEachProcessor) {
+  const std::vector<LoggedRequest> requests = {Req(1, 202), Req(2, 202)};
+  Holdings h;
+  h.at_default = {Id(1), Id(2)};
+  h.at_fallback = {Id(1), Id(2)};
+  h.Record(Id(1), LedgerProcessor::kDefault);
+  h.Record(Id(1), LedgerProcessor::kFallback);  // the second row, flagged double_payment
+  h.Record(Id(2), LedgerProcessor::kFallback);  // only one of the two payments recorded
+  const SettlementCheck c = CheckSettlements(requests, h);
+  EXPECT_EQ(c.paid_twice, 2);
+  EXPECT_EQ(c.paid_twice_recorded, 1);
+  EXPECT_EQ(c.unrecorded, 1);
+  EXPECT_EQ(c.recorded_unpaid, 0);
+  EXPECT_FALSE(c.exact());  // paid twice is never exact, detected or not
+}
+
+TEST(SettlementCheckTest, ARowUnderTheWrongProcessorIsUnrecordedAndUnpaid) {
+  Holdings h;
+  h.at_default = {Id(1)};
+  h.Record(Id(1), LedgerProcessor::kFallback);
+  const SettlementCheck c = CheckSettlements({Req(1, 202)}, h);
+  EXPECT_EQ(c.unrecorded, 1);
+  EXPECT_EQ(c.recorded_unpaid, 1);
 }
 
 TEST(SettlementCheckTest, P99CountsOnlySuccessesThatStartedInTheWindow) {
