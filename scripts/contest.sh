@@ -7,8 +7,9 @@
 #   rinha-load                  the k6 test shape, timeline, audit and score
 # Each budget service runs inside its own cgroup v1 group (cpu quota, memory + swap limit) with
 # the limits read from compose.yaml by compose-limits, from its first instruction on. At the end
-# it writes OUT/resources.json, runs rinha-report when built, prints the score and resource
-# tables, and stops and removes everything, also on Ctrl-C, SIGTERM or a service dying.
+# cgroup-resources writes OUT/resources.json from the groups' counters, rinha-report draws
+# OUT/report.html and prints the score, resources and machine tables, and everything is stopped
+# and removed, also on Ctrl-C, SIGTERM or a service dying.
 #
 #   scripts/contest.sh [--test=final|preview] [--timeline=final|preview|reverse|both-fail|none]
 #                      [--duration_s=N] [--max_vus=N] [--backend=ours|null] [--lb=haproxy|nginx]
@@ -33,8 +34,8 @@
 # --backend=null replaces the edges with null-responder (no router or ledger): a floor run that
 # measures the load generator and the load balancer only.
 # Exit status: 0 when the run completed and no service died or hit its memory limit.
-# Needs root (cgroups). RINHA_LOAD_CMD overrides the load command; without rinha-load built, a
-# curl stand-in runs. RINHA_DEFAULT_FAULT='{"mode":...}' starts the default processor in that
+# Needs root (cgroups). RINHA_LOAD_CMD runs another load command in rinha-load's place, with
+# rinha-load's arguments. RINHA_DEFAULT_FAULT='{"mode":...}' starts the default processor in that
 # fault mode (the emulator's --fault; scripts/processor-faults.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -90,17 +91,15 @@ log() { printf '[contest %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 
 # ---------------------------------------------------------------------------------------------
 # Build
-targets=(ledger router edge payment-processor compose-limits null-responder)
+targets=(ledger router edge payment-processor compose-limits cgroup-resources null-responder
+  rinha-load rinha-report)
 ((probe)) && targets+=(stall-probe)
+((check)) && targets+=(rinha-check)
 if ((build)); then
   if [ ! -f "$build_dir/CMakeCache.txt" ]; then
     log "configuring $build_dir (Release)"
     cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
   fi
-  known=$(cmake --build "$build_dir" --target help 2>/dev/null || true)
-  for optional in rinha-load rinha-report; do
-    grep -q "^$optional:" <<<"$known" && targets+=("$optional")
-  done
   log "building ${targets[*]}"
   cmake --build "$build_dir" -j "${RINHA_BUILD_JOBS:-$(nproc)}" --target "${targets[@]}" >/dev/null
 fi
@@ -109,18 +108,17 @@ bin_router=$build_dir/router/router
 bin_edge=$build_dir/edge/edge
 bin_processor=$build_dir/processor/payment-processor
 bin_limits=$build_dir/contest/runner/compose-limits
+bin_resources=$build_dir/contest/runner/cgroup-resources
 bin_null=$build_dir/contest/runner/null-responder
 bin_load=$build_dir/contest/load/rinha-load
 bin_report=$build_dir/contest/report/rinha-report
 bin_check=$build_dir/contest/load/rinha-check
 bin_probe=$build_dir/contest/runner/stall-probe
-if ((check)) && [ ! -x "$bin_check" ]; then
-  echo "contest.sh: $bin_check missing (build it or drop --no-build)" >&2; exit 2
-fi
-if ((probe)) && [ ! -x "$bin_probe" ]; then
-  echo "contest.sh: $bin_probe missing (build it or drop --no-build)" >&2; exit 2
-fi
-for b in "$bin_ledger" "$bin_router" "$bin_edge" "$bin_processor" "$bin_limits" "$bin_null"; do
+needed=("$bin_ledger" "$bin_router" "$bin_edge" "$bin_processor" "$bin_limits" "$bin_resources"
+  "$bin_null" "$bin_load" "$bin_report")
+((probe)) && needed+=("$bin_probe")
+((check)) && needed+=("$bin_check")
+for b in "${needed[@]}"; do
   [ -x "$b" ] || { echo "contest.sh: $b missing (build it or drop --no-build)" >&2; exit 2; }
 done
 
@@ -255,7 +253,6 @@ start() {
   for controller in cpu cpuacct memory; do procs+=("${cg_base[$controller]}/$name/cgroup.procs"); done
   (
     for f in "${procs[@]}"; do echo "$BASHPID" >"$f"; done
-    if declare -F "$1" >/dev/null; then "$@"; exit; fi  # a function of this script (stand-in)
     # Own session: a terminal's Ctrl-C reaches only this script, which stops the services in
     # order. (A background child is no process-group leader, so setsid execs without a fork.)
     exec setsid "$@"
@@ -374,64 +371,6 @@ load_args=(--target="$target" --default_processor="http://127.0.0.1:$default_por
 [ -n "$router_port" ] && load_args+=(--router_stats="127.0.0.1:$router_port")
 ((check)) && load_args+=(--requests_out="$out/requests.log" --started_file="$state/load.started")
 
-# Until rinha-load is built (contest/load), a stand-in: a few payments, then the processors'
-# admin summaries against ours, written in final-results.json's shape (no p99, no timeline).
-standin_load() {
-  local target="" dp="" fp="" n=${RINHA_STANDIN_PAYMENTS:-40} a
-  for a in "$@"; do
-    case "$a" in
-      --target=*) target=${a#*=} ;;
-      --default_processor=*) dp=${a#*=} ;;
-      --fallback_processor=*) fp=${a#*=} ;;
-    esac
-  done
-  echo "stand-in load: $n payments (rinha-load not built)"
-  # -d '': Content-Length 0, as k6 sends it (without it the servers wait for a body).
-  curl -s -o /dev/null -d '' "$target/purge-payments"
-  for p in "$dp" "$fp"; do curl -s -o /dev/null -d '' -H 'X-Rinha-Token: 123' "$p/admin/purge-payments"; done
-  local ok=0 failed=0 code
-  for _ in $(seq 1 "$n"); do
-    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1.5 -XPOST "$target/payments" \
-      -H 'Content-Type: application/json' \
-      -d "{\"correlationId\":\"$(cat /proc/sys/kernel/random/uuid)\",\"amount\":20.05}") || code=000
-    case "$code" in 200 | 201 | 202 | 204) ok=$((ok + 1)) ;; *) failed=$((failed + 1)) ;; esac
-  done
-  local ours d f tries=0
-  while true; do  # the backend settles asynchronously: wait for it, as the teardown would
-    ours=$(curl -s "$target/payments-summary")
-    d=$(curl -s -H 'X-Rinha-Token: 123' "$dp/admin/payments-summary")
-    f=$(curl -s -H 'X-Rinha-Token: 123' "$fp/admin/payments-summary")
-    (($(jq -n --argjson d "$d" --argjson f "$f" '$d.totalRequests + $f.totalRequests') >= ok)) && break
-    ((++tries > 50)) && break
-    sleep 0.1
-  done
-  jq -n --argjson ours "$ours" --argjson d "$d" --argjson f "$f" --argjson ok "$ok" \
-    --argjson failed "$failed" '
-    def abs: if . < 0 then -. else . end;
-    (($ours.default.totalRequests - $d.totalRequests | abs) +
-     ($ours.fallback.totalRequests - $f.totalRequests | abs)) as $inc |
-    ($d.totalAmount + $f.totalAmount) as $bruto | ($d.totalFee + $f.totalFee) as $taxas |
-    {standin: true, total_liquido: ($bruto - $taxas), total_bruto: $bruto, total_taxas: $taxas,
-     multa: {porcentagem: (if $inc > 0 then 0.35 else 0 end),
-             composicao: {num_inconsistencias: $inc}},
-     lag: {num_pagamentos_total: ($d.totalRequests + $f.totalRequests),
-           num_pagamentos_solicitados: $ok,
-           lag: ($ok - $d.totalRequests - $f.totalRequests)},
-     pagamentos_solicitados: {qtd_sucesso: $ok, qtd_falha: $failed},
-     pagamentos_realizados_default: {total_bruto: $d.totalAmount,
-                                     num_pagamentos: $d.totalRequests, total_taxas: $d.totalFee},
-     pagamentos_realizados_fallback: {total_bruto: $f.totalAmount,
-                                      num_pagamentos: $f.totalRequests, total_taxas: $f.totalFee},
-     score: (($bruto - $taxas) * (1 - (if $inc > 0 then 0.35 else 0 end)))}' >"$out/final-results.json"
-}
-if [ -n "${RINHA_LOAD_CMD:-}" ]; then
-  load_cmd=("$RINHA_LOAD_CMD")
-elif [ -x "$bin_load" ]; then
-  load_cmd=("$bin_load")
-else
-  load_cmd=(standin_load)
-fi
-
 if ((probe)); then
   make_group probe
   start probe "listening" "$bin_probe" --out="$out/probe.json"
@@ -473,9 +412,10 @@ fault_job() {
     '{service: $s, signal: $sig, killed_at_s: ($k / 1000), restarted_at_s: ($r / 1000),
       ready_at_s: ($y / 1000)}' >"$out/fault.json"
 }
+load_cmd=${RINHA_LOAD_CMD:-$bin_load}
 make_group load
-log "load: ${load_cmd[*]} ${load_args[*]}"
-start load "" "${load_cmd[@]}" "${load_args[@]}"
+log "load: $load_cmd ${load_args[*]}"
+start load "" "$load_cmd" "${load_args[@]}"
 if [ -z "$load_timeout_s" ]; then
   if [ -n "$duration_s" ]; then load_timeout_s=$((duration_s + 120));
   elif [ "$test_name" = final ]; then load_timeout_s=420; else load_timeout_s=180; fi
@@ -544,84 +484,31 @@ fi
 
 # ---------------------------------------------------------------------------------------------
 # Resources, read while the services still run (a dead one has already failed the run above).
-json_num() { local v; v=$(cat "$1" 2>/dev/null) || v=null; echo "${v:-null}"; }
-cpu_stat() { awk -v k="$2" '$1 == k { print $2 }' "$1/cpu.stat" 2>/dev/null; }
-{
-  echo '{ "services": ['
-  sep=""
-  for s in lb edge1 edge2 router ledger processor-default processor-fallback load; do
-    [ -d "${cg_base[cpu]}/$s" ] || continue
-    [ -n "${pid_of[$s]:-}" ] || continue
-    cdir=${cg_base[cpu]}/$s adir=${cg_base[cpuacct]}/$s mdir=${cg_base[memory]}/$s
-    usage=$(json_num "$adir/cpuacct.usage")
-    throttled_ns=$(cpu_stat "$cdir" throttled_time)
-    oom=$(awk '$1 == "oom_kill" { print $2 }' "$mdir/memory.oom_control" 2>/dev/null)
-    printf '%s  {"name": "%s", "limited": %s, "cpu_limit": %s, "memory_limit_bytes": %s, ' \
-      "$sep" "$s" "$([ -n "${cpu_limit[$s]:-}" ] && echo true || echo false)" \
-      "${cpu_limit[$s]:-null}" "${mem_limit[$s]:-null}"
-    printf '"cpu_s": %s, "nr_periods": %s, "nr_throttled": %s, "throttled_s": %s, ' \
-      "$(awk -v u="$usage" 'BEGIN { printf "%.3f", u / 1e9 }')" \
-      "$(cpu_stat "$cdir" nr_periods)" "$(cpu_stat "$cdir" nr_throttled)" \
-      "$(awk -v t="${throttled_ns:-0}" 'BEGIN { printf "%.3f", t / 1e9 }')"
-    printf '"memory_peak_bytes": %s, "memory_failcnt": %s, "oom_kills": %s}' \
-      "$(json_num "$mdir/memory.max_usage_in_bytes")" "$(json_num "$mdir/memory.failcnt")" "${oom:-0}"
-    sep=$',\n'
-  done
-  printf '\n] }\n'
-} >"$out/resources.json"
+services=""
+for s in lb edge1 edge2 router ledger processor-default processor-fallback load; do
+  [ -n "${pid_of[$s]:-}" ] && services+=${services:+,}$s
+done
+# Exit status 3: a limited service hit its memory limit, which fails the run.
+hits=$("$bin_resources" --compose="$compose" --cpu="${cg_base[cpu]}" \
+  --cpuacct="${cg_base[cpuacct]}" --memory="${cg_base[memory]}" --services="$services" \
+  --out="$out/resources.json" 2>&1) || status=1
+[ -z "$hits" ] || log "$hits"
 
-if [ -x "$bin_report" ] && [ -f "$out/run.json" ]; then
-  report_args=()  # not a probe.json left in a reused --out by an earlier run
-  ((probe)) && [ -s "$out/probe.json" ] && report_args+=(--probe="$out/probe.json")
-  "$bin_report" --run="$out/run.json" --results="$out/final-results.json" \
-    --resources="$out/resources.json" "${report_args[@]}" --out="$out/report.html" >/dev/null ||
-    log "rinha-report failed (the run itself is unaffected)"
-fi
-
-# ---------------------------------------------------------------------------------------------
-# Tables
-echo
+# The page and the tables, from the files the run wrote.
+report_args=(--resources="$out/resources.json")
 if [ -f "$out/final-results.json" ]; then
-  jq -r '
-    "score            \(.score) (total_liquido \(.total_liquido))",
-    "gross - fees     \(.total_bruto) - \(.total_taxas)",
-    "p99              \(.p99.valor // "n/a") (bonus \(.p99.bonus // "n/a"))",
-    "inconsistencies  \(.multa.composicao.num_inconsistencias) (fine \(.multa.porcentagem))",
-    "lag              \(.lag.lag) of \(.lag.num_pagamentos_solicitados)",
-    "POSTs ok/failed  \(.pagamentos_solicitados.qtd_sucesso) / \(.pagamentos_solicitados.qtd_falha)",
-    "default          \(.pagamentos_realizados_default.num_pagamentos) payments",
-    "fallback         \(.pagamentos_realizados_fallback.num_pagamentos) payments"' \
-    "$out/final-results.json"
+  report_args+=(--results="$out/final-results.json")
 else
   log "no final-results.json"; status=1
 fi
-echo
-printf '%-19s %5s %8s %8s %9s %10s %9s %7s %4s\n' service cpus limit_MB cpu_s throttled thr_s peak_MB failcnt oom
-jq -r '.services[] | [.name, (.cpu_limit // "-"),
-    (if .memory_limit_bytes then (.memory_limit_bytes / 1048576 | floor) else "-" end),
-    .cpu_s, "\(.nr_throttled)/\(.nr_periods)", .throttled_s,
-    (.memory_peak_bytes / 1048576 * 10 | round / 10), .memory_failcnt, .oom_kills] | @tsv' \
-  "$out/resources.json" | while IFS=$'\t' read -r n c l u t ts p f o; do
-  printf '%-19s %5s %8s %8s %9s %10s %9s %7s %4s\n' "$n" "$c" "$l" "$u" "$t" "$ts" "$p" "$f" "$o"
-done
-if ((probe)) && [ -s "$out/probe.json" ] && [ -f "$out/run.json" ]; then
-  # A load second t covers [start + (t-1) s, start + t s): it meets at most two probe seconds.
-  jq -r --slurpfile run "$out/run.json" '
-    (.seconds | map(select(.late_over_5ms > 0) | .t_ms) | map({key: tostring, value: 1})
-      | from_entries) as $stalled |
-    $run[0] as $r |
-    [$r.series[] | select(.p99_ms != null and .p99_ms > 3) |
-      ($r.started_at_ms + (.t_s - 1) * 1000) as $from |
-      (($from / 1000 | floor) * 1000) as $first |
-      ($stalled["\($first)"] // $stalled["\($first + 1000)"] // 0)] as $slow |
-    "machine          \(.summary.seconds_with_stall_over_5ms) of \(.summary.seconds) s had a wake-up" +
-    " > 5 ms late (stall-probe p99 \(.summary.p99_ms) ms, max \(.summary.max_ms) ms)",
-    "                 \($slow | add // 0) of the load'"'"'s \($slow | length) seconds with p99 > 3 ms" +
-    " fell in such a second"' "$out/probe.json"
-  echo
+if [ -f "$out/run.json" ]; then
+  report_args+=(--run="$out/run.json")
+  # Not a probe.json left in a reused --out by an earlier run.
+  ((probe)) && [ -s "$out/probe.json" ] && report_args+=(--probe="$out/probe.json")
+  "$bin_report" "${report_args[@]}" --out="$out/report.html" >/dev/null ||
+    log "rinha-report failed (the run itself is unaffected)"
 fi
-over=$(jq -r '.services[] | select(.limited and (.memory_failcnt > 0 or .oom_kills > 0)) |
-  "\(.name): memory limit hit \(.memory_failcnt) times, \(.oom_kills) OOM kills"' "$out/resources.json")
-if [ -n "$over" ]; then log "$over"; status=1; fi
+echo
+"$bin_report" --tables "${report_args[@]}" || status=1
 echo
 echo "results in $out"

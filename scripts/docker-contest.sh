@@ -19,9 +19,8 @@
 #   unrecorded) through the published ports; OUT/check.json, OUT/fault.json.
 # Environment: LB_HOST_PORT (9999), PROCESSOR_DEFAULT_HOST_PORT (8001),
 #   PROCESSOR_FALLBACK_HOST_PORT (8002), ROUTER_GRPC_HOST_PORT (50051), LEDGER_GRPC_HOST_PORT
-#   (50052); RINHA_LOADGEN=rinha-load|standin (default: rinha-load once contest/load is committed,
-#   else the stand-in: a few hundred curl POSTs and an audit of our summary against the processors'
-#   admin summaries); RINHA_LOAD_BIN (a built rinha-load; default: built in build-loadgen/).
+#   (50052); RINHA_LOAD_BIN (a built rinha-load, rinha-check beside it; default: built natively in
+#   build-loadgen/ when missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/docker-lib.sh
@@ -60,14 +59,6 @@ export ROUTER_GRPC_HOST_PORT=${ROUTER_GRPC_HOST_PORT:-50051}
 export LEDGER_GRPC_HOST_PORT=${LEDGER_GRPC_HOST_PORT:-50052}
 backend=rinha-backend processors=rinha-processors
 
-if [[ -z ${RINHA_LOADGEN:-} ]]; then
-  RINHA_LOADGEN=standin
-  if git ls-files --error-unmatch contest/load/CMakeLists.txt >/dev/null 2>&1 ||
-    { ! git rev-parse --git-dir >/dev/null 2>&1 && [[ -f contest/load/CMakeLists.txt ]]; }; then
-    RINHA_LOADGEN=rinha-load
-  fi
-fi
-
 # The daemon is ours to stop only if nothing answered before we started.
 started_dockerd=0
 docker info >/dev/null 2>&1 || started_dockerd=1
@@ -104,21 +95,7 @@ trap 'exit 143' TERM
 
 bash scripts/docker-setup.sh
 
-loadgen=""
-if [[ $RINHA_LOADGEN == rinha-load ]]; then
-  loadgen=${RINHA_LOAD_BIN:-build-loadgen/contest/load/rinha-load}
-  checker=$(dirname "$loadgen")/rinha-check
-  if [[ ! -x $loadgen ]] || { ((check)) && [[ ! -x $checker ]]; }; then
-    # Its own build tree, tests and benchmarks off: only what rinha-load links.
-    dlog "building rinha-load natively in build-loadgen/"
-    bash scripts/install-deps.sh
-    cmake -S . -B build-loadgen -G Ninja -DCMAKE_BUILD_TYPE=Release -DRINHA_BUILD_TESTS=OFF \
-      -DRINHA_BUILD_BENCHMARKS=OFF >/dev/null
-    cmake --build build-loadgen -j 2 --target rinha-load rinha-check
-    loadgen=build-loadgen/contest/load/rinha-load
-    checker=build-loadgen/contest/load/rinha-check
-  fi
-fi
+find_loadgen build-loadgen
 
 t0=$(date +%s.%N)
 dlog "building images (cached layers are reused)"
@@ -149,7 +126,6 @@ dlog "ready: build $(secs "$t0" "$t_built") s, up -> GET /payments-summary < 400
 
 def="http://127.0.0.1:$PROCESSOR_DEFAULT_HOST_PORT" fb="http://127.0.0.1:$PROCESSOR_FALLBACK_HOST_PORT"
 
-now_ms() { date +%s%3N; }
 # The fault in Docker: SIGKILL to one container's process AT_S seconds into the load (a crash:
 # its restart policy starts it again); waits until it runs again (the lb: until it answers);
 # OUT/fault.json has the times in seconds since the load began.
@@ -178,43 +154,32 @@ docker_fault_job() {
     "$(awk -v a="$killed" -v s="$started" 'BEGIN { printf "%.3f", (a - s) / 1000 }')" \
     "$(awk -v a="$ready" -v s="$started" 'BEGIN { printf "%.3f", (a - s) / 1000 }')" >"$out/fault.json"
 }
-if [[ $RINHA_LOADGEN == rinha-load ]]; then
-  load_extra=()
-  [[ -n $timeline ]] && load_extra+=(--timeline="$timeline")
-  ((check)) && load_extra+=(--requests_out="$out/requests.log" --started_file="$out/load.started")
-  rm -f "$out/load.started" "$out/fault.json"
-  if [[ -n $fault_service ]]; then docker_fault_job & fault_job=$!; fi
-  dlog "load: $loadgen --test=$test --duration_s=$duration_s --max_vus=$max_vus ${load_extra[*]}"
-  "$loadgen" --target="$lb" --default_processor="$def" --fallback_processor="$fb" \
-    --admin_token=123 --test="$test" --duration_s="$duration_s" --max_vus="$max_vus" \
-    --router_stats="127.0.0.1:$ROUTER_GRPC_HOST_PORT" --out="$out" ${load_extra[@]+"${load_extra[@]}"}
-  if [[ -n $fault_service ]]; then
-    wait "$fault_job" || { dlog "the fault job failed"; exit 1; }
-  fi
-  if ((check)); then
-    check_args=(--run_dir="$out" --ledger="127.0.0.1:$LEDGER_GRPC_HOST_PORT"
-      --router="127.0.0.1:$ROUTER_GRPC_HOST_PORT" --default_processor="$def"
-      --fallback_processor="$fb")
-    if [[ -s $out/fault.json ]]; then
-      check_args+=(--fault_at_s="$(json_num "$(cat "$out/fault.json")" killed_at_s)"
-        --ready_at_s="$(json_num "$(cat "$out/fault.json")" ready_at_s)")
-    fi
-    dlog "check: waiting for quiet, then every payment's fate"
-    "$checker" "${check_args[@]}" >"$out/check.out" 2>"$out/check.err" ||
-      { cat "$out/check.out" "$out/check.err" >&2; dlog "check FAILED"; exit 1; }
-    echo "check: $(cat "$out/check.out")"
-  fi
-  results=$(cat "$out/final-results.json")
-  echo "score=$(json_num "$results" score) p99=$(grep -o '"valor"[^,}]*' <<<"$results" | head -n1 | cut -d'"' -f4)" \
-    "inconsistencies=$(json_num "$results" num_inconsistencias) lag=$(json_num "$results" lag)"
-  echo "results: $out/final-results.json, $out/run.json"
-else
-  count=$((max_vus * 2))
-  dlog "load: stand-in, $count POSTs (half with the default processor failing)"
-  standin_load "$lb" "$def" "$fb" 123 "$out" "$count"
-  # shellcheck disable=SC1091
-  source "$out/standin.env"
-  echo "score=$score p99=${p99_ms}ms inconsistencies=$inconsistencies lag=$lag" \
-    "requests=$requests failed=$failed default=$proc_default fallback=$proc_fallback" \
-    "double_payments=$double"
+load_extra=()
+[[ -n $timeline ]] && load_extra+=(--timeline="$timeline")
+((check)) && load_extra+=(--requests_out="$out/requests.log" --started_file="$out/load.started")
+rm -f "$out/load.started" "$out/fault.json"
+if [[ -n $fault_service ]]; then docker_fault_job & fault_job=$!; fi
+dlog "load: $loadgen --test=$test --duration_s=$duration_s --max_vus=$max_vus ${load_extra[*]}"
+"$loadgen" --target="$lb" --default_processor="$def" --fallback_processor="$fb" \
+  --admin_token=123 --test="$test" --duration_s="$duration_s" --max_vus="$max_vus" \
+  --router_stats="127.0.0.1:$ROUTER_GRPC_HOST_PORT" --out="$out" ${load_extra[@]+"${load_extra[@]}"}
+if [[ -n $fault_service ]]; then
+  wait "$fault_job" || { dlog "the fault job failed"; exit 1; }
 fi
+if ((check)); then
+  check_args=(--run_dir="$out" --ledger="127.0.0.1:$LEDGER_GRPC_HOST_PORT"
+    --router="127.0.0.1:$ROUTER_GRPC_HOST_PORT" --default_processor="$def"
+    --fallback_processor="$fb")
+  if [[ -s $out/fault.json ]]; then
+    check_args+=(--fault_at_s="$(json_num "$(cat "$out/fault.json")" killed_at_s)"
+      --ready_at_s="$(json_num "$(cat "$out/fault.json")" ready_at_s)")
+  fi
+  dlog "check: waiting for quiet, then every payment's fate"
+  "$checker" "${check_args[@]}" >"$out/check.out" 2>"$out/check.err" ||
+    { cat "$out/check.out" "$out/check.err" >&2; dlog "check FAILED"; exit 1; }
+  echo "check: $(cat "$out/check.out")"
+fi
+results=$(cat "$out/final-results.json")
+echo "score=$(json_num "$results" score) p99=$(grep -o '"valor"[^,}]*' <<<"$results" | head -n1 | cut -d'"' -f4)" \
+  "inconsistencies=$(json_num "$results" num_inconsistencias) lag=$(json_num "$results" lag)"
+echo "results: $out/final-results.json, $out/run.json"

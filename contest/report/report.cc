@@ -324,38 +324,21 @@ std::string RunTable(const RunData& run) {
   return html;
 }
 
-// A load second with p99 above this counts as slow in the probe table; the same threshold as
-// scripts/contest.sh's summary line, so the page and the terminal agree.
-constexpr double kSlowLoadSecondMs = 3;
-constexpr double kStallMs = 5;
-
 std::string ProbeTable(const Probe& probe, const RunData& run) {
   const ProbeSummary& s = probe.summary;
   int64_t stalled = 0;
   for (const ProbeSecond& second : probe.seconds) stalled += second.late_over_5ms > 0 ? 1 : 0;
-  // Load seconds that are slow, and how many of them overlap a probe second with a stall: a load
-  // second ends at t_s, a probe second at its own t_s, so they overlap when |difference| < 1.
-  int64_t slow = 0, slow_in_stall = 0;
-  for (const Second& second : run.series) {
-    if (second.p99_ms.value_or(0) <= kSlowLoadSecondMs) continue;
-    ++slow;
-    slow_in_stall += std::any_of(probe.seconds.begin(), probe.seconds.end(),
-                                 [&](const ProbeSecond& p) {
-                                   return p.late_over_5ms > 0 && std::fabs(p.t_s - second.t_s) < 1;
-                                 })
-                         ? 1
-                         : 0;
-  }
+  const SlowSeconds slow = CountSlowSecondsInStalls(probe, run);
   std::string html = "<table class=\"figures\">\n<caption>Machine (stall-probe)</caption>\n";
   html += Row("wake-up lateness p50 / p99",
               absl::StrCat(Fixed(s.p50_ms, 3), " / ", Fixed(s.p99_ms, 3), " ms"));
   html += Row("p99.9 / max", absl::StrCat(Fixed(s.p999_ms, 3), " / ", Fixed(s.max_ms, 3), " ms"));
-  html += Row("seconds with a stall > 5 ms",
+  html += Row(absl::StrFormat("seconds with a stall > %g ms", kProbeStallMs),
               absl::StrCat(Fixed(s.seconds_with_stall_over_5ms, 0), " of ", Fixed(s.seconds, 0)),
               s.seconds_with_stall_over_5ms.value_or(0) > 0 ? "bad" : "");
   html += Row("… during the load", absl::StrCat(stalled, " of ", probe.seconds.size()));
   html += Row(absl::StrFormat("load seconds with p99 > %g ms", kSlowLoadSecondMs),
-              absl::StrCat(slow, " (", slow_in_stall, " during a stall)"));
+              absl::StrCat(slow.slow, " (", slow.in_stall, " during a stall)"));
   html += "</table>\n";
   return html;
 }
@@ -598,7 +581,8 @@ std::string RenderReport(const ReportInput& input) {
           std::move(lateness),
           {"load p99", kColorP99, Column(s, [](const Second& x) { return x.p99_ms; }), true},
       };
-      spec.references.push_back({kStallMs, "5 ms", kColorFallback});
+      spec.references.push_back(
+          {kProbeStallMs, absl::StrFormat("%g ms", kProbeStallMs), kColorFallback});
       html += RenderTimeChart(spec, frame);
     } else {
       html += OmittedChart(spec.title, "no stall-probe data (run contest.sh with --probe).");

@@ -248,11 +248,18 @@ absl::StatusOr<Results> ResultsFromJson(const Json& json) {
     ObjectReader p(*p99, "p99");
     p.String("valor", &results.p99);
     p.Fraction("bonus", &results.bonus);
+    if (const Json* bonus = p99->Find("bonus"); bonus != nullptr && bonus->is_string()) {
+      results.bonus_text = bonus->string();
+    }
     r.Merge(p.status());
   }
   if (const Json* fine = r.Object("multa")) {
     ObjectReader m(*fine, "multa");
     m.Fraction("porcentagem", &results.fine_fraction);
+    if (const Json* fine_text = fine->Find("porcentagem");
+        fine_text != nullptr && fine_text->is_string()) {
+      results.fine_text = fine_text->string();
+    }
     m.Number("total", &results.fine_total);
     if (const Json* composition = m.Object("composicao")) {
       ObjectReader c(*composition, "multa.composicao");
@@ -345,6 +352,20 @@ absl::StatusOr<Probe> PlaceProbeOnRun(Probe probe, const RunData& run) {
   }
   probe.seconds = std::move(kept);
   return probe;
+}
+
+SlowSeconds CountSlowSecondsInStalls(const Probe& probe, const RunData& run) {
+  SlowSeconds count;
+  for (const Second& second : run.series) {
+    if (second.p99_ms.value_or(0) <= kSlowLoadSecondMs) continue;
+    ++count.slow;
+    const bool in_stall =
+        std::any_of(probe.seconds.begin(), probe.seconds.end(), [&](const ProbeSecond& p) {
+          return p.late_over_5ms > 0 && std::fabs(p.t_s - second.t_s) < 1;
+        });
+    count.in_stall += in_stall ? 1 : 0;
+  }
+  return count;
 }
 
 absl::StatusOr<Json> ReadJsonFile(const std::string& path) {

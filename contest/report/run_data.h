@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "contest/report/json_reader.h"
@@ -94,6 +95,10 @@ struct Results {
   std::string p99;                      // p99.valor, e.g. "2.55ms"
   std::optional<double> bonus;          // p99.bonus: 0.17 or "17%", read as 0.17
   std::optional<double> fine_fraction;  // multa.porcentagem: 0.35 or "35%"
+  // The two above as the file writes them when it writes text ("17%", rinha-load's bonus), so
+  // that the runner's score lines repeat the file; empty when the file holds a number.
+  std::string bonus_text;
+  std::string fine_text;
   std::optional<double> fine_total;     // multa.total
   // multa.composicao.num_inconsistencias (final) or total_inconsistencias (preview).
   std::optional<double> inconsistencies;
@@ -122,6 +127,10 @@ struct ServiceResources {
   std::optional<double> memory_failcnt;
   std::optional<double> oom_kills;
 };
+
+// How late a wake-up must be to count as a stall: stall-probe's late_over_5ms and
+// seconds_with_stall_over_5ms (contest/runner/stall_probe.h).
+inline constexpr double kProbeStallMs = 5;
 
 // One wall-clock second of stall-probe's wake-ups (contest/runner/stall_probe.h).
 struct ProbeSecond {
@@ -177,7 +186,32 @@ absl::StatusOr<Probe> ProbeFromJson(const Json& json);
 // InvalidArgument when run.json has no started_at_ms (nothing to align with).
 absl::StatusOr<Probe> PlaceProbeOnRun(Probe probe, const RunData& run);
 
+// A load second whose p99 is above this is slow, when the load is set beside the machine's stalls
+// (report.html's machine table and the runner's summary line).
+inline constexpr double kSlowLoadSecondMs = 3;
+
+struct SlowSeconds {
+  int64_t slow = 0;      // load seconds with p99 > kSlowLoadSecondMs
+  int64_t in_stall = 0;  // of which overlap a probe second with a stall (kProbeStallMs)
+};
+// `probe` placed on `run` (PlaceProbeOnRun). A load second ends at its t_s and a probe second at
+// its own, so the two overlap when their ends are less than a second apart.
+SlowSeconds CountSlowSecondsInStalls(const Probe& probe, const RunData& run);
+
 // Reads and parses a file; errors name the path.
 absl::StatusOr<Json> ReadJsonFile(const std::string& path);
+
+// Reads a file and converts it with one of the *FromJson functions above; errors name the path.
+template <typename T>
+absl::StatusOr<T> ReadFileAs(const std::string& path,
+                             absl::StatusOr<T> (*from_json)(const Json& json)) {
+  absl::StatusOr<Json> json = ReadJsonFile(path);
+  if (!json.ok()) return json.status();
+  absl::StatusOr<T> value = from_json(*json);
+  if (!value.ok()) {
+    return absl::InvalidArgumentError(path + ": " + std::string(value.status().message()));
+  }
+  return value;
+}
 
 }  // namespace rinha::report

@@ -7,8 +7,8 @@
 # 0 inconsistencies and lag 0; the router crashed under load (SIGKILL from the host) comes back
 # by its restart policy and loses or double-pays nothing; `down -v` leaves no container, network
 # or volume behind.
-# Uses rinha-load when built (RINHA_LOAD_BIN, build-test-release/, build-loadgen/ or build/), else
-# the stand-in (RINHA_LOADGEN=standin forces it).
+# rinha-load and rinha-check: RINHA_LOAD_BIN's, else from build-test-release/, build/ or
+# build-loadgen/, else built natively in build-loadgen/.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 # shellcheck source=scripts/docker-lib.sh
@@ -20,6 +20,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 pass() { passed=$((passed + 1)); echo "ok: $*"; }
 
 bash scripts/docker-setup.sh
+find_loadgen build-test-release build
 
 # ---- the file itself -----------------------------------------------------------------------------
 docker-compose -f compose.yaml config -q || fail "compose.yaml does not validate under docker-compose $(docker-compose version --short)"
@@ -155,32 +156,15 @@ fi
 # ---- a short load ----------------------------------------------------------------------------------
 # No instability timeline: squeezed into 20 s its stages are shorter than the processors' 5 s
 # health window, and payments still inside a 5 s fallback delay at the end would read as lag; this
-# test is about the Docker plumbing (the stand-in's run does switch to the fallback).
+# test is about the Docker plumbing (the crash run below uses a timeline).
 out=$(mktemp -d /tmp/$bproject.XXXX)
 def=http://127.0.0.1:$PROCESSOR_DEFAULT_HOST_PORT fb=http://127.0.0.1:$PROCESSOR_FALLBACK_HOST_PORT
-loadgen=${RINHA_LOAD_BIN:-}
-[[ ${RINHA_LOADGEN:-} == standin ]] && loadgen=none
-for cand in build-test-release/contest/load/rinha-load build-loadgen/contest/load/rinha-load \
-  build/contest/load/rinha-load; do
-  [[ -n $loadgen || ! -x $cand ]] || loadgen=$cand
-done
-if [[ -n $loadgen && $loadgen != none ]]; then
-  "$loadgen" --target="$lb" --default_processor="$def" --fallback_processor="$fb" --admin_token=123 \
-    --test=preview --timeline=none --duration_s=20 --max_vus=60 --router_stats="127.0.0.1:$ROUTER_GRPC_HOST_PORT" \
-    --out="$out" --quiet || fail "rinha-load exit $?"
-  results=$(cat "$out/final-results.json")
-  incons=$(json_num "$results" num_inconsistencias) lag=$(json_num "$results" lag)
-  echo "  rinha-load: score $(json_num "$results" score), inconsistencies $incons, lag $lag"
-else
-  standin_load "$lb" "$def" "$fb" 123 "$out" 200
-  sed 's/^/  /' "$out/standin.env" | tr '\n' ' '; echo
-  # shellcheck disable=SC1091
-  source "$out/standin.env"
-  incons=$inconsistencies
-  ((failed == 0)) || fail "$failed of $requests POSTs not answered 2xx"
-  ((double == 0)) || fail "$double payments more at the processors than answered 2xx"
-  ((proc_fallback > 0)) || fail "nothing reached the fallback while the default failed"
-fi
+"$loadgen" --target="$lb" --default_processor="$def" --fallback_processor="$fb" --admin_token=123 \
+  --test=preview --timeline=none --duration_s=20 --max_vus=60 --router_stats="127.0.0.1:$ROUTER_GRPC_HOST_PORT" \
+  --out="$out" --quiet || fail "rinha-load exit $?"
+results=$(cat "$out/final-results.json")
+incons=$(json_num "$results" num_inconsistencias) lag=$(json_num "$results" lag)
+echo "  rinha-load: score $(json_num "$results" score), inconsistencies $incons, lag $lag"
 [[ $incons == 0 ]] || fail "inconsistencies: $incons"
 [[ $lag == 0 ]] || fail "lag: $lag"
 pass "short load: 0 inconsistencies, lag 0"
@@ -189,35 +173,32 @@ pass "short load: 0 inconsistencies, lag 0"
 # The router's process is killed from the host (as the OOM killer would) while default is slow and
 # hundreds of payments are in flight; the restart policy brings it back, it takes over its journal,
 # and every payment answered 2xx must end up held by exactly one processor and in the ledger.
-checker=$(dirname "${loadgen:-x}")/rinha-check
-if [[ -n $loadgen && $loadgen != none && -x $checker ]]; then
-  crash=$(mktemp -d /tmp/$bproject-crash.XXXX)
-  "$loadgen" --target="$lb" --default_processor="$def" --fallback_processor="$fb" --admin_token=123 \
-    --test=final --timeline=faults --duration_s=20 --max_vus=200 --quiet --out="$crash" \
-    --requests_out="$crash/requests.log" --started_file="$crash/started" &
-  load=$!
-  router=$(bc ps -q router)
-  restarts=$(docker inspect -f '{{.RestartCount}}' "$router")
-  for _ in $(seq 1 600); do [[ -s $crash/started ]] && break; sleep 0.05; done
-  [[ -s $crash/started ]] || fail "the crash run's load did not start"
-  # The faults timeline: default slow (800 ms) from 1/6 of the run; kill in the middle of it.
-  sleep 6
-  kill -KILL "$(docker inspect -f '{{.State.Pid}}' "$router")"
-  deadline=$(($(date +%s) + 60))
-  until [[ $(docker inspect -f '{{.RestartCount}} {{.State.Running}}' "$router") == "$((restarts + 1)) true" ]]; do
-    (($(date +%s) < deadline)) || fail "router not restarted by its policy after a crash"
-    sleep 0.1
-  done
-  wait "$load" || fail "rinha-load (crash run) exit $?"
-  "$checker" --run_dir="$crash" --ledger="127.0.0.1:$LEDGER_GRPC_HOST_PORT" \
-    --router="127.0.0.1:$ROUTER_GRPC_HOST_PORT" --default_processor="$def" \
-    --fallback_processor="$fb" >"$crash/check.out" 2>&1 || { cat "$crash/check.out"; fail "crash run: payments lost, paid twice or unrecorded"; }
-  echo "  $(head -c 300 "$crash/check.out")"
-  owner=$(docker exec "$router" stat -c '%u' /var/lib/rinha/router-journal)
-  [[ $owner == 10001 ]] || fail "router journal owned by $owner"
-  pass "router crashed under load (restart policy): nothing lost, nothing paid twice, ledger exact"
-  rm -rf "$crash"
-fi
+crash=$(mktemp -d /tmp/$bproject-crash.XXXX)
+"$loadgen" --target="$lb" --default_processor="$def" --fallback_processor="$fb" --admin_token=123 \
+  --test=final --timeline=faults --duration_s=20 --max_vus=200 --quiet --out="$crash" \
+  --requests_out="$crash/requests.log" --started_file="$crash/started" &
+load=$!
+router=$(bc ps -q router)
+restarts=$(docker inspect -f '{{.RestartCount}}' "$router")
+for _ in $(seq 1 600); do [[ -s $crash/started ]] && break; sleep 0.05; done
+[[ -s $crash/started ]] || fail "the crash run's load did not start"
+# The faults timeline: default slow (800 ms) from 1/6 of the run; kill in the middle of it.
+sleep 6
+kill -KILL "$(docker inspect -f '{{.State.Pid}}' "$router")"
+deadline=$(($(date +%s) + 60))
+until [[ $(docker inspect -f '{{.RestartCount}} {{.State.Running}}' "$router") == "$((restarts + 1)) true" ]]; do
+  (($(date +%s) < deadline)) || fail "router not restarted by its policy after a crash"
+  sleep 0.1
+done
+wait "$load" || fail "rinha-load (crash run) exit $?"
+"$checker" --run_dir="$crash" --ledger="127.0.0.1:$LEDGER_GRPC_HOST_PORT" \
+  --router="127.0.0.1:$ROUTER_GRPC_HOST_PORT" --default_processor="$def" \
+  --fallback_processor="$fb" >"$crash/check.out" 2>&1 || { cat "$crash/check.out"; fail "crash run: payments lost, paid twice or unrecorded"; }
+echo "  $(head -c 300 "$crash/check.out")"
+owner=$(docker exec "$router" stat -c '%u' /var/lib/rinha/router-journal)
+[[ $owner == 10001 ]] || fail "router journal owned by $owner"
+pass "router crashed under load (restart policy): nothing lost, nothing paid twice, ledger exact"
+rm -rf "$crash"
 
 # ---- nothing left behind ----------------------------------------------------------------------------
 cleanup

@@ -7,6 +7,7 @@
 #include "contest/load/score.h"
 #include "contest/report/report.h"
 #include "contest/report/run_data.h"
+#include "contest/report/text_tables.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -88,6 +89,20 @@ TEST(LoadContractTest, ReportReadsWhatTheLoadGeneratorWrites) {
   const std::string html = RenderReport(input);
   EXPECT_THAT(html, HasSubstr("id=\"router\""));
   EXPECT_THAT(html, HasSubstr("default failing (2000 ms), fallback 1000 ms"));
+}
+
+// The runner prints these lines at the end of a run; they repeat final-results.json as written.
+TEST(LoadContractTest, ScoreLinesRepeatWhatTheLoadGeneratorWrites) {
+  absl::StatusOr<Json> json = ParseJson(contest::FinalResultsJson(SmallRun(false), 0));
+  ASSERT_TRUE(json.ok()) << json.status();
+  absl::StatusOr<Results> results = ResultsFromJson(*json);
+  ASSERT_TRUE(results.ok()) << results.status();
+  const std::string lines = ScoreLines(*results);
+  EXPECT_THAT(lines, HasSubstr("\np99              2.55ms (bonus 17%)\n"));
+  EXPECT_THAT(lines, HasSubstr("\ninconsistencies  1 (fine 0.35)\n"));
+  EXPECT_THAT(lines, HasSubstr("\nlag              0 of 5\n"));
+  EXPECT_THAT(lines, HasSubstr("\nPOSTs ok/failed  5 / 1\n"));
+  EXPECT_THAT(lines, HasSubstr("\ndefault          4 payments\nfallback         1 payments\n"));
 }
 
 TEST(LoadContractTest, WithoutRouterStatsTheRouterChartsAreOmitted) {

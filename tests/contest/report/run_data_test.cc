@@ -216,6 +216,30 @@ TEST(RunDataTest, ProbeSecondsOffTheRunsSecondGridGetFractionalTimes) {
   EXPECT_DOUBLE_EQ(probe->seconds[1].t_s, 1.6);
 }
 
+TEST(RunDataTest, ASlowLoadSecondCountsInAStallWhenTheSecondsOverlap) {
+  RunData run;
+  run.started_at_ms = 1'000'400;  // load second t covers [999.4 + t, 1000.4 + t) s
+  run.duration_s = 5;
+  for (int t = 1; t <= 5; ++t) {
+    Second second;
+    second.t_s = t;
+    second.p99_ms = t == 2 ? kSlowLoadSecondMs : 8.0;  // exactly the threshold is not slow
+    run.series.push_back(second);
+  }
+  run.series[4].p99_ms.reset();  // a second without a successful request
+  absl::StatusOr<Probe> probe = ProbeFromText(
+      R"({"seconds": [{"t_ms": 1001000, "late_over_5ms": 1}, {"t_ms": 1002000},
+                      {"t_ms": 1003000, "late_over_5ms": 0}, {"t_ms": 1004000}]})");
+  ASSERT_TRUE(probe.ok()) << probe.status();
+  probe = PlaceProbeOnRun(*probe, run);
+  ASSERT_TRUE(probe.ok()) << probe.status();
+  // Slow: t = 1, 3, 4. The stall [1001, 1002) s overlaps load seconds 1 [1000.4, 1001.4) and
+  // 2 [1001.4, 1002.4), so only t = 1 is a slow second in a stall.
+  const SlowSeconds slow = CountSlowSecondsInStalls(*probe, run);
+  EXPECT_EQ(slow.slow, 3);
+  EXPECT_EQ(slow.in_stall, 1);
+}
+
 TEST(RunDataTest, ProbeErrorsNameTheField) {
   EXPECT_THAT(ProbeFromText(R"({"summary": {}})").status().message(),
               HasSubstr("seconds: missing"));
