@@ -310,7 +310,7 @@ void Http1Server::TakeAnswers() {
   for (Done& d : done) {
     auto it = connections_.find(d.id);
     if (it == connections_.end()) continue;  // the client left while its request was handled
-    Deliver(it->second, std::move(d.answer));
+    Deliver(it->second, d.answer);
     Advance(d.id, it->second);  // pipelined requests, then the write
   }
   if (refuse_for.has_value()) StopListening(*refuse_for);

@@ -23,7 +23,7 @@ class Json {
   struct Member;
 
   Json() = default;
-  static Json Null() { return Json(); }
+  static Json Null();
   static Json Bool(bool value);
   static Json Number(double value);
   static Json String(std::string value);
@@ -61,6 +61,9 @@ struct Json::Member {
   std::string key;
   Json value;
 };
+
+// Here, not in the class: returning a Json needs its destructor, which needs Member complete.
+inline Json Json::Null() { return Json(); }
 
 // Parses exactly one JSON text (RFC 8259), optionally surrounded by whitespace. InvalidArgument
 // with the byte offset and a short reason on: grammar errors, trailing garbage, depth over

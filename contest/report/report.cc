@@ -207,9 +207,9 @@ std::string RenderTimeChart(const ChartSpec& spec, const TimeFrame& frame) {
     for (size_t i = 0; i < line.values.size() && i < t.size(); ++i) {
       const std::optional<double>& v = line.values[i];
       if (!v.has_value() || !std::isfinite(*v) || (spec.log_y && *v <= 0)) {
-        points.push_back(std::nullopt);
+        points.emplace_back(std::nullopt);
       } else {
-        points.push_back(Point{x.Map(t[i]), y(*v)});
+        points.emplace_back(Point{x.Map(t[i]), y(*v)});
       }
     }
     const std::string path = PolylinePath(points);

@@ -118,12 +118,13 @@ absl::StatusOr<std::vector<ServiceLimits>> ReadComposeLimits(absl::string_view y
     const auto read = [&](absl::string_view key, auto parse, int64_t* out) {
       const YamlNode* value = limits == nullptr ? nullptr : limits->Find(key);
       if (value == nullptr || value->kind != YamlNode::Kind::kScalar) {
-        problems.push_back(absl::StrCat(name, ": deploy.resources.limits.", key, " is missing"));
+        problems.push_back(
+            absl::StrCat(entry.name, ": deploy.resources.limits.", key, " is missing"));
         return;
       }
       auto parsed = parse(value->scalar);
       if (!parsed.ok()) {
-        problems.push_back(absl::StrCat(name, ": ", parsed.status().message()));
+        problems.push_back(absl::StrCat(entry.name, ": ", parsed.status().message()));
         return;
       }
       *out = *parsed;
