@@ -72,14 +72,14 @@ class BatchStream {
   };
 
   struct Stats {
-    int64_t pending = 0;   // queued + unacknowledged
-    int64_t unacked = 0;   // items in batches built and not yet acknowledged
-    int64_t streams = 0;   // streams opened so far
+    int64_t pending = 0;  // queued + unacknowledged
+    int64_t unacked = 0;  // items in batches built and not yet acknowledged
+    int64_t streams = 0;  // streams opened so far
     int64_t batches_sent = 0;
     int64_t batches_acked = 0;
-    int64_t resent = 0;    // batch writes after a broken stream or a kRetryLater
+    int64_t resent = 0;         // batch writes after a broken stream or a kRetryLater
     int64_t retried_later = 0;  // kRetryLater verdicts
-    int64_t refused = 0;   // Enqueue calls refused (full or shut down)
+    int64_t refused = 0;        // Enqueue calls refused (full or shut down)
   };
 
   // Starts the sender thread; it connects lazily and keeps retrying while the peer is away.
@@ -98,9 +98,7 @@ class BatchStream {
   bool Enqueue(Item item, Tag tag) { return Push(std::move(item), std::move(tag), true); }
   // Ignores max_pending (still false after Shutdown): for items that were promised already,
   // e.g. read back from a journal after a restart.
-  bool EnqueueUnbounded(Item item, Tag tag) {
-    return Push(std::move(item), std::move(tag), false);
-  }
+  bool EnqueueUnbounded(Item item, Tag tag) { return Push(std::move(item), std::move(tag), false); }
 
   Stats stats() const {
     std::lock_guard<std::mutex> lock(mu_);
@@ -116,8 +114,7 @@ class BatchStream {
       accepting_ = false;
       wake_.notify_all();  // a sender waiting out its batch window sends now
       if (drain > absl::ZeroDuration()) {
-        wake_.wait_for(lock, absl::ToChronoNanoseconds(drain),
-                       [&] { return stats_.pending == 0; });
+        wake_.wait_for(lock, absl::ToChronoNanoseconds(drain), [&] { return stats_.pending == 0; });
       }
       stopping_ = true;
       if (context_ != nullptr) context_->TryCancel();
@@ -146,15 +143,13 @@ class BatchStream {
     Clock::time_point send_at;
   };
 
-  BatchStream(const Options& options, Hooks hooks)
-      : options_(options), hooks_(std::move(hooks)) {}
+  BatchStream(const Options& options, Hooks hooks) : options_(options), hooks_(std::move(hooks)) {}
 
   bool Push(Item item, Tag tag, bool bounded) {
     bool wake = false;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (!accepting_ ||
-          (bounded && static_cast<size_t>(stats_.pending) >= options_.max_pending)) {
+      if (!accepting_ || (bounded && static_cast<size_t>(stats_.pending) >= options_.max_pending)) {
         ++stats_.refused;
         return false;
       }
@@ -239,8 +234,7 @@ class BatchStream {
           batch = it->second.batch;
           tags = it->second.tags;
         }
-        const Verdict verdict =
-            hooks_.on_ack ? hooks_.on_ack(*batch, ack, tags) : Verdict::kDone;
+        const Verdict verdict = hooks_.on_ack ? hooks_.on_ack(*batch, ack, tags) : Verdict::kDone;
         std::lock_guard<std::mutex> lock(mu_);
         auto it = unacked_.find(ack.batch_id());
         if (it == unacked_.end()) continue;
@@ -287,8 +281,8 @@ class BatchStream {
           ++stats_.resent;
           ++stats_.batches_sent;
         } else {
-          if (options_.batch_window > absl::ZeroDuration() &&
-              queued_.size() < options_.max_batch && accepting_) {
+          if (options_.batch_window > absl::ZeroDuration() && queued_.size() < options_.max_batch &&
+              accepting_) {
             // Push wakes the sender only on empty -> non-empty and on a full batch, so this
             // sleeps out the window unless the batch fills up or the stream ends.
             const Clock::time_point window_end =

@@ -46,14 +46,16 @@ absl::StatusOr<FeeRate> ParseFeeRate(std::string_view text) {
       continue;
     }
     if (c < '0' || c > '9') {
-      return absl::InvalidArgumentError(absl::StrCat("fee rate is not a plain decimal: ", std::string(text)));
+      return absl::InvalidArgumentError(
+          absl::StrCat("fee rate is not a plain decimal: ", std::string(text)));
     }
     if (++digits > 18) return absl::InvalidArgumentError("fee rate has too many digits");
     rate.units = rate.units * 10 + (c - '0');
     if (seen_dot) ++rate.scale;
   }
   if (digits == 0 || text.front() == '.' || text.back() == '.') {
-    return absl::InvalidArgumentError(absl::StrCat("fee rate is not a plain decimal: ", std::string(text)));
+    return absl::InvalidArgumentError(
+        absl::StrCat("fee rate is not a plain decimal: ", std::string(text)));
   }
   if (rate.scale > kMaxScale) return absl::InvalidArgumentError("fee rate has too many decimals");
   return rate;

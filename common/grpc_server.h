@@ -2,10 +2,10 @@
 // reflection services, SO_REUSEPORT off, listening on a TCP address and/or a unix socket.
 #pragma once
 
+#include <grpcpp/grpcpp.h>
+
 #include <memory>
 #include <string>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"

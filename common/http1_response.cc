@@ -57,7 +57,8 @@ bool ParseHttp1Response(std::string_view data, bool eof, Http1Response* out, boo
     *error = true;
     return false;
   }
-  out->status = (status_line[9] - '0') * 100 + (status_line[10] - '0') * 10 + (status_line[11] - '0');
+  out->status =
+      (status_line[9] - '0') * 100 + (status_line[10] - '0') * 10 + (status_line[11] - '0');
   const bool http10 = status_line[7] == '0';
   bool chunked = false;
   bool has_length = false;

@@ -86,7 +86,7 @@ class Http1Server {
     std::string out;
     bool busy = false;  // a request is with the handler
     bool close_after_write = false;
-    bool draining = false;       // write side shut after a closing answer; input is dropped
+    bool draining = false;  // write side shut after a closing answer; input is dropped
     bool reset_after_write = false;
     bool sent_continue = false;  // "100 Continue" already sent for the request being read
     uint32_t events = 0;         // epoll mask currently registered

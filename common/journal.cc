@@ -33,7 +33,8 @@ void PutU32(std::string& out, uint32_t v) {
 
 uint32_t GetU32(const char* p) {
   uint32_t v = 0;
-  for (int i = 0; i < 4; ++i) v |= static_cast<uint32_t>(static_cast<unsigned char>(p[i])) << (8 * i);
+  for (int i = 0; i < 4; ++i)
+    v |= static_cast<uint32_t>(static_cast<unsigned char>(p[i])) << (8 * i);
   return v;
 }
 
@@ -153,8 +154,7 @@ absl::Status Journal::Recover(std::vector<Record>* recovered) {
     while (data->size() - pos >= kHeaderBytes) {
       const uint32_t length = GetU32(data->data() + pos);
       const uint32_t crc = GetU32(data->data() + pos + 4);
-      if (length == 0 || length > kMaxPayloadBytes ||
-          data->size() - pos - kHeaderBytes < length) {
+      if (length == 0 || length > kMaxPayloadBytes || data->size() - pos - kHeaderBytes < length) {
         break;
       }
       std::string_view payload(data->data() + pos + kHeaderBytes, length);
@@ -164,9 +164,10 @@ absl::Status Journal::Recover(std::vector<Record>* recovered) {
       pos += kHeaderBytes + length;
     }
     if (pos != data->size()) {
-      RINHA_LOG_WARNING("journal: %s ends with %d bytes that are not a whole record (a write cut "
-                        "short by a crash); ignored",
-                        path, data->size() - pos);
+      RINHA_LOG_WARNING(
+          "journal: %s ends with %d bytes that are not a whole record (a write cut "
+          "short by a crash); ignored",
+          path, data->size() - pos);
     }
     if (records == 0) {
       unlink(path.c_str());

@@ -107,8 +107,8 @@ class Journal {
   const int lock_fd_;
 
   mutable std::mutex mu_;  // guards everything below
-  int fd_ = -1;             // the segment being written, or -1 (none yet, or broken)
-  Handle current_ = 0;      // its number
+  int fd_ = -1;            // the segment being written, or -1 (none yet, or broken)
+  Handle current_ = 0;     // its number
   int64_t current_size_ = 0;
   Handle next_segment_ = 1;
   std::map<Handle, int64_t> live_;  // live records per segment on disk

@@ -15,7 +15,9 @@ void LogLine(LogSeverity severity, std::string_view message);
 
 }  // namespace rinha
 
-#define RINHA_LOG_INFO(...) ::rinha::LogLine(::rinha::LogSeverity::kInfo, ::absl::StrFormat(__VA_ARGS__))
+#define RINHA_LOG_INFO(...) \
+  ::rinha::LogLine(::rinha::LogSeverity::kInfo, ::absl::StrFormat(__VA_ARGS__))
 #define RINHA_LOG_WARNING(...) \
   ::rinha::LogLine(::rinha::LogSeverity::kWarning, ::absl::StrFormat(__VA_ARGS__))
-#define RINHA_LOG_ERROR(...) ::rinha::LogLine(::rinha::LogSeverity::kError, ::absl::StrFormat(__VA_ARGS__))
+#define RINHA_LOG_ERROR(...) \
+  ::rinha::LogLine(::rinha::LogSeverity::kError, ::absl::StrFormat(__VA_ARGS__))

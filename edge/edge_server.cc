@@ -93,10 +93,9 @@ absl::StatusOr<std::unique_ptr<EdgeServer>> EdgeServer::Start(const EdgeServerOp
   });
   edge->InstallHandlers();
 
-  const int port = options.port == 0 ? http.bind_to_any_port(options.host)
-                                     : (http.bind_to_port(options.host, options.port)
-                                            ? options.port
-                                            : -1);
+  const int port = options.port == 0
+                       ? http.bind_to_any_port(options.host)
+                       : (http.bind_to_port(options.host, options.port) ? options.port : -1);
   if (port <= 0 || listen_fd < 0) {
     edge->stream_->Shutdown(absl::ZeroDuration());
     return absl::UnavailableError(

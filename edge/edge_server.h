@@ -17,7 +17,7 @@ namespace rinha {
 class BoundedHttplibServer;
 struct BoundedHttplibStats;
 class HttplibListener;
-}
+}  // namespace rinha
 
 namespace rinha::edge {
 

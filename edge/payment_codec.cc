@@ -11,9 +11,7 @@
 namespace rinha::edge {
 namespace {
 
-absl::Status Unprocessable(const char* message) {
-  return absl::FailedPreconditionError(message);
-}
+absl::Status Unprocessable(const char* message) { return absl::FailedPreconditionError(message); }
 
 absl::StatusOr<int64_t> ParseBound(std::string_view text, bool is_from) {
   absl::StatusOr<absl::Time> t = ParseIsoTime(text);
@@ -69,10 +67,9 @@ absl::Status DecodePayment(std::string_view body, rinha::v1::Payment* payment) {
           }
           absl::StatusOr<int64_t> cents = ParseDecimalCents(value.raw, CentsRounding::kExact);
           if (!cents.ok()) {
-            semantic.Update(Unprocessable(
-                cents.status().code() == absl::StatusCode::kOutOfRange
-                    ? "amount too large"
-                    : "amount must have at most two decimals"));
+            semantic.Update(Unprocessable(cents.status().code() == absl::StatusCode::kOutOfRange
+                                              ? "amount too large"
+                                              : "amount must have at most two decimals"));
             return absl::OkStatus();
           }
           if (*cents <= 0) {

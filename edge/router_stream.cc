@@ -76,9 +76,10 @@ absl::StatusOr<std::unique_ptr<RouterStream>> RouterStream::Start(
     ++rs->recovered_;
   }
   if (rs->recovered_ > 0) {
-    RINHA_LOG_WARNING("edge: resending %d payments that an earlier run accepted and the router "
-                      "had not acknowledged",
-                      rs->recovered_);
+    RINHA_LOG_WARNING(
+        "edge: resending %d payments that an earlier run accepted and the router "
+        "had not acknowledged",
+        rs->recovered_);
   }
   return rs;
 }

@@ -60,8 +60,8 @@ class RouterStream {
   // Opens the journal (resending what an earlier run left in it) and starts the sender; it
   // connects lazily and keeps retrying while the router is away. `channel` must reach a
   // rinha.v1.Router. Fails when the journal cannot be opened.
-  static absl::StatusOr<std::unique_ptr<RouterStream>> Start(
-      std::shared_ptr<grpc::Channel> channel, const Options& options);
+  static absl::StatusOr<std::unique_ptr<RouterStream>> Start(std::shared_ptr<grpc::Channel> channel,
+                                                             const Options& options);
   ~RouterStream();  // Shutdown(absl::ZeroDuration())
   RouterStream(const RouterStream&) = delete;
   RouterStream& operator=(const RouterStream&) = delete;

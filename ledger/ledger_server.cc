@@ -1,10 +1,9 @@
 #include "ledger/ledger_server.h"
 
+#include <grpcpp/grpcpp.h>
 #include <unistd.h>
 
 #include <utility>
-
-#include <grpcpp/grpcpp.h>
 
 #include "common/grpc_server.h"
 #include "common/log.h"
@@ -25,8 +24,8 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(
   server->store_ = *std::move(store);
   server->service_ = std::make_unique<LedgerService>(*server->store_, options.service);
 
-  absl::StatusOr<StartedGrpcServer> started = StartGrpcServer(
-      server->service_.get(), {options.tcp_address, options.unix_socket_path});
+  absl::StatusOr<StartedGrpcServer> started =
+      StartGrpcServer(server->service_.get(), {options.tcp_address, options.unix_socket_path});
   if (!started.ok()) return started.status();
   server->server_ = std::move(started->server);
   server->tcp_port_ = started->tcp_port;

@@ -273,9 +273,10 @@ grpc::ServerUnaryReactor* LedgerService::List(grpc::CallbackServerContext* conte
                                               const rinha::v1::ListRequest* request,
                                               rinha::v1::ListResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  const int limit = request->limit() <= 0 || request->limit() > kListPageSize ? kListPageSize
-                                                                              : request->limit();
-  absl::StatusOr<std::vector<Settlement>> page = store_.List(request->after_correlation_id(), limit);
+  const int limit =
+      request->limit() <= 0 || request->limit() > kListPageSize ? kListPageSize : request->limit();
+  absl::StatusOr<std::vector<Settlement>> page =
+      store_.List(request->after_correlation_id(), limit);
   if (page.ok()) {
     response->mutable_settlements()->Reserve(static_cast<int>(page->size()));
     for (const Settlement& s : *page) {

@@ -231,12 +231,11 @@ LedgerStore::LedgerStore(sqlite3* write_db, sqlite3* read_db)
     : write_db_(write_db), read_db_(read_db) {}
 
 absl::Status LedgerStore::PrepareStatements() {
-  for (auto [sql, stmt] : {std::pair{kInsertSql, &insert_stmt_},
-                           std::pair{kInsertDoubleSql, &insert_double_stmt_},
-                           std::pair{kLookupSql, &lookup_stmt_},
-                           std::pair{kPurgeSql, &purge_stmt_},
-                           std::pair{"BEGIN IMMEDIATE", &begin_stmt_},
-                           std::pair{"COMMIT", &commit_stmt_}, std::pair{"ROLLBACK", &rollback_stmt_}}) {
+  for (auto [sql, stmt] :
+       {std::pair{kInsertSql, &insert_stmt_}, std::pair{kInsertDoubleSql, &insert_double_stmt_},
+        std::pair{kLookupSql, &lookup_stmt_}, std::pair{kPurgeSql, &purge_stmt_},
+        std::pair{"BEGIN IMMEDIATE", &begin_stmt_}, std::pair{"COMMIT", &commit_stmt_},
+        std::pair{"ROLLBACK", &rollback_stmt_}}) {
     if (absl::Status s = Prepare(write_db_, sql, stmt); !s.ok()) return s;
   }
   std::lock_guard<std::mutex> lock(read_mu_);
@@ -321,9 +320,8 @@ void LedgerStore::WriterLoop() {
     std::vector<Work> group;
     {
       std::unique_lock<std::mutex> lock(queue_mu_);
-      queue_cv_.wait(lock, [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
-        return !queue_.empty() || stopping_;
-      });
+      queue_cv_.wait(
+          lock, [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return !queue_.empty() || stopping_; });
       if (queue_.empty()) return;  // stopping, and everything queued has been committed
       size_t settlements = 0;
       while (!queue_.empty() &&
@@ -382,8 +380,8 @@ absl::Status LedgerStore::ApplySettlements(Work& work) {
       continue;
     }
     sqlite3_stmt* insert = s.double_payment ? insert_double_stmt_ : insert_stmt_;
-    sqlite3_bind_text(insert, 1, s.correlation_id.data(),
-                      static_cast<int>(s.correlation_id.size()), SQLITE_STATIC);
+    sqlite3_bind_text(insert, 1, s.correlation_id.data(), static_cast<int>(s.correlation_id.size()),
+                      SQLITE_STATIC);
     sqlite3_bind_int64(insert, 2, s.amount_cents);
     sqlite3_bind_int(insert, 3, static_cast<int>(s.processor));
     sqlite3_bind_int64(insert, 4, s.requested_at_ms);
@@ -427,7 +425,8 @@ absl::Status LedgerStore::ApplySettlements(Work& work) {
     sqlite3_reset(lookup_stmt_);
     if (!same) {
       RINHA_LOG_ERROR(
-          "SETTLEMENT CONFLICT (upstream bug): %s already settled by %s (amount=%d requested_at=%d),"
+          "SETTLEMENT CONFLICT (upstream bug): %s already settled by %s (amount=%d "
+          "requested_at=%d),"
           " now claimed by %s (amount=%d requested_at=%d); kept the original",
           s.correlation_id, ProcessorName(first_processor), stored_amount, stored_requested_at,
           ProcessorName(s.processor), s.amount_cents, s.requested_at_ms);
@@ -459,9 +458,8 @@ absl::StatusOr<SummaryTotals> LedgerStore::Summary(const SummaryRange& range) co
   std::lock_guard<std::mutex> lock(read_mu_);
   sqlite3_bind_int64(summary_stmt_, 1, range.from_ms.value_or(std::numeric_limits<int64_t>::min()));
   sqlite3_bind_int64(summary_stmt_, 2, range.to_ms.value_or(std::numeric_limits<int64_t>::max()));
-  auto reset = absl::MakeCleanup([this]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
-    sqlite3_reset(summary_stmt_);
-  });
+  auto reset =
+      absl::MakeCleanup([this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { sqlite3_reset(summary_stmt_); });
   int rc = sqlite3_step(summary_stmt_);
   if (rc != SQLITE_ROW) {
     absl::string_view message = sqlite3_errmsg(read_db_);
@@ -507,9 +505,8 @@ absl::StatusOr<std::vector<Settlement>> LedgerStore::List(const std::string& aft
   std::lock_guard<std::mutex> lock(read_mu_);
   // One read transaction for both statements: the page and its completion see one snapshot.
   if (absl::Status s = Exec(read_db_, "BEGIN"); !s.ok()) return s;
-  auto end = absl::MakeCleanup([this]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
-    (void)Exec(read_db_, "COMMIT");
-  });
+  auto end = absl::MakeCleanup(
+      [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { (void)Exec(read_db_, "COMMIT"); });
   std::vector<Settlement> out;
   sqlite3_bind_text(list_stmt_, 1, after.data(), static_cast<int>(after.size()), SQLITE_STATIC);
   sqlite3_bind_int(list_stmt_, 2, limit);

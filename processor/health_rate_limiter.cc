@@ -4,8 +4,7 @@
 
 namespace rinha::processor {
 
-FixedWindowRateLimiter::FixedWindowRateLimiter(Clock& clock, absl::Duration window,
-                                               int max_queued)
+FixedWindowRateLimiter::FixedWindowRateLimiter(Clock& clock, absl::Duration window, int max_queued)
     : clock_(clock), window_(window), max_queued_(max_queued), origin_(clock.Now()) {}
 
 absl::StatusOr<absl::Time> FixedWindowRateLimiter::Reserve() {

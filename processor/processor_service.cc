@@ -84,9 +84,8 @@ absl::StatusOr<Payment> ParsePaymentRequest(std::string_view body) {
 }
 
 // Reads the single member `key` of an admin body; the visitor checks its type.
-absl::Status ParseSingleMember(
-    std::string_view body, std::string_view key,
-    const std::function<absl::Status(const JsonValue&)>& read) {
+absl::Status ParseSingleMember(std::string_view body, std::string_view key,
+                               const std::function<absl::Status(const JsonValue&)>& read) {
   bool seen = false;
   absl::Status parsed =
       ParseJsonObject(body, [&](std::string_view k, const JsonValue& value) -> absl::Status {
@@ -124,8 +123,15 @@ absl::StatusOr<Window> ParseWindow(std::optional<std::string_view> from,
 
 std::string ConfigChange(std::string_view config, std::string_view was, std::string_view is) {
   std::string body;
-  JsonWriter(&body).BeginObject().Key("config").String(config).Key("was").Raw(was).Key("is").Raw(
-      is).EndObject();
+  JsonWriter(&body)
+      .BeginObject()
+      .Key("config")
+      .String(config)
+      .Key("was")
+      .Raw(was)
+      .Key("is")
+      .Raw(is)
+      .EndObject();
   return body;
 }
 
@@ -284,7 +290,9 @@ HttpReply ProcessorService::AdminSetDelay(std::optional<std::string_view> token,
   if (!config_.TokenMatches(token)) return Empty(401);
   int64_t delay_ms = 0;
   absl::Status parsed = ParseSingleMember(body, "delay", [&](const JsonValue& v) {
-    if (v.type != JsonType::kNumber || !absl::SimpleAtoi(absl::string_view(v.raw.data(), v.raw.size()), &delay_ms) || delay_ms < 0) {
+    if (v.type != JsonType::kNumber ||
+        !absl::SimpleAtoi(absl::string_view(v.raw.data(), v.raw.size()), &delay_ms) ||
+        delay_ms < 0) {
       return absl::InvalidArgumentError("delay must be a non-negative integer (ms)");
     }
     return absl::OkStatus();
@@ -307,8 +315,7 @@ HttpReply ProcessorService::AdminSetFailure(std::optional<std::string_view> toke
   });
   if (!parsed.ok()) return BadRequest(std::string(parsed.message()));
   const bool was = config_.SetFailing(failing);
-  return Json(200,
-              ConfigChange("failure", was ? "true" : "false", failing ? "true" : "false"));
+  return Json(200, ConfigChange("failure", was ? "true" : "false", failing ? "true" : "false"));
 }
 
 HttpReply ProcessorService::AdminSetFault(std::optional<std::string_view> token,

@@ -73,8 +73,7 @@ class ProcessorService {
 
   // Admin endpoints; `token` is the X-Rinha-Token header (nullopt when absent).
   HttpReply AdminSummary(std::optional<std::string_view> token,
-                         std::optional<std::string_view> from,
-                         std::optional<std::string_view> to);
+                         std::optional<std::string_view> from, std::optional<std::string_view> to);
   // GET /admin/payments/ids: the stored correlation ids as a sorted JSON array of strings; `from`
   // and `to` as for AdminSummary. Not an official endpoint: for fault and crash tests.
   HttpReply AdminPaymentIds(std::optional<std::string_view> token,

@@ -11,7 +11,8 @@ bool ParseCanonicalUuid(std::string_view id, absl::uint128* out) {
   int nibbles = 0;
   for (char c : id) {
     if (c == '-') continue;
-    const uint64_t v = (c <= '9') ? static_cast<uint64_t>(c - '0') : static_cast<uint64_t>(c - 'a' + 10);
+    const uint64_t v =
+        (c <= '9') ? static_cast<uint64_t>(c - '0') : static_cast<uint64_t>(c - 'a' + 10);
     if (nibbles < 16) {
       high = (high << 4) | v;
     } else {

@@ -13,8 +13,7 @@ Now ReadNow(const Clock& clock) { return Now{clock.MonotonicMillis(), clock.NowM
 
 absl::StatusOr<std::unique_ptr<Dispatcher>> Dispatcher::Start(const RouterConfig& config,
                                                               SettlementSink& sink, Clock& clock,
-                                                              Journal* journal,
-                                                              Recovery recovery) {
+                                                              Journal* journal, Recovery recovery) {
   std::unique_ptr<Dispatcher> d(new Dispatcher(config, sink, clock, journal));
   d->resolver_ = std::make_unique<GetaddrinfoResolver>();
   absl::StatusOr<std::unique_ptr<HttpTransport>> transport =
@@ -23,8 +22,9 @@ absl::StatusOr<std::unique_ptr<Dispatcher>> Dispatcher::Start(const RouterConfig
   if (!transport.ok()) return transport.status();
   d->transport_ = *std::move(transport);
   d->core_ = std::make_unique<RouterCore>(d->config_, *d->transport_, d->sink_);
-  d->thread_ = std::thread(
-      [raw = d.get(), recovery = std::move(recovery)]() mutable { raw->Loop(std::move(recovery)); });
+  d->thread_ = std::thread([raw = d.get(), recovery = std::move(recovery)]() mutable {
+    raw->Loop(std::move(recovery));
+  });
   return d;
 }
 
@@ -110,10 +110,9 @@ void Dispatcher::Report(int64_t mono_ms) {
       "rejected=%d lookups=%d recovering=%d double_payments=%d double_checks=%d "
       "default{failing=%d latency=%d in_flight=%d} "
       "fallback{failing=%d latency=%d in_flight=%d} http_in_flight=%d connections=%d",
-      s.queued, s.in_flight, s.settled_default, s.settled_fallback, s.ambiguous,
-      s.connect_failures, s.rejected, s.lookups, s.recovering, s.double_payments_detected,
-      s.double_checks, d.failing, d.latency_ms,
-      d.in_flight, f.failing, f.latency_ms, f.in_flight, transport_->in_flight(),
+      s.queued, s.in_flight, s.settled_default, s.settled_fallback, s.ambiguous, s.connect_failures,
+      s.rejected, s.lookups, s.recovering, s.double_payments_detected, s.double_checks, d.failing,
+      d.latency_ms, d.in_flight, f.failing, f.latency_ms, f.in_flight, transport_->in_flight(),
       transport_->open_connections());
 }
 
@@ -180,8 +179,9 @@ void Dispatcher::Take(Arrival& arrival) {
       continue;
     }
     if (core_->Knows(p.correlation_id())) continue;  // a resend: already ours (or settled)
-    bool repeated = false;  // the same id twice in one batch
-    for (const rinha::v1::Payment* f : fresh) repeated = repeated || f->correlation_id() == p.correlation_id();
+    bool repeated = false;                           // the same id twice in one batch
+    for (const rinha::v1::Payment* f : fresh)
+      repeated = repeated || f->correlation_id() == p.correlation_id();
     if (!repeated) fresh.push_back(&p);
   }
   auto refuse = [&](const char* why) {

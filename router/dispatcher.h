@@ -12,8 +12,8 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <utility>
@@ -103,8 +103,8 @@ class Dispatcher {
   Clock& clock_;
   Journal* const journal_;
   std::unique_ptr<GetaddrinfoResolver> resolver_;  // processor names, for the transport
-  std::unique_ptr<HttpTransport> transport_;         // loop thread only (but Wake)
-  std::unique_ptr<RouterCore> core_;          // loop thread only
+  std::unique_ptr<HttpTransport> transport_;       // loop thread only (but Wake)
+  std::unique_ptr<RouterCore> core_;               // loop thread only
   std::thread thread_;
 
   // std::mutex rather than absl::Mutex: Debian's Abseil is not built with TSan, so hand-offs

@@ -18,9 +18,7 @@ class HealthPollGate {
     return !outstanding_ && (!started_ever_ || now_ms >= last_start_ms_ + min_interval_ms_);
   }
   // Earliest time a call may start, assuming the outstanding one (if any) ends now.
-  int64_t NextStartMs() const {
-    return started_ever_ ? last_start_ms_ + min_interval_ms_ : 0;
-  }
+  int64_t NextStartMs() const { return started_ever_ ? last_start_ms_ + min_interval_ms_ : 0; }
   void OnStart(int64_t now_ms) {
     outstanding_ = true;
     started_ever_ = true;

@@ -115,8 +115,7 @@ HttpTransport::~HttpTransport() {
 void HttpTransport::MaybeLookUp(int index, int64_t now_ms) {
   Host& host = hosts_[index];
   if (host.numeric || host.looking_up) return;
-  const bool due =
-      !host.has_address || host.stale || now_ms - host.address_ms >= resolve_.ttl_ms;
+  const bool due = !host.has_address || host.stale || now_ms - host.address_ms >= resolve_.ttl_ms;
   if (!due) return;
   if (host.ever_looked_up && now_ms - host.lookup_started_ms < resolve_.min_interval_ms) return;
   host.looking_up = true;
@@ -145,8 +144,7 @@ void HttpTransport::TakeLookups(int64_t now_ms) {
       host.lookup_failing = true;
       continue;
     }
-    if (!host.has_address || host.addr.sin_addr.s_addr != address->s_addr ||
-        host.lookup_failing) {
+    if (!host.has_address || host.addr.sin_addr.s_addr != address->s_addr || host.lookup_failing) {
       char text[INET_ADDRSTRLEN] = "";
       inet_ntop(AF_INET, &*address, text, sizeof(text));
       RINHA_LOG_INFO("router: %s is at %s", host.name, text);
@@ -243,17 +241,17 @@ void HttpTransport::Start(uint64_t token, Target target, std::string request, in
 
 void HttpTransport::PostPayment(uint64_t token, Target target, std::string body) {
   const Host& h = hosts_[static_cast<int>(target)];
-  std::string request = absl::StrCat("POST /payments HTTP/1.1\r\nHost: ", h.authority,
-                                     "\r\nContent-Type: application/json\r\nContent-Length: ",
-                                     body.size(), "\r\n\r\n", body);
+  std::string request = absl::StrCat(
+      "POST /payments HTTP/1.1\r\nHost: ", h.authority,
+      "\r\nContent-Type: application/json\r\nContent-Length: ", body.size(), "\r\n\r\n", body);
   Start(token, target, std::move(request), timeouts_.payment_ms);
 }
 
 void HttpTransport::GetPayment(uint64_t token, Target target, std::string_view correlation_id) {
   const Host& h = hosts_[static_cast<int>(target)];
   Start(token, target,
-        absl::StrCat("GET /payments/", std::string(correlation_id), " HTTP/1.1\r\nHost: ",
-                     h.authority, "\r\n\r\n"),
+        absl::StrCat("GET /payments/", std::string(correlation_id),
+                     " HTTP/1.1\r\nHost: ", h.authority, "\r\n\r\n"),
         timeouts_.lookup_ms);
 }
 
@@ -279,9 +277,10 @@ void HttpTransport::TryWrite(HttpConn* conn) {
     if (n < 0 && errno == EINTR) continue;
     // A reused connection the peer just closed, or a reset. With no byte of this request
     // accepted by the kernel the processor cannot have it; otherwise it may.
-    Finish(conn, HttpOutcome{conn->out_offset == 0 ? HttpOutcome::Kind::kConnectFailed
-                                                   : HttpOutcome::Kind::kConnectionLost,
-                             0, ""},
+    Finish(conn,
+           HttpOutcome{conn->out_offset == 0 ? HttpOutcome::Kind::kConnectFailed
+                                             : HttpOutcome::Kind::kConnectionLost,
+                       0, ""},
            false);
     return;
   }
@@ -320,8 +319,7 @@ void HttpTransport::TryRead(HttpConn* conn) {
     complete = ParseHttp1Response(conn->in, eof, &parsed, &error);
   }
   if (complete) {
-    Finish(conn,
-           HttpOutcome{HttpOutcome::Kind::kResponse, parsed.status, std::move(parsed.body)},
+    Finish(conn, HttpOutcome{HttpOutcome::Kind::kResponse, parsed.status, std::move(parsed.body)},
            parsed.keep_alive && !eof && conn->in.size() <= kMaxHttp1ResponseBytes);
     return;
   }
@@ -417,8 +415,8 @@ void HttpTransport::Poll(int64_t timeout_ms, const DoneCallback& done) {
   int64_t wait_ms = std::max<int64_t>(0, timeout_ms);
   if (!finished_.empty()) wait_ms = 0;
   if (!deadlines_.empty()) {
-    wait_ms = std::min(wait_ms,
-                       std::max<int64_t>(0, deadlines_.top().at_ms - clock_.MonotonicMillis()));
+    wait_ms =
+        std::min(wait_ms, std::max<int64_t>(0, deadlines_.top().at_ms - clock_.MonotonicMillis()));
   }
   epoll_event events[256];
   const int n = epoll_wait(epoll_fd_, events, 256, static_cast<int>(wait_ms));

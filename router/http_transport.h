@@ -53,12 +53,9 @@ class HttpTransport final : public Transport {
   using DoneCallback = std::function<void(uint64_t token, const HttpOutcome& outcome)>;
 
   // `resolver` and `clock` must outlive the transport. Names are first looked up here.
-  static absl::StatusOr<std::unique_ptr<HttpTransport>> Create(const std::string& default_url,
-                                                               const std::string& fallback_url,
-                                                               const Timeouts& timeouts,
-                                                               const ResolveConfig& resolve,
-                                                               Resolver& resolver,
-                                                               const Clock& clock);
+  static absl::StatusOr<std::unique_ptr<HttpTransport>> Create(
+      const std::string& default_url, const std::string& fallback_url, const Timeouts& timeouts,
+      const ResolveConfig& resolve, Resolver& resolver, const Clock& clock);
   ~HttpTransport() override;
   HttpTransport(const HttpTransport&) = delete;
   HttpTransport& operator=(const HttpTransport&) = delete;
@@ -84,12 +81,12 @@ class HttpTransport final : public Transport {
     bool numeric = false;   // an IP literal: never looked up
     bool has_address = false;
     sockaddr_in addr{};
-    int64_t address_ms = 0;          // when addr arrived
-    bool looking_up = false;         // a lookup is in progress
-    int64_t lookup_started_ms = 0;   // meaningful once one started
+    int64_t address_ms = 0;         // when addr arrived
+    bool looking_up = false;        // a lookup is in progress
+    int64_t lookup_started_ms = 0;  // meaningful once one started
     bool ever_looked_up = false;
-    bool stale = false;              // a connect failed since addr arrived: look up again
-    bool lookup_failing = false;     // the last lookup failed (logged once per streak)
+    bool stale = false;           // a connect failed since addr arrived: look up again
+    bool lookup_failing = false;  // the last lookup failed (logged once per streak)
     std::vector<HttpConn*> idle;
   };
   struct Deadline {

@@ -22,7 +22,8 @@ class LatencyHistogram {
   // q in (0, 1]; 0 when empty.
   int64_t Percentile(double q) const {
     if (count_ == 0) return 0;
-    const int64_t rank = std::max<int64_t>(1, static_cast<int64_t>(q * static_cast<double>(count_) + 0.999999));
+    const int64_t rank =
+        std::max<int64_t>(1, static_cast<int64_t>(q * static_cast<double>(count_) + 0.999999));
     int64_t seen = 0;
     for (int i = 0; i < kBuckets; ++i) {
       seen += buckets_[i];
@@ -32,9 +33,9 @@ class LatencyHistogram {
   }
 
  private:
-  static constexpr int64_t kFineStep = 50;          // µs
-  static constexpr int64_t kFineLimit = 100'000;    // 100 ms
-  static constexpr int64_t kCoarseStep = 10'000;    // 10 ms
+  static constexpr int64_t kFineStep = 50;        // µs
+  static constexpr int64_t kFineLimit = 100'000;  // 100 ms
+  static constexpr int64_t kCoarseStep = 10'000;  // 10 ms
   static constexpr int64_t kCoarseLimit = 60'000'000;
   static constexpr int kFine = kFineLimit / kFineStep;
   static constexpr int kCoarse = (kCoarseLimit - kFineLimit) / kCoarseStep;

@@ -12,8 +12,8 @@
 
 namespace rinha::router {
 
-std::unique_ptr<LedgerClient> LedgerClient::Start(const std::string& target,
-                                                  const Options& options, Journal* journal) {
+std::unique_ptr<LedgerClient> LedgerClient::Start(const std::string& target, const Options& options,
+                                                  Journal* journal) {
   std::unique_ptr<LedgerClient> client(new LedgerClient(target, journal));
   Stream::Options stream_options;
   stream_options.name = "router: ledger stream";
@@ -35,10 +35,8 @@ std::unique_ptr<LedgerClient> LedgerClient::Start(const std::string& target,
     *batch.add_settlements() = std::move(s);
   };
   LedgerClient* raw = client.get();
-  hooks.on_ack = [raw](const rinha::v1::SettlementBatch& batch,
-                       const rinha::v1::SettlementAck& ack, const std::vector<Tag>& tags) {
-    return raw->OnAck(batch, ack, tags);
-  };
+  hooks.on_ack = [raw](const rinha::v1::SettlementBatch& batch, const rinha::v1::SettlementAck& ack,
+                       const std::vector<Tag>& tags) { return raw->OnAck(batch, ack, tags); };
   client->stream_ = Stream::Start(stream_options, std::move(hooks));
   return client;
 }
@@ -64,9 +62,10 @@ void LedgerClient::Shutdown(absl::Duration drain) {
   stream_->Shutdown(drain);
   const int64_t left = stream_->stats().pending;
   if (left > 0) {
-    RINHA_LOG_WARNING("router: %d settlements not acknowledged by the ledger at exit (they stay "
-                      "journaled)",
-                      left);
+    RINHA_LOG_WARNING(
+        "router: %d settlements not acknowledged by the ledger at exit (they stay "
+        "journaled)",
+        left);
   }
 }
 

@@ -84,8 +84,8 @@ class LedgerClient final : public SettlementSink {
     int64_t received_us = 0;
     uint64_t journal_handle = 0;
   };
-  using Stream = BatchStream<rinha::v1::Settlement, rinha::v1::SettlementBatch,
-                             rinha::v1::SettlementAck, Tag>;
+  using Stream =
+      BatchStream<rinha::v1::Settlement, rinha::v1::SettlementBatch, rinha::v1::SettlementAck, Tag>;
 
   LedgerClient(const std::string& target, Journal* journal);
   // The stream's reader thread.

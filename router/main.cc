@@ -13,9 +13,9 @@
 // values (socket path, compose service names, the batch window) where the structs keep defaults
 // for tests.
 using rinha::router::ResolveConfig;
+using rinha::router::RetryConfig;
 using rinha::router::RouterConfig;
 using rinha::router::RouterServerOptions;
-using rinha::router::RetryConfig;
 using rinha::router::RoutingConfig;
 using rinha::router::Timeouts;
 

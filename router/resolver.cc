@@ -22,9 +22,9 @@ struct GetaddrinfoResolver::State {
   std::mutex mu;
   std::condition_variable changed;  // work queued, stopping, a callback or a worker ended
   std::deque<std::pair<std::string, Done>> queue;  // guarded by mu
-  bool stopping = false;                            // guarded by mu
-  int callbacks_running = 0;                        // guarded by mu
-  int workers_running = 0;                          // guarded by mu
+  bool stopping = false;                           // guarded by mu
+  int callbacks_running = 0;                       // guarded by mu
+  int workers_running = 0;                         // guarded by mu
 };
 
 absl::StatusOr<in_addr> GetaddrinfoResolver::GetAddrInfo(const std::string& name) {

@@ -86,9 +86,8 @@ RouterCore::RouterCore(const RouterConfig& config, Transport& transport, Settlem
       gates_{HealthPollGate(config.health.min_interval_ms),
              HealthPollGate(config.health.min_interval_ms)} {}
 
-RouterCore::AcceptResult RouterCore::Accept(std::string_view correlation_id,
-                                            int64_t amount_cents, int64_t received_us,
-                                            uint64_t journal_handle) {
+RouterCore::AcceptResult RouterCore::Accept(std::string_view correlation_id, int64_t amount_cents,
+                                            int64_t received_us, uint64_t journal_handle) {
   if (correlation_id.empty() || amount_cents <= 0) return AcceptResult::kInvalid;
   switch (ids_.Insert(correlation_id)) {
     case CorrelationIdSet::InsertResult::kDuplicate:
@@ -109,9 +108,8 @@ RouterCore::AcceptResult RouterCore::Accept(std::string_view correlation_id,
   return AcceptResult::kAccepted;
 }
 
-RouterCore::AcceptResult RouterCore::Recover(std::string_view correlation_id,
-                                             int64_t amount_cents, uint64_t journal_handle,
-                                             Now now) {
+RouterCore::AcceptResult RouterCore::Recover(std::string_view correlation_id, int64_t amount_cents,
+                                             uint64_t journal_handle, Now now) {
   if (correlation_id.empty() || amount_cents <= 0) return AcceptResult::kInvalid;
   switch (ids_.Insert(correlation_id)) {
     case CorrelationIdSet::InsertResult::kDuplicate:
@@ -201,9 +199,8 @@ bool RouterCore::StartRecoveryLookups(uint64_t seq, Payment& p, const Now& now) 
   return true;
 }
 
-void RouterCore::OnRecoveryLookupDone(uint64_t seq, Payment& p, Target target,
-                                      int64_t started_ms, const HttpOutcome& outcome,
-                                      const Now& now) {
+void RouterCore::OnRecoveryLookupDone(uint64_t seq, Payment& p, Target target, int64_t started_ms,
+                                      const HttpOutcome& outcome, const Now& now) {
   --p.recovery_lookups;
   if (outcome.kind == HttpOutcome::Kind::kResponse && outcome.status == 200) {
     int64_t requested_at_ms = 0;
@@ -393,8 +390,8 @@ void RouterCore::OnHealthDone(Target target, const HttpOutcome& outcome, const N
   health(target).OnPoll(now.mono_ms, failing, min_response_ms);
 }
 
-void RouterCore::OnPostDone(uint64_t seq, Target target, uint64_t token,
-                            const HttpOutcome& outcome, const Now& now) {
+void RouterCore::OnPostDone(uint64_t seq, Target target, uint64_t token, const HttpOutcome& outcome,
+                            const Now& now) {
   auto it = payments_.find(seq);
   if (it == payments_.end()) return;  // cannot happen: a posting payment is never settled
   Payment& p = it->second;
@@ -537,8 +534,7 @@ int64_t RouterCore::Run(Now now) {
   while (!recovery_queue_.empty()) {
     const uint64_t seq = recovery_queue_.front();
     auto it = payments_.find(seq);
-    if (it == payments_.end() || !it->second.recovering ||
-        it->second.phase != Phase::kWaiting) {
+    if (it == payments_.end() || !it->second.recovering || it->second.phase != Phase::kWaiting) {
       recovery_queue_.pop_front();
       continue;
     }

@@ -119,16 +119,16 @@ class SettlementSink {
 };
 
 struct RouterCoreStats {
-  int64_t queued = 0;      // waiting for a processor (free or pinned)
-  int64_t in_flight = 0;   // POSTs and lookups unanswered
+  int64_t queued = 0;     // waiting for a processor (free or pinned)
+  int64_t in_flight = 0;  // POSTs and lookups unanswered
   int64_t settled_default = 0;
   int64_t settled_fallback = 0;
   int64_t duplicates = 0;  // payments ignored because their id was already known
   int64_t ambiguous = 0;   // timeouts / lost connections seen
   int64_t connect_failures = 0;
-  int64_t rejected = 0;    // 500 / 429 / other non-2xx, non-422 answers to POST
-  int64_t lookups = 0;     // GET /payments/{id} started
-  int64_t recovering = 0;  // taken over from an earlier run, not yet resolved by lookups
+  int64_t rejected = 0;         // 500 / 429 / other non-2xx, non-422 answers to POST
+  int64_t lookups = 0;          // GET /payments/{id} started
+  int64_t recovering = 0;       // taken over from an earlier run, not yet resolved by lookups
   int64_t recovered_total = 0;  // taken over from an earlier run since the start
   int64_t double_payments_detected = 0;  // found at a processor that had answered 500
   int64_t double_checks = 0;  // settled payments still to be looked up after a 500 elsewhere
@@ -183,11 +183,11 @@ class RouterCore {
     // Set while the payment may be held by (or is known to be held by) one processor.
     bool pinned = false;
     Target pinned_to = Target::kDefault;
-    bool confirmed = false;          // a 422 said pinned_to holds it
-    int64_t ambiguous_at_ms = 0;     // last ambiguous outcome at pinned_to (monotonic)
-    int failures = 0;                // consecutive failed attempts while pinned (backoff)
-    int64_t requested_at_ms = 0;     // of the POST in flight (wall: the requestedAt it carries)
-    uint64_t timer_generation = 0;   // invalidates stale timers
+    bool confirmed = false;         // a 422 said pinned_to holds it
+    int64_t ambiguous_at_ms = 0;    // last ambiguous outcome at pinned_to (monotonic)
+    int failures = 0;               // consecutive failed attempts while pinned (backoff)
+    int64_t requested_at_ms = 0;    // of the POST in flight (wall: the requestedAt it carries)
+    uint64_t timer_generation = 0;  // invalidates stale timers
     uint64_t journal_handle = 0;
     // Recovery (see above): lookups of this payment in flight, and per processor the start time
     // of the last lookup that answered 404 (-1: none yet). Monotonic, like every time below.
@@ -260,7 +260,7 @@ class RouterCore {
   absl::node_hash_map<uint64_t, Payment> payments_;
   uint64_t next_seq_ = 1;
   uint64_t next_token_ = 1;
-  std::deque<uint64_t> ready_;  // free payments, oldest first
+  std::deque<uint64_t> ready_;           // free payments, oldest first
   std::deque<uint64_t> recovery_queue_;  // recovering payments due for a round of lookups
   bool draining_ = false;
   int64_t recovering_ = 0;

@@ -1,10 +1,9 @@
 #include "router/router_server.h"
 
+#include <grpcpp/grpcpp.h>
 #include <unistd.h>
 
 #include <chrono>
-
-#include <grpcpp/grpcpp.h>
 
 #include "common/grpc_server.h"
 #include "common/log.h"
@@ -36,16 +35,15 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
       server->ledger_->SettledIds(options.ledger_wait);
   if (!settled.ok()) return settled.status();
   recovery.settled_ids = *std::move(settled);
-  absl::StatusOr<std::unique_ptr<Dispatcher>> dispatcher =
-      Dispatcher::Start(options.router, *server->ledger_, clock, server->journal_.get(),
-                        std::move(recovery));
+  absl::StatusOr<std::unique_ptr<Dispatcher>> dispatcher = Dispatcher::Start(
+      options.router, *server->ledger_, clock, server->journal_.get(), std::move(recovery));
   if (!dispatcher.ok()) return dispatcher.status();
   server->dispatcher_ = *std::move(dispatcher);
   server->service_ = std::make_unique<RouterService>(*server->dispatcher_, *server->ledger_,
                                                      server->journal_.get());
 
-  absl::StatusOr<StartedGrpcServer> started = StartGrpcServer(
-      server->service_.get(), {options.tcp_address, options.unix_socket_path});
+  absl::StatusOr<StartedGrpcServer> started =
+      StartGrpcServer(server->service_.get(), {options.tcp_address, options.unix_socket_path});
   if (!started.ok()) return started.status();
   server->server_ = std::move(started->server);
   server->tcp_port_ = started->tcp_port;

@@ -90,8 +90,7 @@ class SubmitReactor final
       std::lock_guard<std::mutex> lock(mu_);
       broken = broken_;
     }
-    Finish(broken ? grpc::Status(grpc::StatusCode::UNAVAILABLE, "write failed")
-                  : grpc::Status::OK);
+    Finish(broken ? grpc::Status(grpc::StatusCode::UNAVAILABLE, "write failed") : grpc::Status::OK);
   }
 
   bool NextWrite() {
@@ -112,7 +111,7 @@ class SubmitReactor final
   Dispatcher& dispatcher_;
   rinha::v1::PaymentBatch batch_;  // reactions on reads are serialised by gRPC
   rinha::v1::PaymentAck ack_;      // one write at a time (writing_)
-  std::mutex mu_;  // guards the fields below (std::mutex: visible to TSan)
+  std::mutex mu_;                  // guards the fields below (std::mutex: visible to TSan)
   std::deque<rinha::v1::PaymentAck> owed_;
   int awaiting_ = 0;  // batches handed to the dispatcher and not yet answered
   bool writing_ = false;

@@ -78,7 +78,8 @@ int main(int argc, char** argv) {
       setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
       listen_fd = fd;
     });
-    http.Post("/payments", [](const httplib::Request&, httplib::Response& res) { res.status = 202; });
+    http.Post("/payments",
+              [](const httplib::Request&, httplib::Response& res) { res.status = 202; });
     port = absl::GetFlag(FLAGS_http_port) == 0
                ? http.bind_to_any_port("127.0.0.1")
                : (http.bind_to_port("127.0.0.1", absl::GetFlag(FLAGS_http_port))

@@ -51,15 +51,14 @@ namespace {
 using SteadyClock = std::chrono::steady_clock;
 
 int64_t NowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             SteadyClock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(SteadyClock::now().time_since_epoch())
       .count();
 }
 
 struct ProcStats {
-  double cpu_s = 0;     // utime + stime
-  int64_t hwm_kb = 0;   // VmHWM: peak RSS
-  int64_t rss_kb = 0;   // VmRSS
+  double cpu_s = 0;    // utime + stime
+  int64_t hwm_kb = 0;  // VmHWM: peak RSS
+  int64_t rss_kb = 0;  // VmRSS
   int threads = 0;
 };
 
@@ -144,7 +143,8 @@ class LoadClient {
       }
       const int n = epoll_wait(epoll_, events.data(), static_cast<int>(events.size()), timeout_ms);
       for (int i = 0; i < n; ++i) OnReadable(static_cast<int>(events[i].data.u32));
-      if (next >= total && NowNs() - start > (static_cast<int64_t>(duration_s) + 30) * 1'000'000'000) {
+      if (next >= total &&
+          NowNs() - start > (static_cast<int64_t>(duration_s) + 30) * 1'000'000'000) {
         break;  // stragglers beyond 30 s count as lost
       }
     }
@@ -193,8 +193,7 @@ class LoadClient {
     }
     Connection& c = conns_[index];
     const std::string body = absl::StrFormat(
-        R"({"correlationId":"%08x-0000-4000-8000-%012x","amount":20.05})",
-        run_id_, n);
+        R"({"correlationId":"%08x-0000-4000-8000-%012x","amount":20.05})", run_id_, n);
     const std::string request = absl::StrCat(
         "POST /payments HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
         "Content-Length: ",
@@ -302,16 +301,16 @@ int main(int argc, char** argv) {
   const double server_cpu = after.cpu_s - before.cpu_s;
   const double p50 = Percentile(lat, 0.50), p99 = Percentile(lat, 0.99),
                p999 = Percentile(lat, 0.999), max = Percentile(lat, 1.0);
-  std::printf("%s rate %d/s %.0f s conns %lld: answers %lld (2xx %lld, other %lld) errors %lld "
-              "achieved %.1f/s | latency ms p50 %.3f p99 %.3f p99.9 %.3f max %.3f | late sends "
-              "%lld | client CPU %.1f%% | server CPU %.2f s = %.1f us/req, peak RSS %lld KiB\n",
-              absl::GetFlag(FLAGS_label).c_str(), absl::GetFlag(FLAGS_rate), load_s,
-              static_cast<long long>(client.connections_opened),
-              static_cast<long long>(lat.size()), static_cast<long long>(client.ok),
-              static_cast<long long>(client.non_2xx), static_cast<long long>(client.errors),
-              static_cast<double>(client.ok) / load_s, p50, p99, p999, max,
-              static_cast<long long>(client.send_late), 100 * self_cpu / wall_s, server_cpu,
-              lat.empty() ? 0.0 : 1e6 * server_cpu / static_cast<double>(lat.size()),
-              static_cast<long long>(after.hwm_kb));
+  std::printf(
+      "%s rate %d/s %.0f s conns %lld: answers %lld (2xx %lld, other %lld) errors %lld "
+      "achieved %.1f/s | latency ms p50 %.3f p99 %.3f p99.9 %.3f max %.3f | late sends "
+      "%lld | client CPU %.1f%% | server CPU %.2f s = %.1f us/req, peak RSS %lld KiB\n",
+      absl::GetFlag(FLAGS_label).c_str(), absl::GetFlag(FLAGS_rate), load_s,
+      static_cast<long long>(client.connections_opened), static_cast<long long>(lat.size()),
+      static_cast<long long>(client.ok), static_cast<long long>(client.non_2xx),
+      static_cast<long long>(client.errors), static_cast<double>(client.ok) / load_s, p50, p99,
+      p999, max, static_cast<long long>(client.send_late), 100 * self_cpu / wall_s, server_cpu,
+      lat.empty() ? 0.0 : 1e6 * server_cpu / static_cast<double>(lat.size()),
+      static_cast<long long>(after.hwm_kb));
   return 0;
 }

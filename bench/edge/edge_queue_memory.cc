@@ -50,8 +50,8 @@ int main(int argc, char** argv) {
   const long after = RssKb();
   rinha::v1::Payment extra;
   const bool refused = !stream->Enqueue(extra);
-  std::printf("held %d payments: RSS +%ld KiB = %.0f bytes/payment; payment %d+1 refused: %s\n",
-              n, after - before, 1024.0 * static_cast<double>(after - before) / n, n,
+  std::printf("held %d payments: RSS +%ld KiB = %.0f bytes/payment; payment %d+1 refused: %s\n", n,
+              after - before, 1024.0 * static_cast<double>(after - before) / n, n,
               refused ? "yes" : "NO");
   stream->Shutdown(absl::ZeroDuration());
   return 0;

@@ -89,8 +89,8 @@ double StreamSettlements(rinha::v1::Ledger::Stub& stub, int first_id, int total,
       s->set_correlation_id(absl::StrFormat("%08x-0000-4000-8000-%012x", id >> 16, id));
       s->set_amount_cents(1990);
       s->set_processor(id % 5 == 0 ? rinha::v1::PROCESSOR_FALLBACK : rinha::v1::PROCESSOR_DEFAULT);
-      s->set_requested_at_ms(kStartMs + static_cast<int64_t>(id - first_id) * kContestSpanMs /
-                                            total);
+      s->set_requested_at_ms(kStartMs +
+                             static_cast<int64_t>(id - first_id) * kContestSpanMs / total);
     }
     if (!stream->Write(batch)) break;
   }
@@ -167,8 +167,9 @@ int main(int argc, char** argv) {
   constexpr int kRows = 100'000;
   double cpu = CpuSeconds(pid);
   double rate16 = StreamSettlements(*stub, 0, kRows, 16);
-  std::printf("load 100000 settlements batch=16: %.0f settlements/s, ledger CPU %.1f us/settlement\n",
-              rate16, (CpuSeconds(pid) - cpu) * 1e6 / kRows);
+  std::printf(
+      "load 100000 settlements batch=16: %.0f settlements/s, ledger CPU %.1f us/settlement\n",
+      rate16, (CpuSeconds(pid) - cpu) * 1e6 / kRows);
   std::printf("after 100000 settlements: VmRSS=%s VmHWM=%s\n",
               ProcStatusField(pid, "VmRSS").c_str(), ProcStatusField(pid, "VmHWM").c_str());
 
@@ -182,8 +183,8 @@ int main(int argc, char** argv) {
               Percentile(unbounded, 0.5), Percentile(unbounded, 0.99), unbounded.size());
 
   // 3. Throughput per batch size, each on an empty ledger.
-  for (auto [batch_size, total] : {std::pair{1, 30'000}, std::pair{16, 100'000},
-                                   std::pair{256, 100'000}}) {
+  for (auto [batch_size, total] :
+       {std::pair{1, 30'000}, std::pair{16, 100'000}, std::pair{256, 100'000}}) {
     Purge(*stub);
     const double cpu_before = CpuSeconds(pid);
     double rate = StreamSettlements(*stub, 1'000'000 * batch_size, total, batch_size);

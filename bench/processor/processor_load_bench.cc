@@ -58,15 +58,14 @@ namespace {
 using SteadyClock = std::chrono::steady_clock;
 
 int64_t NowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             SteadyClock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(SteadyClock::now().time_since_epoch())
       .count();
 }
 
 struct ProcStats {
-  double cpu_s = 0;     // utime + stime
-  int64_t hwm_kb = 0;   // VmHWM: peak RSS
-  int64_t rss_kb = 0;   // VmRSS
+  double cpu_s = 0;    // utime + stime
+  int64_t hwm_kb = 0;  // VmHWM: peak RSS
+  int64_t rss_kb = 0;  // VmRSS
   int threads = 0;
 };
 
@@ -170,7 +169,8 @@ class LoadClient {
       }
       const int n = epoll_wait(epoll_, events.data(), static_cast<int>(events.size()), timeout_ms);
       for (int i = 0; i < n; ++i) OnReadable(static_cast<int>(events[i].data.u32));
-      if (next >= total && NowNs() - start > (static_cast<int64_t>(duration_s) + 30) * 1'000'000'000) {
+      if (next >= total &&
+          NowNs() - start > (static_cast<int64_t>(duration_s) + 30) * 1'000'000'000) {
         break;  // stragglers beyond 30 s count as lost
       }
     }
@@ -218,10 +218,10 @@ class LoadClient {
       return;
     }
     Connection& c = conns_[index];
-    const std::string body = absl::StrFormat(
-        R"({"correlationId":"%08x-0000-4000-8000-%012x","amount":20.05,)"
-        R"("requestedAt":"2025-07-15T12:34:56.000Z"})",
-        run_id_, n);
+    const std::string body =
+        absl::StrFormat(R"({"correlationId":"%08x-0000-4000-8000-%012x","amount":20.05,)"
+                        R"("requestedAt":"2025-07-15T12:34:56.000Z"})",
+                        run_id_, n);
     const std::string request = absl::StrCat(
         "POST /payments HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
         "Content-Length: ",
@@ -333,8 +333,7 @@ int main(int argc, char** argv) {
   const ProcStats before = pid > 0 ? ReadProc(pid) : ProcStats{};
   const double self_before = SelfCpuSeconds();
   const int64_t t0 = NowNs();
-  auto client_owner =
-      std::make_unique<LoadClient>(port, absl::GetFlag(FLAGS_max_connections));
+  auto client_owner = std::make_unique<LoadClient>(port, absl::GetFlag(FLAGS_max_connections));
   LoadClient& client = *client_owner;
   client.Run(absl::GetFlag(FLAGS_rate), absl::GetFlag(FLAGS_duration_s));
   const double wall_s = static_cast<double>(NowNs() - t0) / 1e9;
@@ -367,10 +366,11 @@ int main(int argc, char** argv) {
   std::printf("client CPU %.2f s over %.1f s wall (%.1f%% of a core)\n", self_cpu, wall_s,
               100 * self_cpu / wall_s);
   if (pid > 0) {
-    std::printf("emulator CPU %.2f s over %.1f s wall (%.1f%% of a core), peak RSS %lld KiB,"
-                " RSS now %lld KiB\n",
-                after.cpu_s - before.cpu_s, wall_s, 100 * (after.cpu_s - before.cpu_s) / wall_s,
-                static_cast<long long>(after.hwm_kb), static_cast<long long>(after.rss_kb));
+    std::printf(
+        "emulator CPU %.2f s over %.1f s wall (%.1f%% of a core), peak RSS %lld KiB,"
+        " RSS now %lld KiB\n",
+        after.cpu_s - before.cpu_s, wall_s, 100 * (after.cpu_s - before.cpu_s) / wall_s,
+        static_cast<long long>(after.hwm_kb), static_cast<long long>(after.rss_kb));
   }
   if (pid > 0 && idle_s > 0) {
     std::printf("emulator CPU with those %lld connections idle: %.1f%% of a core over %d s\n",

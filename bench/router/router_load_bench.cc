@@ -32,7 +32,8 @@ ABSL_FLAG(int, rate, 600, "payments per second");
 ABSL_FLAG(int, seconds, 20, "seconds of load");
 ABSL_FLAG(int, delay_ms, 0, "default processor delay");
 ABSL_FLAG(int, fallback_delay_ms, 0, "fallback processor delay");
-ABSL_FLAG(bool, journal, true, "run the router with its journal (false: none, to measure its cost)");
+ABSL_FLAG(bool, journal, true,
+          "run the router with its journal (false: none, to measure its cost)");
 ABSL_FLAG(std::string, router_bin, ROUTER_BINARY, "router binary");
 ABSL_FLAG(std::string, ledger_bin, LEDGER_BINARY, "ledger binary");
 ABSL_FLAG(std::string, processor_bin, PAYMENT_PROCESSOR_BINARY, "payment-processor binary");

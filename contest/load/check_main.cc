@@ -116,7 +116,8 @@ Quiet WaitForQuiet(const ContestHttp& http, rinha::v1::Ledger::Stub& ledger,
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
   }
   quiet.after_s = absl::ToDoubleSeconds(absl::Now() - start);
-  quiet.inconsistencies = std::llabs(last.proc[0] - last.ours[0]) + std::llabs(last.proc[1] - last.ours[1]);
+  quiet.inconsistencies =
+      std::llabs(last.proc[0] - last.ours[0]) + std::llabs(last.proc[1] - last.ours[1]);
   quiet.router_recovered = last.router_recovered;
   return quiet;
 }
@@ -183,7 +184,8 @@ int main(int argc, char** argv) {
         grpc::CreateChannel(absl::GetFlag(FLAGS_router), grpc::InsecureChannelCredentials()));
   }
 
-  const Quiet quiet = WaitForQuiet(http, *ledger, router.get(), absl::GetFlag(FLAGS_quiet_timeout_s));
+  const Quiet quiet =
+      WaitForQuiet(http, *ledger, router.get(), absl::GetFlag(FLAGS_quiet_timeout_s));
   Holdings holdings;
   if (absl::Status s = ReadHoldings(http, *ledger, &holdings); !s.ok()) {
     std::fprintf(stderr, "rinha-check: %s\n", std::string(s.message()).c_str());
@@ -214,29 +216,50 @@ int main(int argc, char** argv) {
   std::string json;
   rinha::JsonWriter w(&json);
   w.BeginObject()
-      .Key("requests").Int(check.requests)
-      .Key("answered_2xx").Int(check.answered_2xx)
-      .Key("settled").Int(check.settled)
-      .Key("lost").Int(check.lost)
-      .Key("paid_twice").Int(check.paid_twice)
-      .Key("paid_twice_recorded").Int(check.paid_twice_recorded)
-      .Key("unrecorded").Int(check.unrecorded)
-      .Key("recorded_unpaid").Int(check.recorded_unpaid)
-      .Key("paid_client_failed").Int(check.paid_client_failed)
-      .Key("foreign").Int(check.foreign)
-      .Key("quiet").Raw(quiet.reached ? "true" : "false")
-      .Key("quiet_after_s").Raw(absl::StrFormat("%.1f", quiet.after_s))
-      .Key("inconsistencies_after_quiet").Int(quiet.inconsistencies)
-      .Key("router_recovered").Int(quiet.router_recovered)
-      .Key("fault_at_s").Raw(absl::StrFormat("%.3f", fault_at))
-      .Key("ready_at_s").Raw(absl::StrFormat("%.3f", ready_at))
-      .Key("p99_during_ms").Raw(absl::StrFormat("%.2f", p99_during))
-      .Key("p99_before_ms").Raw(absl::StrFormat("%.2f", p99_before))
-      .Key("ok_during").Int(n_during)
-      .Key("ok_before").Int(n_before)
-      .Key("failed_during").Int(failed_during)
-      .Key("exact").Raw(check.exact() && quiet.reached && quiet.inconsistencies == 0 ? "true"
-                                                                                     : "false")
+      .Key("requests")
+      .Int(check.requests)
+      .Key("answered_2xx")
+      .Int(check.answered_2xx)
+      .Key("settled")
+      .Int(check.settled)
+      .Key("lost")
+      .Int(check.lost)
+      .Key("paid_twice")
+      .Int(check.paid_twice)
+      .Key("paid_twice_recorded")
+      .Int(check.paid_twice_recorded)
+      .Key("unrecorded")
+      .Int(check.unrecorded)
+      .Key("recorded_unpaid")
+      .Int(check.recorded_unpaid)
+      .Key("paid_client_failed")
+      .Int(check.paid_client_failed)
+      .Key("foreign")
+      .Int(check.foreign)
+      .Key("quiet")
+      .Raw(quiet.reached ? "true" : "false")
+      .Key("quiet_after_s")
+      .Raw(absl::StrFormat("%.1f", quiet.after_s))
+      .Key("inconsistencies_after_quiet")
+      .Int(quiet.inconsistencies)
+      .Key("router_recovered")
+      .Int(quiet.router_recovered)
+      .Key("fault_at_s")
+      .Raw(absl::StrFormat("%.3f", fault_at))
+      .Key("ready_at_s")
+      .Raw(absl::StrFormat("%.3f", ready_at))
+      .Key("p99_during_ms")
+      .Raw(absl::StrFormat("%.2f", p99_during))
+      .Key("p99_before_ms")
+      .Raw(absl::StrFormat("%.2f", p99_before))
+      .Key("ok_during")
+      .Int(n_during)
+      .Key("ok_before")
+      .Int(n_before)
+      .Key("failed_during")
+      .Int(failed_during)
+      .Key("exact")
+      .Raw(check.exact() && quiet.reached && quiet.inconsistencies == 0 ? "true" : "false")
       .EndObject();
   std::ofstream(dir + "/check.json") << json << "\n";
   std::printf("%s\n", json.c_str());

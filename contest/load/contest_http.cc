@@ -124,7 +124,8 @@ absl::StatusOr<ProcessorTotals> ContestHttp::ProcessorSummary(Processor p, int64
   httplib::Result res = client->Get(path.c_str(), headers);
   if (!res) return absl::UnavailableError(httplib::to_string(res.error()));
   // httplib's timeouts are per read; the contest's is for the whole answer.
-  if (SteadyMillis() - started > timeout_ms_) return absl::DeadlineExceededError("summary too slow");
+  if (SteadyMillis() - started > timeout_ms_)
+    return absl::DeadlineExceededError("summary too slow");
   if (res->status != 200) return absl::UnavailableError(absl::StrCat("HTTP ", res->status));
   return ParseProcessorSummary(res->body);
 }
@@ -135,7 +136,8 @@ absl::StatusOr<BackendSummary> ContestHttp::TargetSummary(int64_t from_ms, int64
   const int64_t started = SteadyMillis();
   httplib::Result res = client->Get(path.c_str());
   if (!res) return absl::UnavailableError(httplib::to_string(res.error()));
-  if (SteadyMillis() - started > timeout_ms_) return absl::DeadlineExceededError("summary too slow");
+  if (SteadyMillis() - started > timeout_ms_)
+    return absl::DeadlineExceededError("summary too slow");
   if (res->status != 200) return absl::UnavailableError(absl::StrCat("HTTP ", res->status));
   return ParseBackendSummary(res->body);
 }

@@ -18,8 +18,9 @@ ABSL_FLAG(std::string, default_processor, "http://127.0.0.1:8001", "default proc
 ABSL_FLAG(std::string, fallback_processor, "http://127.0.0.1:8002", "fallback processor");
 ABSL_FLAG(std::string, admin_token, "123", "X-Rinha-Token of the processors' admin endpoints");
 ABSL_FLAG(std::string, test, "final", "k6 test shape: final or preview");
-ABSL_FLAG(std::string, timeline, "",
-          "instability timeline: final, preview, reverse, both-fail, faults, none (default: --test)");
+ABSL_FLAG(
+    std::string, timeline, "",
+    "instability timeline: final, preview, reverse, both-fail, faults, none (default: --test)");
 ABSL_FLAG(int64_t, duration_s, 0, "seconds of load (default 300 final / 60 preview)");
 ABSL_FLAG(int, max_vus, 0, "virtual users at the end of the ramp (default 603 / 550)");
 ABSL_FLAG(std::string, router_stats, "", "host:port of rinha.v1.Router/Stats, polled each second");

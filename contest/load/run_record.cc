@@ -1,7 +1,7 @@
 #include "contest/load/run_record.h"
 
-#include <cmath>
 #include <charconv>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -22,9 +22,7 @@ std::string Num(double value) {
 }
 
 // Milliseconds rounded to the microsecond for the series (the report needs no more).
-std::string Ms(double ms) {
-  return Num(static_cast<double>(std::llround(ms * 1000)) / 1000);
-}
+std::string Ms(double ms) { return Num(static_cast<double>(std::llround(ms * 1000)) / 1000); }
 
 std::string CentiMs(int64_t centi) { return Decimal{centi, 2}.ToString(); }
 

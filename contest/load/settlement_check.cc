@@ -36,8 +36,8 @@ absl::StatusOr<std::vector<LoggedRequest>> ParseRequestLog(std::string_view text
     if (fields.size() != 4 || !ParseInt(fields[0], &r.start_us) ||
         !ParseInt(fields[1], &r.latency_us) || !ParseInt(fields[2], &r.status) ||
         fields[3].size() != 36) {
-      return absl::InvalidArgumentError(absl::StrCat("request log line ", line_number, ": '",
-                                                     line, "'"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("request log line ", line_number, ": '", line, "'"));
     }
     r.id = std::string(fields[3].data(), fields[3].size());
     out.push_back(std::move(r));

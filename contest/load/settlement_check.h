@@ -67,7 +67,7 @@ struct SettlementCheck {
   int64_t unrecorded = 0;
   int64_t recorded_unpaid = 0;
   int64_t paid_client_failed = 0;
-  int64_t foreign = 0;  // held by a processor but never sent by this load
+  int64_t foreign = 0;                // held by a processor but never sent by this load
   std::vector<std::string> examples;  // a few offending ids with what is wrong, for the log
   // The guarantee: nothing answered 2xx lost, nothing paid twice, the ledger exactly what the
   // processors hold.

@@ -89,8 +89,9 @@ absl::StatusOr<std::vector<Stage>> TimelineByName(std::string_view name, int64_t
   if (name == "faults") {
     return Scale({std::begin(kFaults), std::end(kFaults)}, 60, duration_s);
   }
-  return absl::InvalidArgumentError(absl::StrCat("unknown timeline '", std::string(name),
-                                                 "' (final, preview, reverse, both-fail, faults, none)"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown timeline '", std::string(name),
+                   "' (final, preview, reverse, both-fail, faults, none)"));
 }
 
 int VusAt(int64_t elapsed_ms, int64_t duration_ms, int max_vus) {

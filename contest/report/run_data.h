@@ -99,7 +99,7 @@ struct Results {
   // that the runner's score lines repeat the file; empty when the file holds a number.
   std::string bonus_text;
   std::string fine_text;
-  std::optional<double> fine_total;     // multa.total
+  std::optional<double> fine_total;  // multa.total
   // multa.composicao.num_inconsistencias (final) or total_inconsistencias (preview).
   std::optional<double> inconsistencies;
   std::optional<double> lag;                 // lag.lag

@@ -26,8 +26,8 @@ void StallRecorder::Add(int64_t unix_ms, int64_t late_ns) {
 double StallRecorder::QuantileMs(double q) const {
   if (late_ns_.empty()) return 0;
   const size_t n = late_ns_.size();
-  const size_t k = std::min(n - 1, static_cast<size_t>(std::ceil(q * static_cast<double>(n))) -
-                                       (q > 0 ? 1 : 0));
+  const size_t k =
+      std::min(n - 1, static_cast<size_t>(std::ceil(q * static_cast<double>(n))) - (q > 0 ? 1 : 0));
   std::nth_element(late_ns_.begin(), late_ns_.begin() + static_cast<ptrdiff_t>(k), late_ns_.end());
   return static_cast<double>(late_ns_[k]) / 1e6;
 }
@@ -39,8 +39,8 @@ std::string StallRecorder::ToJson(int64_t period_us) const {
       "{\"period_us\":%d,\"summary\":{\"samples\":%d,\"p50_ms\":%.3f,\"p99_ms\":%.3f,"
       "\"p999_ms\":%.3f,\"max_ms\":%.3f,\"seconds\":%d,\"seconds_with_stall_over_5ms\":%d},"
       "\"seconds\":[",
-      period_us, samples(), QuantileMs(0.5), QuantileMs(0.99), QuantileMs(0.999),
-      QuantileMs(1.0), seconds_.size(), stalled_seconds);
+      period_us, samples(), QuantileMs(0.5), QuantileMs(0.99), QuantileMs(0.999), QuantileMs(1.0),
+      seconds_.size(), stalled_seconds);
   for (size_t i = 0; i < seconds_.size(); ++i) {
     const StallSecond& s = seconds_[i];
     absl::StrAppendFormat(&out,

@@ -37,7 +37,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "stall-probe: --out=FILE and 0 < --period_us < 1000000 are required\n");
     return 2;
   }
-  struct sigaction action{};
+  struct sigaction action {};
   action.sa_handler = OnSignal;  // no SA_RESTART: the sleep returns at once
   sigaction(SIGTERM, &action, nullptr);
   sigaction(SIGINT, &action, nullptr);

@@ -31,8 +31,7 @@ TEST(FeeRateTest, FeeIsExactWithTwoPlusRateDecimals) {
 
 TEST(FeeRateTest, LargeTotalsDoNotOverflow) {
   const FeeRate rate = *ParseFeeRate("0.999999999");
-  EXPECT_EQ(FormatExactFee(9'000'000'000'000'000'000, rate),
-            "89999999910000000.00000000000");
+  EXPECT_EQ(FormatExactFee(9'000'000'000'000'000'000, rate), "89999999910000000.00000000000");
 }
 
 }  // namespace

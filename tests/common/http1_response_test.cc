@@ -83,10 +83,10 @@ TEST(ParseHttp1ResponseTest, TruncatedOrMalformedAnswersAreErrors) {
 TEST(ParseHttp1ResponseTest, OnlyAWellFormedStatusLineGivesAStatus) {
   Http1Response r;
   bool error = false;
-  for (const char* bad : {"HTTP/1. 431 200 OK\r\n\r\n", "HTTP/1.1 31 OK\r\n\r\n",
-                          "HTTP/1.1  200 OK\r\n\r\n", "HTTP/1.1 2000 OK\r\n\r\n",
-                          "HTTP/1.1 20x OK\r\n\r\n", "HTTP/1.2 200 OK\r\n\r\n",
-                          "HTTP/1.1 099 OK\r\n\r\n", "HTTP/1.1 +20 OK\r\n\r\n"}) {
+  for (const char* bad :
+       {"HTTP/1. 431 200 OK\r\n\r\n", "HTTP/1.1 31 OK\r\n\r\n", "HTTP/1.1  200 OK\r\n\r\n",
+        "HTTP/1.1 2000 OK\r\n\r\n", "HTTP/1.1 20x OK\r\n\r\n", "HTTP/1.2 200 OK\r\n\r\n",
+        "HTTP/1.1 099 OK\r\n\r\n", "HTTP/1.1 +20 OK\r\n\r\n"}) {
     EXPECT_FALSE(ParseHttp1Response(bad, true, &r, &error)) << bad;
     EXPECT_TRUE(error) << bad;
   }

@@ -236,10 +236,10 @@ TEST_F(Http1ServerTest, RefusalEndsByItselfAfterItsDuration) {
 TEST(Http1ServerStartTest, StopRightAfterStartReturns) {
   testing::HangWatchdog watchdog(std::chrono::seconds(60));
   for (int i = 0; i < 200; ++i) {
-    auto server = Http1Server::Start(
-        {}, [](Http1Server&, Http1Server::ConnectionId, Http1Request) -> std::optional<Http1Answer> {
-          return std::nullopt;
-        });
+    auto server =
+        Http1Server::Start({},
+                           [](Http1Server&, Http1Server::ConnectionId,
+                              Http1Request) -> std::optional<Http1Answer> { return std::nullopt; });
     ASSERT_TRUE(server.ok()) << server.status();
     (*server)->Stop();
   }

@@ -38,9 +38,8 @@ TEST(HttplibListenerTest, StopRightAfterALateStartIsNeverLost) {
     ASSERT_GT(server.bind_to_any_port("127.0.0.1"), 0);
     // Delay the thread's start by 0-3 ms, so that the stop lands at every point of it.
     const int delay_us = std::uniform_int_distribution<int>(0, 3000)(random);
-    auto listener = HttplibListener::Start(server, [delay_us] {
-      std::this_thread::sleep_for(std::chrono::microseconds(delay_us));
-    });
+    auto listener = HttplibListener::Start(
+        server, [delay_us] { std::this_thread::sleep_for(std::chrono::microseconds(delay_us)); });
     listener->Stop();
   }
 }

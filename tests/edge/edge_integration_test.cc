@@ -71,9 +71,9 @@ class Processor {
   std::string url() const { return absl::StrCat("http://127.0.0.1:", port_); }
 
   void SetFailing(bool failing) {
-    auto r = http_->Put("/admin/configurations/failure", {{"X-Rinha-Token", "123"}},
-                        failing ? R"({"failure":true})" : R"({"failure":false})",
-                        "application/json");
+    auto r =
+        http_->Put("/admin/configurations/failure", {{"X-Rinha-Token", "123"}},
+                   failing ? R"({"failure":true})" : R"({"failure":false})", "application/json");
     ASSERT_TRUE(r && r->status == 200);
   }
   void SetDelay(int ms) {
@@ -156,11 +156,10 @@ class EdgeIntegrationTest : public ::testing::Test {
 
   // Waits until our summary counts `n` payments, then checks it against the processors.
   void ExpectAllSettledOnce(int n) {
-    ASSERT_TRUE(WaitUntil([&] { return SummaryCounts(n); }, absl::Seconds(60),
-                          absl::Milliseconds(50)))
+    ASSERT_TRUE(
+        WaitUntil([&] { return SummaryCounts(n); }, absl::Seconds(60), absl::Milliseconds(50)))
         << "ours: " << OurSummary().first.requests << "+" << OurSummary().second.requests
-        << ", processors: " << default_->Summary().requests << "+"
-        << fallback_->Summary().requests;
+        << ", processors: " << default_->Summary().requests << "+" << fallback_->Summary().requests;
     ExpectConsistent(n);
   }
 
@@ -196,9 +195,9 @@ class EdgeIntegrationTest : public ::testing::Test {
   void Post(int from, int to, httplib::Client* client = nullptr) {
     if (client == nullptr) client = client_.get();
     for (int i = from; i < to; ++i) {
-      auto r = client->Post(
-          "/payments", absl::StrFormat(R"({"correlationId":"%s","amount":20.05})", Id(i)),
-          "application/json");
+      auto r = client->Post("/payments",
+                            absl::StrFormat(R"({"correlationId":"%s","amount":20.05})", Id(i)),
+                            "application/json");
       ASSERT_TRUE(r) << i;
       ASSERT_EQ(r->status, 202) << i << " " << r->body;
     }
@@ -253,15 +252,15 @@ TEST_F(EdgeIntegrationTest, PostedPaymentsShowUpInTheSummary) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
   Post(0, 200);
-  ASSERT_TRUE(WaitUntil([&] { return SummaryCounts(200); }, absl::Seconds(30),
-                        absl::Milliseconds(50)));
+  ASSERT_TRUE(
+      WaitUntil([&] { return SummaryCounts(200); }, absl::Seconds(30), absl::Milliseconds(50)));
   ExpectConsistent(200);
 }
 
 TEST_F(EdgeIntegrationTest, RouterKilledAndRestartedLosesNothingAndPaysNothingTwice) {
   Post(0, 100);
-  ASSERT_TRUE(WaitUntil([&] { return SummaryCounts(100); }, absl::Seconds(30),
-                        absl::Milliseconds(50)));
+  ASSERT_TRUE(
+      WaitUntil([&] { return SummaryCounts(100); }, absl::Seconds(30), absl::Milliseconds(50)));
 
   router_->Kill();  // SIGKILL
   // Accepted while the router is gone: the edge holds them.
@@ -270,8 +269,8 @@ TEST_F(EdgeIntegrationTest, RouterKilledAndRestartedLosesNothingAndPaysNothingTw
   EXPECT_EQ(d.requests + f.requests, 100);
 
   StartRouter();  // same unix socket path
-  ASSERT_TRUE(WaitUntil([&] { return SummaryCounts(200); }, absl::Seconds(30),
-                        absl::Milliseconds(50)));
+  ASSERT_TRUE(
+      WaitUntil([&] { return SummaryCounts(200); }, absl::Seconds(30), absl::Milliseconds(50)));
   ExpectConsistent(200);
 }
 

@@ -13,9 +13,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/bounded_httplib_server.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "common/bounded_httplib_server.h"
 #include "tests/edge/fake_backends.h"
 #include "tests/testing/fake_clock.h"
 #include "tests/testing/hang_watchdog.h"
@@ -33,7 +33,8 @@ using ::rinha::testing::WaitUntil;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-constexpr char kBody[] = R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3","amount":20.05})";
+constexpr char kBody[] =
+    R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3","amount":20.05})";
 
 std::string PaymentBody(int n) {
   return absl::StrFormat(R"({"correlationId":"00000000-0000-4000-8000-%012x","amount":19.90})", n);
@@ -191,13 +192,12 @@ TEST_F(EdgeServerTest, SummaryHasTheContestShapeAndPassesTheBounds) {
   s.mutable_fallback_totals()->set_total_amount_cents(2005);
   ledger_.set_summary(s);
   StartEdge();
-  auto res = client_->Get(
-      "/payments-summary?from=2025-07-15T12:34:56.000Z&to=2025-07-15T12:35:56.999Z");
+  auto res =
+      client_->Get("/payments-summary?from=2025-07-15T12:34:56.000Z&to=2025-07-15T12:35:56.999Z");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200);
-  EXPECT_EQ(res->body,
-            R"({"default":{"totalRequests":2,"totalAmount":40.10},)"
-            R"("fallback":{"totalRequests":1,"totalAmount":20.05}})");
+  EXPECT_EQ(res->body, R"({"default":{"totalRequests":2,"totalAmount":40.10},)"
+                       R"("fallback":{"totalRequests":1,"totalAmount":20.05}})");
   EXPECT_EQ(res->get_header_value("Content-Type"), "application/json");
   const rinha::v1::SummaryRequest request = ledger_.last_request();
   EXPECT_EQ(request.from_ms(), 1752582896000);
@@ -209,9 +209,8 @@ TEST_F(EdgeServerTest, SummaryWithoutBoundsAsksForEverything) {
   auto res = client_->Get("/payments-summary");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200);
-  EXPECT_EQ(res->body,
-            R"({"default":{"totalRequests":0,"totalAmount":0.00},)"
-            R"("fallback":{"totalRequests":0,"totalAmount":0.00}})");
+  EXPECT_EQ(res->body, R"({"default":{"totalRequests":0,"totalAmount":0.00},)"
+                       R"("fallback":{"totalRequests":0,"totalAmount":0.00}})");
   EXPECT_FALSE(ledger_.last_request().has_from_ms());
   EXPECT_FALSE(ledger_.last_request().has_to_ms());
 }
@@ -226,8 +225,8 @@ TEST_F(EdgeServerTest, SummaryWithAnUnparsableBoundIs400) {
 
 TEST_F(EdgeServerTest, SummaryIs503WhenTheLedgerIsDown) {
   EdgeServerOptions options;
-  options.ledger_target = absl::StrCat("unix:", ::testing::TempDir(), "edge_no_ledger_",
-                                       getpid(), ".sock");
+  options.ledger_target =
+      absl::StrCat("unix:", ::testing::TempDir(), "edge_no_ledger_", getpid(), ".sock");
   options.summary_deadline = absl::Milliseconds(300);
   StartEdge(options);
   auto res = client_->Get("/payments-summary");
@@ -247,8 +246,8 @@ TEST_F(EdgeServerTest, PurgeClearsTheLedgerAndTheRouterThenAnswers200) {
 
 TEST_F(EdgeServerTest, PostIs503WhenTooManyPaymentsArePendingAndAcceptedOnesSurvive) {
   EdgeServerOptions options;
-  options.router_target = absl::StrCat("unix:", ::testing::TempDir(), "edge_late_router_",
-                                       getpid(), ".sock");
+  options.router_target =
+      absl::StrCat("unix:", ::testing::TempDir(), "edge_late_router_", getpid(), ".sock");
   options.stream.max_pending = 3;
   StartEdge(options);
   for (int i = 0; i < 3; ++i) {

@@ -48,10 +48,9 @@ TEST(DecodePaymentTest, KeepsTheAmountExactly) {
   EXPECT_EQ(Decode(R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3","amount":2005e-2})")
                 ->amount_cents(),
             2005);
-  EXPECT_EQ(
-      Decode(R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3","amount":0.1000000})")
-          ->amount_cents(),
-      10);
+  EXPECT_EQ(Decode(R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3","amount":0.1000000})")
+                ->amount_cents(),
+            10);
   EXPECT_EQ(Decode(R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3","amount":0.01})")
                 ->amount_cents(),
             1);
@@ -102,9 +101,12 @@ TEST(DecodePaymentTest, MalformedJsonIs400) {
            "{\"amount\":1,\"amount\":1,\"correlationId\":\"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3\"}",
            "{\"amount\":1,\"correlationId\":\"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3\","
            "\"correlationId\":\"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b4\"}",
-           "{\"amount\":1,\"\\u0061mount\":2,\"correlationId\":\"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3\"}",
-           "{\"amount\":1,\"correlationId\":\"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3\",\"z\":\"\xff\"}",
-           "{\"amount\":1,\"correlationId\":\"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3\",\"z\":\"\\ud800\"}",
+           "{\"amount\":1,\"\\u0061mount\":2,\"correlationId\":\"4a7901b8-7d26-4d9d-aa19-"
+           "4dc1c7cf60b3\"}",
+           "{\"amount\":1,\"correlationId\":\"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3\",\"z\":"
+           "\"\xff\"}",
+           "{\"amount\":1,\"correlationId\":\"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3\",\"z\":"
+           "\"\\ud800\"}",
            "\xef\xbb\xbf{\"amount\":1,\"correlationId\":\"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3\"}",
        }) {
     EXPECT_EQ(StatusFor(body), 400) << body;
@@ -118,35 +120,36 @@ TEST(DecodePaymentTest, EmbeddedNulIsMalformed) {
 }
 
 TEST(DecodePaymentTest, WellFormedButInvalidIs422) {
-  for (std::string_view body : {
-           "{}",
-           R"({"amount":1})",
-           R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3"})",
-           R"({"correlationId":null,"amount":1})",
-           R"({"correlationId":42,"amount":1})",
-           R"({"correlationId":"","amount":1})",
-           R"({"correlationId":"not-a-uuid","amount":1})",
-           R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b","amount":1})",
-           R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3 ","amount":1})",
-           R"({"correlationId":"{4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3}","amount":1})",
-           R"({"correlationId":"4a7901b87d264d9daa194dc1c7cf60b3","amount":1})",
-           R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60bg","amount":1})",
-           R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3","amount":"19.90"})",
-           R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3","amount":null})",
-           R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3","amount":true})",
-           R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3","amount":[1]})",
-           R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3","amount":{"v":1}})",
-           R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3","amount":0})",
-           R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3","amount":0.00})",
-           R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3","amount":-0})",
-           R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3","amount":-1})",
-           R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3","amount":19.999})",
-           R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3","amount":0.001})",
-           R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3","amount":1e-3})",
-           R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3","amount":1e999999999})",
-           R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3","amount":99999999999999999999999})",
-           R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3","amount":1000000000.01})",
-       }) {
+  for (
+      std::string_view body : {
+          "{}",
+          R"({"amount":1})",
+          R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3"})",
+          R"({"correlationId":null,"amount":1})",
+          R"({"correlationId":42,"amount":1})",
+          R"({"correlationId":"","amount":1})",
+          R"({"correlationId":"not-a-uuid","amount":1})",
+          R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b","amount":1})",
+          R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3 ","amount":1})",
+          R"({"correlationId":"{4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3}","amount":1})",
+          R"({"correlationId":"4a7901b87d264d9daa194dc1c7cf60b3","amount":1})",
+          R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60bg","amount":1})",
+          R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3","amount":"19.90"})",
+          R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3","amount":null})",
+          R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3","amount":true})",
+          R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3","amount":[1]})",
+          R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3","amount":{"v":1}})",
+          R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3","amount":0})",
+          R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3","amount":0.00})",
+          R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3","amount":-0})",
+          R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3","amount":-1})",
+          R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3","amount":19.999})",
+          R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3","amount":0.001})",
+          R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3","amount":1e-3})",
+          R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3","amount":1e999999999})",
+          R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3","amount":99999999999999999999999})",
+          R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3","amount":1000000000.01})",
+      }) {
     EXPECT_EQ(StatusFor(body), 422) << body;
   }
 }
@@ -156,8 +159,10 @@ TEST(DecodePaymentTest, AcceptsTheDocumentedMaximumAndNothingAbove) {
       Decode(R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3","amount":1e9})");
   ASSERT_TRUE(p.ok()) << p.status();
   EXPECT_EQ(p->amount_cents(), kMaxAmountCents);
-  EXPECT_EQ(StatusFor(R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3","amount":1000000000.01})"),
-            422);
+  EXPECT_EQ(
+      StatusFor(
+          R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3","amount":1000000000.01})"),
+      422);
 }
 
 TEST(DecodePaymentTest, ErrorsCarryAShortReason) {
@@ -231,9 +236,9 @@ TEST(ParseSummaryQueryTest, HonoursAnOffset) {
 }
 
 TEST(ParseSummaryQueryTest, UnparsableBoundIsInvalidArgument) {
-  for (std::string_view bad : {"x", "2025-07-15", "2025-13-15T12:34:56Z", "2025-07-15T25:00:00Z",
-                               "1752582896000", "2025-07-15T12:34:56.000ZZ",
-                               "2025-07-15 12:34:56Z", "2025-07-15T12:34:56.Z"}) {
+  for (std::string_view bad :
+       {"x", "2025-07-15", "2025-13-15T12:34:56Z", "2025-07-15T25:00:00Z", "1752582896000",
+        "2025-07-15T12:34:56.000ZZ", "2025-07-15 12:34:56Z", "2025-07-15T12:34:56.Z"}) {
     EXPECT_EQ(ParseSummaryQuery(bad, std::nullopt).status().code(),
               absl::StatusCode::kInvalidArgument)
         << bad;
@@ -251,17 +256,15 @@ TEST(AppendSummaryJsonTest, WritesTheContestShapeWithTwoDecimals) {
   s.mutable_fallback_totals()->set_total_amount_cents(1990);
   std::string out;
   AppendSummaryJson(s, &out);
-  EXPECT_EQ(out,
-            R"({"default":{"totalRequests":3,"totalAmount":60.15},)"
-            R"("fallback":{"totalRequests":1,"totalAmount":19.90}})");
+  EXPECT_EQ(out, R"({"default":{"totalRequests":3,"totalAmount":60.15},)"
+                 R"("fallback":{"totalRequests":1,"totalAmount":19.90}})");
 }
 
 TEST(AppendSummaryJsonTest, EmptyLedgerIsZeros) {
   std::string out;
   AppendSummaryJson(rinha::v1::SummaryResponse(), &out);
-  EXPECT_EQ(out,
-            R"({"default":{"totalRequests":0,"totalAmount":0.00},)"
-            R"("fallback":{"totalRequests":0,"totalAmount":0.00}})");
+  EXPECT_EQ(out, R"({"default":{"totalRequests":0,"totalAmount":0.00},)"
+                 R"("fallback":{"totalRequests":0,"totalAmount":0.00}})");
 }
 
 TEST(AppendSummaryJsonTest, LargeTotalsStayExact) {
@@ -271,9 +274,8 @@ TEST(AppendSummaryJsonTest, LargeTotalsStayExact) {
   s.mutable_fallback_totals()->set_total_amount_cents(5);
   std::string out;
   AppendSummaryJson(s, &out);
-  EXPECT_EQ(out,
-            R"({"default":{"totalRequests":90600,"totalAmount":1816530.00},)"
-            R"("fallback":{"totalRequests":0,"totalAmount":0.05}})");
+  EXPECT_EQ(out, R"({"default":{"totalRequests":90600,"totalAmount":1816530.00},)"
+                 R"("fallback":{"totalRequests":0,"totalAmount":0.05}})");
 }
 
 }  // namespace

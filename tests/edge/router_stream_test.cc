@@ -34,8 +34,8 @@ rinha::v1::Payment MakePayment(int n) {
 class RouterStreamTest : public ::testing::Test {
  protected:
   RouterStreamTest()
-      : address_(absl::StrCat("unix:", ::testing::TempDir(), "edge_rs_", getpid(), "_",
-                              counter_++, ".sock")) {}
+      : address_(absl::StrCat("unix:", ::testing::TempDir(), "edge_rs_", getpid(), "_", counter_++,
+                              ".sock")) {}
   ~RouterStreamTest() override {
     unlink(address_.substr(5).c_str());
     std::filesystem::remove_all(dir_);

@@ -32,7 +32,7 @@ void CheckPayment(std::string_view body) {
     // The error body is valid JSON with one member.
     int members = 0;
     FUZZ_CHECK(ParseJsonObject(ErrorJson(status.message()), [&](std::string_view key,
-                                                               const JsonValue& value) {
+                                                                const JsonValue& value) {
                  FUZZ_CHECK(key == "error" && value.type == JsonType::kString);
                  ++members;
                  return absl::OkStatus();

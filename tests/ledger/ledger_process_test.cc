@@ -10,8 +10,8 @@
 #include <thread>
 #include <vector>
 
-#include "google/protobuf/descriptor.pb.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/descriptor.pb.h"
 #include "gtest/gtest.h"
 #include "health_v1.grpc.pb.h"
 #include "payments.grpc.pb.h"
@@ -127,9 +127,9 @@ TEST_F(LedgerProcessTest, AcknowledgedSettlementsSurviveKillDashNine) {
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(summary.default_totals().total_requests() + summary.fallback_totals().total_requests(),
             kBatches * kBatchSize);
-  EXPECT_EQ(
-      summary.default_totals().total_amount_cents() + summary.fallback_totals().total_amount_cents(),
-      expected_cents);
+  EXPECT_EQ(summary.default_totals().total_amount_cents() +
+                summary.fallback_totals().total_amount_cents(),
+            expected_cents);
 }
 
 TEST_F(LedgerProcessTest, AcksReceivedBeforeAKillMidStreamAreAllDurable) {
@@ -162,7 +162,8 @@ TEST_F(LedgerProcessTest, AcksReceivedBeforeAKillMidStreamAreAllDurable) {
       }
     });
     rinha::v1::SettlementAck ack;
-    while (static_cast<int>(acked_ids.size()) < kAcksBeforeKill * kBatchSize && stream->Read(&ack)) {
+    while (static_cast<int>(acked_ids.size()) < kAcksBeforeKill * kBatchSize &&
+           stream->Read(&ack)) {
       for (int i = 0; i < kBatchSize; ++i) {
         acked_ids.push_back(static_cast<int64_t>(ack.batch_id()) * kBatchSize + i);
       }

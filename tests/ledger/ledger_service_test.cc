@@ -75,8 +75,8 @@ class LedgerServiceTest : public ::testing::Test {
         "127.0.0.1:" + std::to_string(server_->tcp_port()), grpc::InsecureChannelCredentials()));
   }
   std::unique_ptr<rinha::v1::Ledger::Stub> UnixStub() {
-    return rinha::v1::Ledger::NewStub(grpc::CreateChannel(
-        "unix:" + server_->unix_socket_path(), grpc::InsecureChannelCredentials()));
+    return rinha::v1::Ledger::NewStub(grpc::CreateChannel("unix:" + server_->unix_socket_path(),
+                                                          grpc::InsecureChannelCredentials()));
   }
 
   static void WithDeadline(grpc::ClientContext& context) {
@@ -342,10 +342,12 @@ TEST_F(LedgerServiceTest, EveryAcknowledgedSettlementIsStoredDespiteCancelsAndSh
     });
   }
   // Shut down while the clients are still streaming: their later streams fail, which is fine.
-  ASSERT_TRUE(rinha::testing::WaitUntil([&] {
-    std::lock_guard<std::mutex> lock(acked_mu);
-    return acked_ids.size() >= 200;
-  }, absl::Seconds(60)));
+  ASSERT_TRUE(rinha::testing::WaitUntil(
+      [&] {
+        std::lock_guard<std::mutex> lock(acked_mu);
+        return acked_ids.size() >= 200;
+      },
+      absl::Seconds(60)));
   server_->Shutdown(absl::Milliseconds(50));
   for (std::thread& t : clients) t.join();
 

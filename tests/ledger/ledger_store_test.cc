@@ -186,11 +186,12 @@ TEST_F(LedgerStoreTest, ADetectedDoublePaymentIsASecondRowCountedInTheSummary) {
 TEST_F(LedgerStoreTest, SettlingIsIdempotentPerIdAndProcessor) {
   SettleOk({Make(1, 1990, Processor::kFallback, 10), Double(1, 1990, Processor::kDefault, 7)});
   // Resends of either row, flagged or not, change nothing.
-  EXPECT_THAT(SettleOk({Double(1, 1990, Processor::kDefault, 7), Make(1, 1990, Processor::kDefault, 7),
-                        Make(1, 1990, Processor::kFallback, 10),
-                        Double(1, 1990, Processor::kFallback, 10)}),
-              ElementsAre(SettleOutcome::kDuplicate, SettleOutcome::kDuplicate,
-                          SettleOutcome::kDuplicate, SettleOutcome::kDuplicate));
+  EXPECT_THAT(
+      SettleOk({Double(1, 1990, Processor::kDefault, 7), Make(1, 1990, Processor::kDefault, 7),
+                Make(1, 1990, Processor::kFallback, 10),
+                Double(1, 1990, Processor::kFallback, 10)}),
+      ElementsAre(SettleOutcome::kDuplicate, SettleOutcome::kDuplicate, SettleOutcome::kDuplicate,
+                  SettleOutcome::kDuplicate));
   SummaryTotals all = SummaryOk(std::nullopt, std::nullopt);
   EXPECT_EQ(all.default_totals, (Totals{1, 1990}));
   EXPECT_EQ(all.fallback_totals, (Totals{1, 1990}));
@@ -238,11 +239,11 @@ TEST_F(LedgerStoreTest, InvalidSettlementsAreRejectedWhileTheRestOfTheBatchIsSto
       Make(5, 100, static_cast<Processor>(3), 10),
       Make(6, 100, Processor::kFallback, 10),
   };
-  EXPECT_THAT(SettleOk(std::move(batch)),
-              ElementsAre(SettleOutcome::kStored, SettleOutcome::kInvalid, SettleOutcome::kInvalid,
-                          SettleOutcome::kInvalid, SettleOutcome::kInvalid,
-                          SettleOutcome::kInvalid, SettleOutcome::kInvalid,
-                          SettleOutcome::kInvalid, SettleOutcome::kStored));
+  EXPECT_THAT(
+      SettleOk(std::move(batch)),
+      ElementsAre(SettleOutcome::kStored, SettleOutcome::kInvalid, SettleOutcome::kInvalid,
+                  SettleOutcome::kInvalid, SettleOutcome::kInvalid, SettleOutcome::kInvalid,
+                  SettleOutcome::kInvalid, SettleOutcome::kInvalid, SettleOutcome::kStored));
 
   SummaryTotals all = SummaryOk(std::nullopt, std::nullopt);
   EXPECT_EQ(all.default_totals, (Totals{1, 100}));
@@ -312,7 +313,8 @@ TEST_F(LedgerStoreTest, ADatabaseOfTheSchemaBeforeDoublePaymentsIsMigratedOnOpen
       "  processor INTEGER NOT NULL CHECK (processor IN (1, 2)),"
       "  requested_at_ms INTEGER NOT NULL);"
       "CREATE INDEX settlements_by_time ON settlements (requested_at_ms, processor, amount_cents);"
-      "INSERT INTO settlements VALUES ('", Uuid(1), "', 1990, 1, 10), ('", Uuid(2), "', 5, 2, 20);");
+      "INSERT INTO settlements VALUES ('",
+      Uuid(1), "', 1990, 1, 10), ('", Uuid(2), "', 5, 2, 20);");
   ASSERT_EQ(sqlite3_exec(db, old_schema.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(db);
 
@@ -321,10 +323,10 @@ TEST_F(LedgerStoreTest, ADatabaseOfTheSchemaBeforeDoublePaymentsIsMigratedOnOpen
   EXPECT_EQ(all.default_totals, (Totals{1, 1990}));
   EXPECT_EQ(all.fallback_totals, (Totals{1, 5}));
   EXPECT_EQ(SummaryOk(20, 20).fallback_totals, (Totals{1, 5}));  // the time index is back
-  EXPECT_THAT(SettleOk({Make(1, 1990, Processor::kDefault, 10), Make(1, 1990, Processor::kFallback, 10),
-                        Double(2, 5, Processor::kDefault, 21)}),
-              ElementsAre(SettleOutcome::kDuplicate, SettleOutcome::kConflict,
-                          SettleOutcome::kStored));
+  EXPECT_THAT(
+      SettleOk({Make(1, 1990, Processor::kDefault, 10), Make(1, 1990, Processor::kFallback, 10),
+                Double(2, 5, Processor::kDefault, 21)}),
+      ElementsAre(SettleOutcome::kDuplicate, SettleOutcome::kConflict, SettleOutcome::kStored));
   Reopen();  // and opening it again leaves it as it is
   EXPECT_EQ(SummaryOk(std::nullopt, std::nullopt).default_totals, (Totals{2, 1995}));
 }

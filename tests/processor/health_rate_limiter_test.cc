@@ -33,10 +33,10 @@ TEST(FixedWindowRateLimiterTest, AQueuedTurnStopsCountingOnceItsWindowOpens) {
   testing::FakeClock clock;
   const absl::Time start = clock.Now();
   FixedWindowRateLimiter limiter(clock, kWindow, 2);
-  ASSERT_TRUE(limiter.Reserve().ok());            // window 0
-  ASSERT_TRUE(limiter.Reserve().ok());            // queued for window 1
-  ASSERT_TRUE(limiter.Reserve().ok());            // queued for window 2
-  clock.Advance(kWindow);                         // window 1 opens: one waiter left
+  ASSERT_TRUE(limiter.Reserve().ok());  // window 0
+  ASSERT_TRUE(limiter.Reserve().ok());  // queued for window 1
+  ASSERT_TRUE(limiter.Reserve().ok());  // queued for window 2
+  clock.Advance(kWindow);               // window 1 opens: one waiter left
   EXPECT_EQ(*limiter.Reserve(), start + 3 * kWindow);
   EXPECT_FALSE(limiter.Reserve().ok());
 }

@@ -62,8 +62,8 @@ Child StartProcessor(const std::vector<std::string>& flags,
   std::vector<char*> envp;
   for (std::string& e : env_storage) envp.push_back(e.data());
   envp.push_back(nullptr);
-  const int spawned =
-      posix_spawn(&child.pid, PAYMENT_PROCESSOR_BINARY, &actions, nullptr, argv.data(), envp.data());
+  const int spawned = posix_spawn(&child.pid, PAYMENT_PROCESSOR_BINARY, &actions, nullptr,
+                                  argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   close(out[1]);
   child.stdout_fd = out[0];
@@ -110,8 +110,9 @@ TEST(ProcessorBinaryTest, ServesAPaymentAndItsSummaryThenExitsCleanlyOnSigterm) 
   EXPECT_EQ(paid->status, 200);
   httplib::Result summary = client.Get("/admin/payments-summary", {{"X-Rinha-Token", "tok"}});
   ASSERT_TRUE(summary);
-  EXPECT_EQ(summary->body,
-            R"({"totalAmount":20.05,"totalRequests":1,"totalFee":2.0050,"feePerTransaction":0.10})");
+  EXPECT_EQ(
+      summary->body,
+      R"({"totalAmount":20.05,"totalRequests":1,"totalFee":2.0050,"feePerTransaction":0.10})");
   EXPECT_EQ(Terminate(child), 0);
 }
 

@@ -23,8 +23,8 @@ constexpr char kJson[] = "application/json";
 std::string Id(int n) { return absl::StrFormat("4a7901b8-7d26-4d9d-aa19-%012d", n); }
 
 std::string PaymentBody(const std::string& id, const std::string& amount, int64_t at_ms) {
-  return absl::StrCat(R"({"correlationId":")", id, R"(","amount":)", amount,
-                      R"(,"requestedAt":")", FormatIsoMillis(at_ms), R"("})");
+  return absl::StrCat(R"({"correlationId":")", id, R"(","amount":)", amount, R"(,"requestedAt":")",
+                      FormatIsoMillis(at_ms), R"("})");
 }
 
 class ProcessorServerTest : public ::testing::Test {
@@ -93,8 +93,9 @@ TEST_F(ProcessorServerTest, PaymentIsStoredAndAnswered200) {
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200);
   EXPECT_EQ(res->body, R"({"message":"payment processed successfully"})");
-  EXPECT_EQ(Summary(),
-            R"({"totalAmount":20.05,"totalRequests":1,"totalFee":1.4035,"feePerTransaction":0.07})");
+  EXPECT_EQ(
+      Summary(),
+      R"({"totalAmount":20.05,"totalRequests":1,"totalFee":1.4035,"feePerTransaction":0.07})");
 }
 
 TEST_F(ProcessorServerTest, DuplicateCorrelationIdAnswers422AndIsNotCountedTwice) {
@@ -107,8 +108,9 @@ TEST_F(ProcessorServerTest, DuplicateCorrelationIdAnswers422AndIsNotCountedTwice
   std::string upper = Id(1);
   for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   EXPECT_EQ(Pay(upper)->status, 422);
-  EXPECT_EQ(Summary(),
-            R"({"totalAmount":20.05,"totalRequests":1,"totalFee":1.4035,"feePerTransaction":0.07})");
+  EXPECT_EQ(
+      Summary(),
+      R"({"totalAmount":20.05,"totalRequests":1,"totalFee":1.4035,"feePerTransaction":0.07})");
 }
 
 TEST_F(ProcessorServerTest, MalformedPaymentAnswers400AndStoresNothing) {
@@ -118,7 +120,8 @@ TEST_F(ProcessorServerTest, MalformedPaymentAnswers400AndStoresNothing) {
        {std::string("{"), std::string("not json"),
         std::string(R"({"amount":20.05,"requestedAt":"2025-07-15T12:34:56.000Z"})"),
         PaymentBody("not-a-uuid", "20.05", kT), PaymentBody(Id(1), "\"20.05\"", kT),
-        absl::StrCat(R"({"correlationId":")", Id(1), R"(","amount":1,"requestedAt":"yesterday"})")}) {
+        absl::StrCat(R"({"correlationId":")", Id(1),
+                     R"(","amount":1,"requestedAt":"yesterday"})")}) {
     httplib::Result res = client.Post("/payments", body, kJson);
     ASSERT_TRUE(res);
     EXPECT_EQ(res->status, 400) << body;
@@ -137,8 +140,9 @@ TEST_F(ProcessorServerTest, AmountsAreRoundedToCentsHalfToEven) {
   EXPECT_EQ(Client().Get("/payments/" + Id(2))->body,
             absl::StrCat(R"({"correlationId":")", Id(2),
                          R"(","amount":0.14,"requestedAt":"2025-07-15T12:34:56.000Z"})"));
-  EXPECT_EQ(Summary(),
-            R"({"totalAmount":20.16,"totalRequests":3,"totalFee":1.4112,"feePerTransaction":0.07})");
+  EXPECT_EQ(
+      Summary(),
+      R"({"totalAmount":20.16,"totalRequests":3,"totalFee":1.4112,"feePerTransaction":0.07})");
 }
 
 TEST_F(ProcessorServerTest, GetPaymentAnswers200WithThePaymentOr404) {
@@ -147,8 +151,9 @@ TEST_F(ProcessorServerTest, GetPaymentAnswers200WithThePaymentOr404) {
   httplib::Result found = Client().Get("/payments/" + Id(1));
   ASSERT_TRUE(found);
   EXPECT_EQ(found->status, 200);
-  EXPECT_EQ(found->body, absl::StrCat(R"({"correlationId":")", Id(1),
-                                      R"(","amount":20.05,"requestedAt":"2025-07-15T12:34:56.123Z"})"));
+  EXPECT_EQ(found->body,
+            absl::StrCat(R"({"correlationId":")", Id(1),
+                         R"(","amount":20.05,"requestedAt":"2025-07-15T12:34:56.123Z"})"));
   EXPECT_EQ(Client().Get("/payments/" + Id(2))->status, 404);
   EXPECT_EQ(Client().Get("/payments/not-a-uuid")->status, 404);
 }
@@ -237,8 +242,9 @@ TEST_F(ProcessorServerTest, SummaryBoundsAreInclusiveAtExactMilliseconds) {
   EXPECT_EQ(Summary(window),
             R"({"totalAmount":5.00,"totalRequests":2,"totalFee":0.5000,"feePerTransaction":0.10})");
   // Without both bounds every row counts.
-  EXPECT_EQ(Summary(absl::StrCat("?from=", FormatIsoMillis(kT))),
-            R"({"totalAmount":10.00,"totalRequests":4,"totalFee":1.0000,"feePerTransaction":0.10})");
+  EXPECT_EQ(
+      Summary(absl::StrCat("?from=", FormatIsoMillis(kT))),
+      R"({"totalAmount":10.00,"totalRequests":4,"totalFee":1.0000,"feePerTransaction":0.10})");
   EXPECT_EQ(Admin("GET", "/admin/payments-summary?from=yesterday&to=today")->status, 400);
 }
 
@@ -304,16 +310,16 @@ TEST_F(ProcessorServerTest, PaymentIsStoredOnlyAfterTheDelay) {
 
 TEST_F(ProcessorServerTest, PaymentIsStoredEvenWhenTheClientGaveUp) {
   Start({.initial_delay_ms = 1000});
-  httplib::Result res = Client(absl::Milliseconds(100))
-                            .Post("/payments", PaymentBody(Id(1), "20.05", kT), kJson);
+  httplib::Result res =
+      Client(absl::Milliseconds(100)).Post("/payments", PaymentBody(Id(1), "20.05", kT), kJson);
   EXPECT_FALSE(res);  // the client timed out and closed its connection
   ASSERT_TRUE(AwaitSleepers(1));
   clock_.Advance(absl::Milliseconds(1000));
-  EXPECT_TRUE(testing::WaitUntil([&] {
-    return server_->service().store().Summarize(std::nullopt, std::nullopt).count == 1;
-  }));
-  EXPECT_EQ(Summary(),
-            R"({"totalAmount":20.05,"totalRequests":1,"totalFee":1.4035,"feePerTransaction":0.07})");
+  EXPECT_TRUE(testing::WaitUntil(
+      [&] { return server_->service().store().Summarize(std::nullopt, std::nullopt).count == 1; }));
+  EXPECT_EQ(
+      Summary(),
+      R"({"totalAmount":20.05,"totalRequests":1,"totalFee":1.4035,"feePerTransaction":0.07})");
 }
 
 TEST_F(ProcessorServerTest, LimiterOverflowAnswers429WithRetryAfter) {

@@ -132,8 +132,7 @@ TEST_F(DispatcherTest, ConcurrentSubmittersGetEveryPaymentSettledOnceDespiteRese
   // The processors hold exactly what was settled, each payment at the processor named.
   int64_t at_default = 0;
   for (const auto& s : settled) at_default += s.processor() == rinha::v1::PROCESSOR_DEFAULT;
-  EXPECT_EQ(servers_[0]->service().store().Summarize(std::nullopt, std::nullopt).count,
-            at_default);
+  EXPECT_EQ(servers_[0]->service().store().Summarize(std::nullopt, std::nullopt).count, at_default);
   EXPECT_EQ(servers_[1]->service().store().Summarize(std::nullopt, std::nullopt).count,
             2 * kPerThread - at_default);
 
@@ -284,18 +283,19 @@ TEST_F(JournaledDispatcherTest, TakesOverAnEarlierRunsPaymentsAndPaysNothingTwic
     }
   }
   httplib::Client fallback("127.0.0.1", servers_[1]->port());
-  auto stored = fallback.Post(
-      "/payments",
-      absl::StrCat(R"({"correlationId":")", Id(1), R"(","amount":19.90,"requestedAt":"2025-07-15T12:00:00.000Z"})"),
-      "application/json");
+  auto stored =
+      fallback.Post("/payments",
+                    absl::StrCat(R"({"correlationId":")", Id(1),
+                                 R"(","amount":19.90,"requestedAt":"2025-07-15T12:00:00.000Z"})"),
+                    "application/json");
   ASSERT_TRUE(stored && stored->status == 200);
 
   Dispatcher::Recovery recovery;
   auto journal = OpenJournal(&recovery.journal);
   ASSERT_EQ(recovery.journal.size(), 3u);
   recovery.settled_ids.insert(Id(0));
-  auto dispatcher = Dispatcher::Start(config_, sink_, RealClock::Get(), journal.get(),
-                                      std::move(recovery));
+  auto dispatcher =
+      Dispatcher::Start(config_, sink_, RealClock::Get(), journal.get(), std::move(recovery));
   ASSERT_TRUE(dispatcher.ok());
   ASSERT_TRUE(testing::WaitUntil([&] { return sink_.settled().size() == 2; }));
   std::map<std::string, rinha::v1::Settlement> by_id;
@@ -303,8 +303,8 @@ TEST_F(JournaledDispatcherTest, TakesOverAnEarlierRunsPaymentsAndPaysNothingTwic
   ASSERT_EQ(by_id.count(Id(1)), 1u);
   EXPECT_EQ(by_id[Id(1)].processor(), rinha::v1::PROCESSOR_FALLBACK);
   EXPECT_EQ(by_id[Id(1)].requested_at_ms(),
-            absl::ToUnixMillis(absl::FromCivil(absl::CivilSecond(2025, 7, 15, 12, 0, 0),
-                                               absl::UTCTimeZone())));
+            absl::ToUnixMillis(
+                absl::FromCivil(absl::CivilSecond(2025, 7, 15, 12, 0, 0), absl::UTCTimeZone())));
   ASSERT_EQ(by_id.count(Id(2)), 1u);
   EXPECT_EQ(journal->stats().live, 2);  // Id(0)'s record released: the ledger had it
   // Each payment is held by exactly one processor, once.

@@ -49,19 +49,18 @@ class HttpTransportFaultTest : public ::testing::Test {
 
   void SetFault(const std::string& json) {
     testing::Http1Socket s(server_->port());
-    ASSERT_TRUE(s.Send(absl::StrCat(
-        "PUT /admin/configurations/fault HTTP/1.1\r\nHost: t\r\nX-Rinha-Token: 123\r\n"
-        "Content-Length: ",
-        json.size(), "\r\n\r\n", json)));
+    ASSERT_TRUE(s.Send(
+        absl::StrCat("PUT /admin/configurations/fault HTTP/1.1\r\nHost: t\r\nX-Rinha-Token: 123\r\n"
+                     "Content-Length: ",
+                     json.size(), "\r\n\r\n", json)));
     ASSERT_EQ(s.Read().status, 200) << json;
   }
 
   // One POST through the transport, waited for.
   HttpOutcome Post(int n) {
     const uint64_t token = next_token_++;
-    transport_->PostPayment(
-        token, Target::kDefault,
-        PaymentRequestBody(Id(n), 2005, absl::ToUnixMillis(absl::Now())));
+    transport_->PostPayment(token, Target::kDefault,
+                            PaymentRequestBody(Id(n), 2005, absl::ToUnixMillis(absl::Now())));
     return Await(token);
   }
   HttpOutcome Await(uint64_t token) {
@@ -248,8 +247,7 @@ TEST(HttpTransportStatusLineTest, A2xxStatusLineDecidesWithoutTheRestOfTheHead) 
 
 TEST(HttpTransportStatusLineTest, OtherStatusesWaitForTheWholeAnswer) {
   // A 422 or a 500 is read from the whole answer; half of one is no answer yet.
-  for (const char* answer :
-       {"HTTP/1.1 422 Unprocessable\r\nContent-Le", "HTTP/1.1 500 Err\r\n"}) {
+  for (const char* answer : {"HTTP/1.1 422 Unprocessable\r\nContent-Le", "HTTP/1.1 500 Err\r\n"}) {
     OneAnswerServer server(answer);
     EXPECT_EQ(PostOnce(server.port(), /*payment_ms=*/300).kind, HttpOutcome::Kind::kTimeout)
         << answer;

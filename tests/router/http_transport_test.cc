@@ -611,7 +611,7 @@ TEST_F(HttpTransportTest, AFailedLookupKeepsTheLastAddressAndIsRetriedAfterTheMi
   ASSERT_TRUE(resolver_.Answer(absl::UnavailableError("SERVFAIL")));
   PollOnce();
   EXPECT_EQ(Exchange(listener, kOkClose).status, 200);  // still the last address
-  EXPECT_EQ(resolver_.requests(), 2);                    // not before min_interval_ms
+  EXPECT_EQ(resolver_.requests(), 2);                   // not before min_interval_ms
   clock_.Advance(absl::Milliseconds(resolve_.min_interval_ms));
   EXPECT_EQ(Exchange(listener, kOkClose).status, 200);
   EXPECT_EQ(resolver_.requests(), 3);

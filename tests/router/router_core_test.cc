@@ -170,8 +170,9 @@ TEST_F(RouterCoreTest, A422SettlesWithTheRequestedAtTheProcessorHolds) {
   ASSERT_EQ(gets.size(), 1u);
   EXPECT_EQ(gets[0].target, Target::kDefault);
   EXPECT_EQ(gets[0].text, kId1);
-  Answer(gets[0], Response(200, std::string(R"({"correlationId":")") + kId1 +
-                                    R"(","amount":1.00,"requestedAt":"2025-07-15T12:34:56.789Z"})"));
+  Answer(gets[0],
+         Response(200, std::string(R"({"correlationId":")") + kId1 +
+                           R"(","amount":1.00,"requestedAt":"2025-07-15T12:34:56.789Z"})"));
   ASSERT_EQ(sink_.settled.size(), 1u);
   EXPECT_EQ(sink_.settled[0].processor(), rinha::v1::PROCESSOR_DEFAULT);
   EXPECT_EQ(sink_.settled[0].requested_at_ms(), 1752582896789);
@@ -233,8 +234,8 @@ TEST_F(RouterCoreTest, AnAmbiguousPaymentIsReleasedOnlyAfterALookupFindsNothing)
   // payment must not move before the window has passed.
   std::vector<Call> to_fallback;
   int lookups = 0;
-  while (to_fallback.empty() &&
-         mono() < ambiguous_at + config_.retry.ambiguity_settle_ms + 2 * config_.retry.max_backoff_ms) {
+  while (to_fallback.empty() && mono() < ambiguous_at + config_.retry.ambiguity_settle_ms +
+                                             2 * config_.retry.max_backoff_ms) {
     RunFor(100);
     for (const Call& c : Posts()) {
       if (c.target == Target::kFallback) {
@@ -249,11 +250,11 @@ TEST_F(RouterCoreTest, AnAmbiguousPaymentIsReleasedOnlyAfterALookupFindsNothing)
       Answer(c, Response(404));
     }
     for (const Call& c : transport_.Take(Call::Kind::kHealth)) {
-      core_.OnHttpDone(c.token,
-                       Response(200, c.target == Target::kDefault
-                                         ? R"({"failing":true,"minResponseTime":0})"
-                                         : R"({"failing":false,"minResponseTime":0})"),
-                       now());
+      core_.OnHttpDone(
+          c.token,
+          Response(200, c.target == Target::kDefault ? R"({"failing":true,"minResponseTime":0})"
+                                                     : R"({"failing":false,"minResponseTime":0})"),
+          now());
     }
   }
   ASSERT_EQ(to_fallback.size(), 1u);
@@ -431,11 +432,11 @@ TEST_F(RouterCoreTest, PollsEachProcessorAtMostOncePerIntervalWithoutBlockingPay
 TEST_F(RouterCoreTest, APollSayingFailingMovesTrafficBeforeAnyPaymentFails) {
   RunFor(config_.health.min_interval_ms);
   for (const Call& c : transport_.Take(Call::Kind::kHealth)) {
-    core_.OnHttpDone(c.token,
-                     Response(200, c.target == Target::kDefault
-                                       ? R"({"failing":true,"minResponseTime":2000})"
-                                       : R"({"failing":false,"minResponseTime":0})"),
-                     now());
+    core_.OnHttpDone(
+        c.token,
+        Response(200, c.target == Target::kDefault ? R"({"failing":true,"minResponseTime":2000})"
+                                                   : R"({"failing":false,"minResponseTime":0})"),
+        now());
   }
   core_.Accept(kId1, 100);
   core_.Run(now());
@@ -475,11 +476,13 @@ TEST_F(RouterCoreTest, LookupsInFlightAreBoundedPerProcessor) {
   for (const Call& c : Posts()) Answer(c, Response(422));
   std::vector<Call> gets = Gets();
   EXPECT_EQ(static_cast<int>(gets.size()), config_.routing.max_lookups_in_flight);
-  for (const Call& c : gets) Answer(c, Response(200, R"({"requestedAt":"2025-07-15T12:34:56.000Z"})"));
+  for (const Call& c : gets)
+    Answer(c, Response(200, R"({"requestedAt":"2025-07-15T12:34:56.000Z"})"));
   RunFor(config_.retry.initial_backoff_ms);
   gets = Gets();
   EXPECT_EQ(gets.size(), 10u);
-  for (const Call& c : gets) Answer(c, Response(200, R"({"requestedAt":"2025-07-15T12:34:56.000Z"})"));
+  for (const Call& c : gets)
+    Answer(c, Response(200, R"({"requestedAt":"2025-07-15T12:34:56.000Z"})"));
   EXPECT_EQ(static_cast<int>(sink_.settled.size()), n);
 }
 
@@ -528,8 +531,7 @@ TEST_F(RouterCoreTest, AWallClockStepNeitherDelaysNorHastensARetry) {
     Answer(posts[0], Outcome(HttpOutcome::Kind::kConnectionLost));  // pinned, backoff armed
     StepWall(step);
     RunFor(config_.retry.initial_backoff_ms - 1);
-    EXPECT_EQ(AttemptsAt(transport_.calls, target), 0)
-        << "retried early after a step of " << step;
+    EXPECT_EQ(AttemptsAt(transport_.calls, target), 0) << "retried early after a step of " << step;
     RunFor(1);
     ASSERT_EQ(AttemptsAt(transport_.calls, target), 1)
         << "not retried on time after a step of " << step;
@@ -592,11 +594,11 @@ TEST_F(RouterCoreTest, AWallClockStepDoesNotShortenTheAmbiguityWindow) {
     }
     for (const Call& c : Gets()) Answer(c, Response(404));
     for (const Call& c : transport_.Take(Call::Kind::kHealth)) {
-      core_.OnHttpDone(c.token,
-                       Response(200, c.target == Target::kDefault
-                                         ? R"({"failing":true,"minResponseTime":0})"
-                                         : R"({"failing":false,"minResponseTime":0})"),
-                       now());
+      core_.OnHttpDone(
+          c.token,
+          Response(200, c.target == Target::kDefault ? R"({"failing":true,"minResponseTime":0})"
+                                                     : R"({"failing":false,"minResponseTime":0})"),
+          now());
     }
   }
   ASSERT_EQ(fallback_posts.size(), 1u);
@@ -610,8 +612,8 @@ TEST_F(RouterCoreTest, AWallClockStepBackDoesNotStretchTheAmbiguityWindow) {
   Answer(Posts()[0], Outcome(HttpOutcome::Kind::kTimeout));
   StepWall(-24 * kHour);
   std::vector<Call> fallback_posts;
-  while (fallback_posts.empty() &&
-         mono() < ambiguous_at + config_.retry.ambiguity_settle_ms + 2 * config_.retry.max_backoff_ms) {
+  while (fallback_posts.empty() && mono() < ambiguous_at + config_.retry.ambiguity_settle_ms +
+                                                2 * config_.retry.max_backoff_ms) {
     RunFor(50);
     for (const Call& c : Posts()) {
       if (c.target == Target::kFallback) {
@@ -647,7 +649,8 @@ TEST_F(RouterCoreTest, AWallClockStepDoesNotShortenARecoveredPaymentsInsertWindo
 
 // ---- Double payments after a 500 (the emulator's store_then_500).
 
-constexpr char kHeld[] = R"({"correlationId":"x","amount":1.00,"requestedAt":"2025-07-15T12:00:00.000Z"})";
+constexpr char kHeld[] =
+    R"({"correlationId":"x","amount":1.00,"requestedAt":"2025-07-15T12:00:00.000Z"})";
 
 TEST_F(RouterCoreTest, A500ThatStoredIsFoundAfterTheFailoverAndRecordedAsADoublePayment) {
   core_.Accept(kId1, 100);
@@ -830,8 +833,9 @@ TEST_F(RouterCoreTest, ARefusingDefaultSendsEveryPaymentToTheFallbackAtOnceAndPi
     }
     for (const Call& c : transport_.Take(Call::Kind::kHealth)) {
       core_.OnHttpDone(c.token,
-                       c.target == Target::kDefault ? Outcome(HttpOutcome::Kind::kConnectFailed)
-                                                    : Response(200, R"({"failing":false,"minResponseTime":0})"),
+                       c.target == Target::kDefault
+                           ? Outcome(HttpOutcome::Kind::kConnectFailed)
+                           : Response(200, R"({"failing":false,"minResponseTime":0})"),
                        now());
     }
     core_.Accept(absl::StrFormat("00000000-0000-4000-8000-%012d", 100 + i), 100);
@@ -868,14 +872,16 @@ TEST(RouterCoreParsingTest, ReadsHealthAnswers) {
 
 TEST(RouterCoreParsingTest, ReadsTheStoredRequestedAtWithAnyPrecisionOrOffset) {
   int64_t at = 0;
-  ASSERT_TRUE(ParseStoredRequestedAt(R"({"requestedAt":"2025-07-15T12:34:56.7899999+00:00"})", &at));
+  ASSERT_TRUE(
+      ParseStoredRequestedAt(R"({"requestedAt":"2025-07-15T12:34:56.7899999+00:00"})", &at));
   EXPECT_EQ(at, 1752582896789);
   EXPECT_FALSE(ParseStoredRequestedAt(R"({"amount":1})", &at));
 }
 
 // ---- Recovery: payments an earlier run took and the ledger does not hold.
 
-constexpr char kStored[] = R"({"correlationId":"x","amount":20.05,"requestedAt":"2025-07-15T12:34:56.789Z"})";
+constexpr char kStored[] =
+    R"({"correlationId":"x","amount":20.05,"requestedAt":"2025-07-15T12:34:56.789Z"})";
 
 std::vector<Call> GetsOf(std::vector<Call>& gets, Target target) {
   std::vector<Call> out;

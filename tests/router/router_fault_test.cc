@@ -55,8 +55,7 @@ class Processor {
   static std::unique_ptr<Processor> Start(const std::string& fee) {
     auto p = std::make_unique<Processor>();
     Subprocess::Options o;
-    o.args = {"--listen=127.0.0.1:0", absl::StrCat("--fee=", fee), "--token=123",
-              "--threads=1200"};
+    o.args = {"--listen=127.0.0.1:0", absl::StrCat("--fee=", fee), "--token=123", "--threads=1200"};
     auto child = Subprocess::Spawn(PAYMENT_PROCESSOR_BINARY, o);
     if (!child.ok()) return nullptr;
     p->child_ = *std::move(child);
@@ -90,7 +89,8 @@ class Processor {
     Totals t;
     if (!r || r->status != 200) return t;
     (void)ParseJsonObject(r->body, [&](std::string_view key, const JsonValue& v) {
-      if (key == "totalRequests") t.requests = std::strtoll(std::string(v.raw).c_str(), nullptr, 10);
+      if (key == "totalRequests")
+        t.requests = std::strtoll(std::string(v.raw).c_str(), nullptr, 10);
       if (key == "totalAmount") {
         auto c = ParseDecimalCents(v.raw, CentsRounding::kHalfEven);
         if (c.ok()) t.cents = *c;
@@ -127,10 +127,10 @@ struct Outcome {
   int64_t sent = 0;
   int64_t held_default = 0;
   int64_t held_fallback = 0;
-  int64_t lost = 0;        // held by neither processor
-  int64_t paid_twice = 0;  // held by both
-  int64_t detected = 0;    // double payments the router detected (Router/Stats)
-  int64_t recorded_twice = 0;  // ids with a double-payment row in the ledger
+  int64_t lost = 0;               // held by neither processor
+  int64_t paid_twice = 0;         // held by both
+  int64_t detected = 0;           // double payments the router detected (Router/Stats)
+  int64_t recorded_twice = 0;     // ids with a double-payment row in the ledger
   int64_t ledger_mismatches = 0;  // (id, processor) pairs the ledger and the processors disagree on
   rinha::v1::RouterStatsResponse stats;
 };
@@ -157,21 +157,25 @@ class RouterFaultTest : public ::testing::Test {
       ASSERT_TRUE(ledger_->ReadLineContaining("ledger listening").ok());
     }
     Subprocess::Options o;
-    o.args = {"--listen=", absl::StrCat("--unix_socket=", (dir_ / "router.sock").string()),
+    o.args = {"--listen=",
+              absl::StrCat("--unix_socket=", (dir_ / "router.sock").string()),
               absl::StrCat("--ledger=unix:", (dir_ / "ledger.sock").string()),
               absl::StrCat("--processor_default_url=", default_->url()),
               absl::StrCat("--processor_fallback_url=", fallback_->url()),
-              "--max_in_flight=300", "--payment_timeout_ms=2000",
+              "--max_in_flight=300",
+              "--payment_timeout_ms=2000",
               absl::StrCat("--ambiguity_settle_ms=", kAmbiguitySettleMs),
               absl::StrCat("--journal_dir=", (dir_ / "router-journal").string())};
     auto child = Subprocess::Spawn(ROUTER_BINARY, o);
     ASSERT_TRUE(child.ok()) << child.status();
     router_ = *std::move(child);
     ASSERT_TRUE(router_->ReadLineContaining("router listening").ok());
-    router_stub_ = rinha::v1::Router::NewStub(grpc::CreateChannel(
-        absl::StrCat("unix:", (dir_ / "router.sock").string()), grpc::InsecureChannelCredentials()));
-    ledger_stub_ = rinha::v1::Ledger::NewStub(grpc::CreateChannel(
-        absl::StrCat("unix:", (dir_ / "ledger.sock").string()), grpc::InsecureChannelCredentials()));
+    router_stub_ = rinha::v1::Router::NewStub(
+        grpc::CreateChannel(absl::StrCat("unix:", (dir_ / "router.sock").string()),
+                            grpc::InsecureChannelCredentials()));
+    ledger_stub_ = rinha::v1::Ledger::NewStub(
+        grpc::CreateChannel(absl::StrCat("unix:", (dir_ / "ledger.sock").string()),
+                            grpc::InsecureChannelCredentials()));
     for (int i = 0; i < kPayments; ++i) ids_.push_back(Id(i));
   }
 
@@ -282,9 +286,9 @@ class RouterFaultTest : public ::testing::Test {
     RINHA_LOG_INFO(
         "%s: sent=%d held default=%d fallback=%d lost=%d paid_twice=%d detected=%d "
         "recorded_twice=%d ledger_mismatches=%d | router: %s",
-        ::testing::UnitTest::GetInstance()->current_test_info()->name(), out.sent,
-        out.held_default, out.held_fallback, out.lost, out.paid_twice, out.detected,
-        out.recorded_twice, out.ledger_mismatches, out.stats.ShortDebugString());
+        ::testing::UnitTest::GetInstance()->current_test_info()->name(), out.sent, out.held_default,
+        out.held_fallback, out.lost, out.paid_twice, out.detected, out.recorded_twice,
+        out.ledger_mismatches, out.stats.ShortDebugString());
     RecordProperty("sent", static_cast<int>(out.sent));
     RecordProperty("held_default", static_cast<int>(out.held_default));
     RecordProperty("held_fallback", static_cast<int>(out.held_fallback));

@@ -9,8 +9,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -20,8 +20,8 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/iso_time.h"
-#include "common/log.h"
 #include "common/json.h"
+#include "common/log.h"
 #include "common/money.h"
 #include "gtest/gtest.h"
 #include "payments.grpc.pb.h"
@@ -82,7 +82,8 @@ class Processor {
     Totals t;
     if (!r || r->status != 200) return t;
     (void)ParseJsonObject(r->body, [&](std::string_view key, const JsonValue& v) {
-      if (key == "totalRequests") t.requests = std::strtoll(std::string(v.raw).c_str(), nullptr, 10);
+      if (key == "totalRequests")
+        t.requests = std::strtoll(std::string(v.raw).c_str(), nullptr, 10);
       if (key == "totalAmount") {
         auto c = ParseDecimalCents(v.raw, CentsRounding::kHalfEven);
         if (c.ok()) t.cents = *c;
@@ -119,7 +120,8 @@ class RouterIntegrationTest : public ::testing::Test {
     ASSERT_NE(fallback_, nullptr);
     StartLedger();
     Subprocess::Options o;
-    o.args = {"--listen=127.0.0.1:0", absl::StrCat("--unix_socket=", (dir_ / "router.sock").string()),
+    o.args = {"--listen=127.0.0.1:0",
+              absl::StrCat("--unix_socket=", (dir_ / "router.sock").string()),
               absl::StrCat("--ledger=unix:", (dir_ / "ledger.sock").string()),
               absl::StrCat("--processor_default_url=", default_->url()),
               absl::StrCat("--processor_fallback_url=", fallback_->url()),
@@ -150,15 +152,17 @@ class RouterIntegrationTest : public ::testing::Test {
 
   void StartLedger() {
     Subprocess::Options o;
-    o.args = {"--listen=127.0.0.1:0", absl::StrCat("--unix_socket=", (dir_ / "ledger.sock").string()),
+    o.args = {"--listen=127.0.0.1:0",
+              absl::StrCat("--unix_socket=", (dir_ / "ledger.sock").string()),
               absl::StrCat("--db_path=", (dir_ / "ledger.db").string())};
     auto child = Subprocess::Spawn(LEDGER_BINARY, o);
     ASSERT_TRUE(child.ok()) << child.status();
     ledger_ = *std::move(child);
     auto line = ledger_->ReadLineContaining("ledger listening");
     ASSERT_TRUE(line.ok()) << line.status();
-    ledger_stub_ = rinha::v1::Ledger::NewStub(grpc::CreateChannel(
-        absl::StrCat("unix:", (dir_ / "ledger.sock").string()), grpc::InsecureChannelCredentials()));
+    ledger_stub_ = rinha::v1::Ledger::NewStub(
+        grpc::CreateChannel(absl::StrCat("unix:", (dir_ / "ledger.sock").string()),
+                            grpc::InsecureChannelCredentials()));
   }
 
   rinha::v1::SummaryResponse LedgerSummary(std::optional<int64_t> from, std::optional<int64_t> to) {
@@ -236,13 +240,30 @@ TEST_F(RouterIntegrationTest, ScriptedRunSettlesEveryPaymentOnceAndMatchesThePro
   // Each step: at `ms`, an action. Both failing, a long delay, a ledger restart, recovery.
   auto script = [&](int64_t ms) {
     const std::vector<std::pair<int64_t, std::function<void()>>> plan = {
-        {1500, [&] { default_->Failing(true); }},                          // -> fallback
-        {3000, [&] { default_->Failing(false); fallback_->Failing(true); }},  // -> default
-        {4500, [&] { fallback_->Failing(false); default_->Delay(2000); }},  // slow -> fallback
-        {6000, [&] { ledger_->Kill(); }},                                  // ledger down
-        {7000, [&] { default_->Delay(0); default_->Failing(true); fallback_->Failing(true); }},
-        {8000, [&] { StartLedger(); }},                                    // ledger back
-        {9000, [&] { default_->Failing(false); fallback_->Failing(false); }},
+        {1500, [&] { default_->Failing(true); }},  // -> fallback
+        {3000,
+         [&] {
+           default_->Failing(false);
+           fallback_->Failing(true);
+         }},  // -> default
+        {4500,
+         [&] {
+           fallback_->Failing(false);
+           default_->Delay(2000);
+         }},                               // slow -> fallback
+        {6000, [&] { ledger_->Kill(); }},  // ledger down
+        {7000,
+         [&] {
+           default_->Delay(0);
+           default_->Failing(true);
+           fallback_->Failing(true);
+         }},
+        {8000, [&] { StartLedger(); }},  // ledger back
+        {9000,
+         [&] {
+           default_->Failing(false);
+           fallback_->Failing(false);
+         }},
         {10000, [&] { fallback_->Delay(1000); }},
     };
     while (stage < static_cast<int>(plan.size()) && ms >= plan[stage].first) {

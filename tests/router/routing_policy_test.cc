@@ -18,12 +18,18 @@ struct Stage {
 };
 
 ProcessorSignals Healthy(int64_t latency_ms, int fee_bp) {
-  return ProcessorSignals{.failing = false, .latency_ms = latency_ms, .in_flight = 0,
-                          .fee_bp = fee_bp, .probe_ready = false};
+  return ProcessorSignals{.failing = false,
+                          .latency_ms = latency_ms,
+                          .in_flight = 0,
+                          .fee_bp = fee_bp,
+                          .probe_ready = false};
 }
 ProcessorSignals Failing(int64_t latency_ms, int fee_bp) {
-  return ProcessorSignals{.failing = true, .latency_ms = latency_ms, .in_flight = 0,
-                          .fee_bp = fee_bp, .probe_ready = false};
+  return ProcessorSignals{.failing = true,
+                          .latency_ms = latency_ms,
+                          .in_flight = 0,
+                          .fee_bp = fee_bp,
+                          .probe_ready = false};
 }
 
 void ExpectStages(const std::vector<Stage>& stages) {

@@ -88,8 +88,8 @@ absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Spawn(const std::string&
     }
     posix_spawn_file_actions_adddup2(&actions, err_pipe[1], STDERR_FILENO);
   }
-  int rc = ::posix_spawn(&child->pid_, program.c_str(), &actions, nullptr, argv.data(),
-                         envp.data());
+  int rc =
+      ::posix_spawn(&child->pid_, program.c_str(), &actions, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) {
     close_all();

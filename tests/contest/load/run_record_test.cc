@@ -112,10 +112,12 @@ TEST(RunJsonTest, HasTheAgreedSchema) {
   EXPECT_NE(m.at("stages").find(R"({"from_s":1,"to_s":30,"default_delay_ms":0,)"),
             std::string::npos);
   // Per-second router figures are differences of the cumulative counters.
-  EXPECT_NE(m.at("series").find(R"("t_s":2,"vus":2,"requests":2,"ok":2,"failed":0,"p50_ms":0.61,)"
-                                R"("p99_ms":0.93,"max_ms":1.2,"settled_default":2,)"
-                                R"("settled_fallback":1,"router_queued":0,"router_in_flight":0,"router_recovering":0})"),
-            std::string::npos)
+  EXPECT_NE(
+      m.at("series").find(
+          R"("t_s":2,"vus":2,"requests":2,"ok":2,"failed":0,"p50_ms":0.61,)"
+          R"("p99_ms":0.93,"max_ms":1.2,"settled_default":2,)"
+          R"("settled_fallback":1,"router_queued":0,"router_in_flight":0,"router_recovering":0})"),
+      std::string::npos)
       << m.at("series");
   EXPECT_NE(
       m.at("audits").find(R"("from":"2025-07-15T12:34:51.000Z","to":"2025-07-15T12:35:04.000Z")"),

@@ -93,7 +93,7 @@ TEST(SettlementCheckTest, P99CountsOnlySuccessesThatStartedInTheWindow) {
   std::vector<LoggedRequest> requests;
   for (int i = 0; i < 100; ++i) requests.push_back(Req(i, 202, /*start_us=*/i * 1000, 1000));
   for (int i = 0; i < 5; ++i) requests.push_back(Req(100 + i, 202, 50'000, 900'000));  // inside
-  requests.push_back(Req(200, -1, 50'000, 0));             // failed: not a sample
+  requests.push_back(Req(200, -1, 50'000, 0));            // failed: not a sample
   requests.push_back(Req(201, 202, 200'000, 5'000'000));  // slow, outside
   int64_t n = 0;
   EXPECT_DOUBLE_EQ(P99InWindowMs(requests, 0, 100'000, &n), 900.0);

@@ -54,9 +54,9 @@ TEST(TextTablesTest, ScoreLinesRepeatABonusAndFineWrittenAsText) {
   ASSERT_TRUE(json.ok()) << json.status();
   absl::StatusOr<Results> results = ResultsFromJson(*json);
   ASSERT_TRUE(results.ok()) << results.status();
-  EXPECT_THAT(ScoreLines(*results), ::testing::AllOf(
-                                        ::testing::HasSubstr("p99              2.55ms (bonus 16%)\n"),
-                                        ::testing::HasSubstr("inconsistencies  2 (fine 35%)\n")));
+  EXPECT_THAT(ScoreLines(*results),
+              ::testing::AllOf(::testing::HasSubstr("p99              2.55ms (bonus 16%)\n"),
+                               ::testing::HasSubstr("inconsistencies  2 (fine 35%)\n")));
 }
 
 TEST(TextTablesTest, ResourcesTableOfTheFixture) {

@@ -10,10 +10,10 @@ using ::testing::HasSubstr;
 
 TEST(StallRecorderTest, GroupsWakeUpsByWallClockSecond) {
   StallRecorder r;
-  r.Add(1'000'999, 100'000);     // 0.1 ms late, second 1000000
-  r.Add(1'001'000, 2'000'000);   // 2 ms, next second
-  r.Add(1'001'500, 7'000'000);   // 7 ms
-  r.Add(1'001'999, 1'000'000);   // exactly 1 ms: not over 1 ms
+  r.Add(1'000'999, 100'000);    // 0.1 ms late, second 1000000
+  r.Add(1'001'000, 2'000'000);  // 2 ms, next second
+  r.Add(1'001'500, 7'000'000);  // 7 ms
+  r.Add(1'001'999, 1'000'000);  // exactly 1 ms: not over 1 ms
   ASSERT_EQ(r.seconds().size(), 2u);
   EXPECT_EQ(r.seconds()[0].t_ms, 1'000'000);
   EXPECT_EQ(r.seconds()[0].samples, 1);
@@ -34,7 +34,7 @@ TEST(StallRecorderTest, EarlyWakeUpsCountAsZeroLate) {
 
 TEST(StallRecorderTest, QuantilesAreNearestRankOverAllWakeUps) {
   StallRecorder r;
-  EXPECT_DOUBLE_EQ(r.QuantileMs(0.99), 0.0);  // no samples
+  EXPECT_DOUBLE_EQ(r.QuantileMs(0.99), 0.0);                              // no samples
   for (int i = 1; i <= 1000; ++i) r.Add(10'000 + i, int64_t{i} * 1'000);  // 0.001 .. 1 ms
   EXPECT_DOUBLE_EQ(r.QuantileMs(0.5), 0.5);
   EXPECT_DOUBLE_EQ(r.QuantileMs(0.99), 0.99);
