@@ -8,7 +8,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libcpp-httplib-dev libsqlite3-dev sqlite3
   libgtest-dev libgmock-dev libbenchmark-dev
-  clang-14 libclang-rt-14-dev
+  clang-14 libclang-rt-14-dev clang-format-14 clang-tidy-14  # fuzzers; scripts/lint.sh
   python3-grpcio python3-grpc-tools
   haproxy wrk procps iproute2
   nginx jq gettext-base  # scripts/contest.sh: --lb=nginx, envsubst for its config, result checks

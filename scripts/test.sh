@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: installs dependencies, then
+#   lint     scripts/lint.sh: every C++ file as clang-format-14 formats it (fails on a
+#            difference), clang-tidy-14's checks (.clang-tidy) over the library sources that do
+#            not include gRPC or cpp-httplib, warnings as errors
 #   release  builds and runs every GoogleTest suite (RelWithDebInfo)
 #   contest  a 30 s contest through scripts/contest.sh on the release build (cgroups, so root):
 #            0 inconsistencies, 0 lag, 0 failed POSTs, nothing left behind
@@ -25,7 +28,7 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 
 jobs=$(nproc)
-variants=("${@:-release contest faults hostile asan tsan fuzz docker}")
+variants=("${@:-lint release contest faults hostile asan tsan fuzz docker}")
 read -r -a variants <<<"${variants[*]}"
 
 run_variant() {
@@ -45,6 +48,9 @@ run_variant() {
 
 for v in "${variants[@]}"; do
   case "$v" in
+    lint)
+      echo "=== [lint] clang-format and clang-tidy (build-lint)"
+      bash scripts/lint.sh --build-dir=build-lint ;;
     release) run_variant release "" RelWithDebInfo ;;
     contest)
       echo "=== [contest] 30 s native contest run (build-test-release)"
@@ -80,7 +86,7 @@ for v in "${variants[@]}"; do
       [ $status != 0 ] || bash tests/docker/compose_stack_test.sh || status=$?
       bash scripts/docker-teardown.sh
       [ $status = 0 ] || exit $status ;;
-    *) echo "unknown stage: $v (release | contest | faults | hostile | asan | tsan | fuzz | docker)" >&2; exit 2 ;;
+    *) echo "unknown stage: $v (lint | release | contest | faults | hostile | asan | tsan | fuzz | docker)" >&2; exit 2 ;;
   esac
 done
 echo "=== all test stages passed: ${variants[*]}"
