@@ -5,8 +5,9 @@
 # free host ports; every container runs with its limits (docker inspect and its own cgroup files),
 # as uid 10001, healthy, only the router on the payment-processor network; a short load gives
 # 0 inconsistencies and lag 0; the router crashed under load (SIGKILL from the host) comes back
-# by its restart policy and loses or double-pays nothing; `down -v` leaves no container, network
-# or volume behind.
+# by its restart policy and loses or double-pays nothing; edge1 recreated with a new address is
+# found by the load balancer without a restart; `down -v` leaves no container, network or volume
+# behind.
 # rinha-load and rinha-check: RINHA_LOAD_BIN's, else from build-test-release/, build/ or
 # build-loadgen/, else built natively in build-loadgen/.
 set -euo pipefail
@@ -199,6 +200,38 @@ owner=$(docker exec "$router" stat -c '%u' /var/lib/rinha/router-journal)
 [[ $owner == 10001 ]] || fail "router journal owned by $owner"
 pass "router crashed under load (restart policy): nothing lost, nothing paid twice, ledger exact"
 rm -rf "$crash"
+
+# ---- an edge recreated at a new address ---------------------------------------------------------------
+# The load balancer resolves the edges' names through Docker's DNS (LB_DNS, config/haproxy.cfg):
+# edge1 recreated (a new container, usually a new IP) must be found again without restarting it.
+# With edge2 stopped, a payment through port 9999 can only be answered by the new edge1.
+ip_of() { docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$(bc ps -q "$1")"; }
+lb_id=$(bc ps -q lb)
+lb_started=$(docker inspect -f '{{.State.StartedAt}}' "$lb_id")
+old_ip=$(ip_of edge1)
+bc up -d --force-recreate --no-deps edge1 >>"$log" 2>&1 || { tail -20 "$log"; fail "recreate edge1"; }
+new_ip=$(ip_of edge1)
+bc stop -t 5 edge2 >>"$log" 2>&1 || fail "stop edge2"
+pay_through_lb() {
+  local id code
+  id=$(cat /proc/sys/kernel/random/uuid)
+  code=$(curl -s -o /dev/null -m 2 -w '%{http_code}' -H 'Content-Type: application/json' \
+    -d "{\"correlationId\":\"$id\",\"amount\":19.90}" "$lb/payments" 2>/dev/null) || code=000
+  [[ $code == 2?? ]]
+}
+deadline=$(($(date +%s) + 30)) t0=$(date +%s.%N)
+until pay_through_lb; do
+  (($(date +%s) < deadline)) || { bc logs --tail=20 lb; fail "no payment through :$LB_HOST_PORT 30 s after edge1 was recreated ($old_ip -> $new_ip)"; }
+  sleep 0.2
+done
+waited=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b - a}')
+[[ $(bc ps -q lb) == "$lb_id" && $(docker inspect -f '{{.State.StartedAt}}' "$lb_id") == "$lb_started" ]] ||
+  fail "the load balancer was restarted"
+bc start edge2 >>"$log" 2>&1 || fail "start edge2"
+if [[ $old_ip == "$new_ip" ]]; then
+  echo "  note: the recreated edge1 got its old address $old_ip back (the DNS path was not exercised)"
+fi
+pass "edge1 recreated ($old_ip -> $new_ip), edge2 stopped: :$LB_HOST_PORT pays through it after ${waited} s, HAProxy not restarted"
 
 # ---- nothing left behind ----------------------------------------------------------------------------
 cleanup
