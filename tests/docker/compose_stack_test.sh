@@ -209,8 +209,17 @@ ip_of() { docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{
 lb_id=$(bc ps -q lb)
 lb_started=$(docker inspect -f '{{.State.StartedAt}}' "$lb_id")
 old_ip=$(ip_of edge1)
-bc up -d --force-recreate --no-deps edge1 >>"$log" 2>&1 || { tail -20 "$log"; fail "recreate edge1"; }
+edge_image=$(docker inspect -f '{{.Config.Image}}' "$(bc ps -q edge1)")
+edge_net=$(docker inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}' \
+  "$(bc ps -q edge1)" | awk '{ print $1 }')
+bc rm -s -f edge1 >>"$log" 2>&1 || { tail -20 "$log"; fail "remove edge1"; }
+# Docker hands a freed address out again: a placeholder takes edge1's old one, so that the new
+# edge1 comes up at another (best effort: without it the test still runs, at the same address).
+squatter=$(docker run -d --rm --network "$edge_net" --entrypoint sleep "$edge_image" 300 \
+  2>>"$log") || squatter=""
+bc up -d --no-deps edge1 >>"$log" 2>&1 || { tail -20 "$log"; fail "recreate edge1"; }
 new_ip=$(ip_of edge1)
+[[ -z $squatter ]] || docker rm -f "$squatter" >>"$log" 2>&1 || true
 bc stop -t 5 edge2 >>"$log" 2>&1 || fail "stop edge2"
 pay_through_lb() {
   local id code
