@@ -163,9 +163,9 @@ fuzz() {
   status=$?
   set -e
   # Coverage (cov: edges, ft: features) of the corpus it started from, and where it ended.
-  grep -E '^#[0-9]+ +INITED' "$work/$name.log" | sed 's/^/start: /' || true
-  grep -E '^#[0-9]+ .*cov: ' "$work/$name.log" | tail -n 1 | sed 's/^/end:   /' || true
-  grep -E '^(stat::|#[0-9]+ +DONE|Done [0-9]+ runs)' "$work/$name.log" || true
+  grep -E '^#[0-9]+[[:space:]]+INITED' "$work/$name.log" | sed 's/^/start: /' || true
+  grep -E '^#[0-9]+[[:space:]].*cov: ' "$work/$name.log" | tail -n 1 | sed 's/^/end:   /' || true
+  grep -E '^(stat::|#[0-9]+[[:space:]]+DONE|Done [0-9]+ runs)' "$work/$name.log" || true
   echo "=== $name took $(( $(date +%s) - start ))s, exit status $status"
   if [[ $status != 0 ]]; then
     failed=1
