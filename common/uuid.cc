@@ -1,6 +1,7 @@
 #include "common/uuid.h"
 
 #include <cstddef>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -41,6 +42,21 @@ bool IsCanonicalUuid(std::string_view text) {
     if (IsDashPosition(i) ? text[i] != '-' : !IsLowerHex(text[i])) return false;
   }
   return true;
+}
+
+void WriteUuidV4(uint64_t hi, uint64_t lo, char* out) {
+  uint8_t bytes[16];
+  std::memcpy(bytes, &hi, 8);
+  std::memcpy(bytes + 8, &lo, 8);
+  bytes[6] = static_cast<uint8_t>((bytes[6] & 0x0f) | 0x40);
+  bytes[8] = static_cast<uint8_t>((bytes[8] & 0x3f) | 0x80);
+  static constexpr char kHex[] = "0123456789abcdef";
+  int pos = 0;
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out[pos++] = '-';
+    out[pos++] = kHex[bytes[i] >> 4];
+    out[pos++] = kHex[bytes[i] & 0x0f];
+  }
 }
 
 }  // namespace rinha

@@ -17,6 +17,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/http1_response.h"
+#include "common/uuid.h"
 #include "contest/load/latency.h"
 
 namespace rinha::contest {
@@ -477,19 +478,8 @@ void HostileEngine::RecordPayment(uint32_t index, int status, int64_t now_ns) {
 }
 
 void HostileEngine::NewUuid(char* out) {
-  uint8_t bytes[16];
   const uint64_t hi = Random(), lo = Random();
-  std::memcpy(bytes, &hi, 8);
-  std::memcpy(bytes + 8, &lo, 8);
-  bytes[6] = static_cast<uint8_t>((bytes[6] & 0x0f) | 0x40);
-  bytes[8] = static_cast<uint8_t>((bytes[8] & 0x3f) | 0x80);
-  static constexpr char kHex[] = "0123456789abcdef";
-  int pos = 0;
-  for (int i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out[pos++] = '-';
-    out[pos++] = kHex[bytes[i] >> 4];
-    out[pos++] = kHex[bytes[i] & 0x0f];
-  }
+  WriteUuidV4(hi, lo, out);
 }
 
 void HostileEngine::RunRates(int64_t now_ns) {

@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
 #include "common/http1_response.h"
+#include "common/uuid.h"
 #include "contest/load/latency.h"
 #include "contest/load/score.h"
 #include "contest/load/timeline.h"
@@ -128,19 +129,8 @@ void LoadEngine::NewUuid(char* out) {
     rng_[3] = Rotl(rng_[3], 45);
     return result;
   };
-  uint8_t bytes[16];
   const uint64_t a = next(), b = next();
-  std::memcpy(bytes, &a, 8);
-  std::memcpy(bytes + 8, &b, 8);
-  bytes[6] = static_cast<uint8_t>((bytes[6] & 0x0f) | 0x40);
-  bytes[8] = static_cast<uint8_t>((bytes[8] & 0x3f) | 0x80);
-  static constexpr char kHex[] = "0123456789abcdef";
-  int pos = 0;
-  for (int i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out[pos++] = '-';
-    out[pos++] = kHex[bytes[i] >> 4];
-    out[pos++] = kHex[bytes[i] & 0x0f];
-  }
+  WriteUuidV4(a, b, out);
 }
 
 void LoadEngine::CloseConnection(Vu& vu) {
