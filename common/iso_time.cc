@@ -1,5 +1,6 @@
 #include "common/iso_time.h"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -89,12 +90,14 @@ char* WriteTwoDigits(char* p, int value) {
 
 }  // namespace
 
-absl::StatusOr<absl::Time> ParseIsoTime(std::string_view text) {
+absl::StatusOr<absl::Time> ParseIsoTime(std::string_view text, IsoZone zone) {
+  const bool lenient = zone == IsoZone::kAbsentIsUtc;
   int year, month, day, hour, minute, second;
   if (!ReadDigits(text, 0, 4, &year) || !CharAt(text, 4, '-') || !ReadDigits(text, 5, 2, &month) ||
       !CharAt(text, 7, '-') || !ReadDigits(text, 8, 2, &day) ||
-      !(CharAt(text, 10, 'T') || CharAt(text, 10, 't')) || !ReadDigits(text, 11, 2, &hour) ||
-      !CharAt(text, 13, ':') || !ReadDigits(text, 14, 2, &minute) || !CharAt(text, 16, ':') ||
+      !(CharAt(text, 10, 'T') || CharAt(text, 10, 't') || (lenient && CharAt(text, 10, ' '))) ||
+      !ReadDigits(text, 11, 2, &hour) || !CharAt(text, 13, ':') ||
+      !ReadDigits(text, 14, 2, &minute) || !CharAt(text, 16, ':') ||
       !ReadDigits(text, 17, 2, &second)) {
     return Malformed();
   }
@@ -122,17 +125,23 @@ absl::StatusOr<absl::Time> ParseIsoTime(std::string_view text) {
     ++pos;
   } else if (CharAt(text, pos, '+') || CharAt(text, pos, '-')) {
     const bool behind_utc = text[pos] == '-';
-    int offset_hour, offset_minute;
-    if (!ReadDigits(text, pos + 1, 2, &offset_hour) || !CharAt(text, pos + 3, ':') ||
-        !ReadDigits(text, pos + 4, 2, &offset_minute)) {
+    int offset_hour, offset_minute = 0;
+    if (!ReadDigits(text, pos + 1, 2, &offset_hour)) return Malformed();
+    if (CharAt(text, pos + 3, ':')) {
+      if (!ReadDigits(text, pos + 4, 2, &offset_minute)) return Malformed();
+      pos += 6;
+    } else if (lenient && ReadDigits(text, pos + 3, 2, &offset_minute)) {
+      pos += 5;  // +HHMM
+    } else if (lenient) {
+      pos += 3;  // +HH
+    } else {
       return Malformed();
     }
     if (offset_hour > 23 || offset_minute > 59) {
       return absl::InvalidArgumentError("RFC 3339 timestamp has an offset out of range");
     }
     offset_seconds = (offset_hour * 3600 + offset_minute * 60) * (behind_utc ? -1 : 1);
-    pos += 6;
-  } else {
+  } else if (!lenient || pos != text.size()) {
     return Malformed();
   }
   if (pos != text.size()) return Malformed();
@@ -157,6 +166,63 @@ std::string FormatIsoMillis(int64_t unix_ms) {
   std::string out;
   AppendIsoMillis(&out, unix_ms);
   return out;
+}
+
+namespace {
+
+// "YYYY-MM-DDTHH:MM:SS" of a second since the epoch, for years 0000-9999.
+char* WriteIsoSeconds(char* p, int64_t unix_seconds) {
+  int64_t days = unix_seconds / kSecondsPerDay;
+  int64_t second_of_day = unix_seconds % kSecondsPerDay;
+  if (second_of_day < 0) {
+    second_of_day += kSecondsPerDay;
+    --days;
+  }
+  const CivilDate date = CivilFromDays(days);
+  const int y = static_cast<int>(date.year);
+  p = WriteTwoDigits(p, y / 100);
+  p = WriteTwoDigits(p, y % 100);
+  *p++ = '-';
+  p = WriteTwoDigits(p, date.month);
+  *p++ = '-';
+  p = WriteTwoDigits(p, date.day);
+  *p++ = 'T';
+  p = WriteTwoDigits(p, static_cast<int>(second_of_day / 3600));
+  *p++ = ':';
+  p = WriteTwoDigits(p, static_cast<int>(second_of_day / 60 % 60));
+  *p++ = ':';
+  return WriteTwoDigits(p, static_cast<int>(second_of_day % 60));
+}
+
+}  // namespace
+
+std::string FormatIsoMicrosUnzoned(int64_t unix_us) {
+  // 0000-01-01T00:00:00 and 9999-12-31T23:59:59.999999 in µs since the epoch.
+  constexpr int64_t kMinUs = -62'167'219'200'000'000;
+  constexpr int64_t kMaxUs = 253'402'300'799'999'999;
+  unix_us = std::clamp(unix_us, kMinUs, kMaxUs);
+  int64_t seconds = unix_us / 1'000'000;
+  int64_t micros = unix_us % 1'000'000;
+  if (micros < 0) {
+    micros += 1'000'000;
+    --seconds;
+  }
+  char buffer[32];
+  char* p = WriteIsoSeconds(buffer, seconds);
+  if (micros != 0) {
+    *p++ = '.';
+    int digits = 6;
+    while (micros % 10 == 0) {
+      micros /= 10;
+      --digits;
+    }
+    for (int i = digits - 1; i >= 0; --i) {
+      p[i] = static_cast<char>('0' + micros % 10);
+      micros /= 10;
+    }
+    p += digits;
+  }
+  return std::string(buffer, static_cast<size_t>(p - buffer));
 }
 
 void AppendIsoMillis(std::string* out, int64_t unix_ms) {

@@ -167,6 +167,74 @@ TEST(ParseIsoTime, AgreesWithAbslCivilTimeOnRandomTimestamps) {
   }
 }
 
+absl::Time ParseLenient(const std::string& text) {
+  absl::StatusOr<absl::Time> t = ParseIsoTime(text, IsoZone::kAbsentIsUtc);
+  EXPECT_TRUE(t.ok()) << text << ": " << t.status();
+  return t.value_or(absl::InfinitePast());
+}
+
+// Every shape docs/contest.md gives for the official processor's GET /payments/{id}: a Postgres
+// `timestamp` printed by .NET with no zone and 0 to 6 fraction digits, trailing zeros dropped.
+TEST(ParseIsoTimeAbsentIsUtc, ReadsTheOfficialProcessorsEcho) {
+  const absl::Time at = absl::FromUnixMillis(kJuly15th2025);
+  EXPECT_EQ(ParseLenient("2025-07-15T12:34:56.789"), at + absl::Milliseconds(789));
+  EXPECT_EQ(ParseLenient("2025-07-15T12:34:56.78"), at + absl::Milliseconds(780));
+  EXPECT_EQ(ParseLenient("2025-07-15T12:34:56.7"), at + absl::Milliseconds(700));
+  EXPECT_EQ(ParseLenient("2025-07-15T12:34:56"), at);
+  EXPECT_EQ(ParseLenient("2025-07-15T12:34:56.000001"), at + absl::Microseconds(1));
+  EXPECT_EQ(ParseLenient("2025-07-15T12:34:56.123456"), at + absl::Microseconds(123'456));
+  EXPECT_EQ(ParseLenient("2025-07-15T12:34:56.123456789"), at + absl::Nanoseconds(123'456'789));
+}
+
+TEST(ParseIsoTimeAbsentIsUtc, StillReadsZonesAndOffsetsInEveryCommonSpelling) {
+  const absl::Time at = absl::FromUnixMillis(kJuly15th2025);
+  EXPECT_EQ(ParseLenient("2025-07-15T12:34:56.780Z"), at + absl::Milliseconds(780));
+  EXPECT_EQ(ParseLenient("2025-07-15T12:34:56.78+00:00"), at + absl::Milliseconds(780));
+  EXPECT_EQ(ParseLenient("2025-07-15T14:34:56.78+02:00"), at + absl::Milliseconds(780));
+  EXPECT_EQ(ParseLenient("2025-07-15T14:34:56.78+0200"), at + absl::Milliseconds(780));
+  EXPECT_EQ(ParseLenient("2025-07-15T09:34:56-03"), at);
+  EXPECT_EQ(ParseLenient("2025-07-15 12:34:56.78"), at + absl::Milliseconds(780));
+}
+
+TEST(ParseIsoTimeAbsentIsUtc, RejectsWhatIsNotATimestamp) {
+  for (const std::string text :
+       {"", "2025-07-15", "2025-07-15T12:34", "2025-07-15T12:34:56.",
+        "2025-07-15T12:34:56.1234567891", "2025-07-15T12:34:56 ", "2025-07-15T12:34:56+1",
+        "2025-07-15T12:34:56+01:00Z", "2025-07-15T12:34:56UTC", "2025-13-15T12:34:56", "garbage"}) {
+    EXPECT_FALSE(ParseIsoTime(text, IsoZone::kAbsentIsUtc).ok()) << text;
+  }
+}
+
+TEST(ParseIsoTimeAbsentIsUtc, AgreesWithTheStrictModeWhereBothRead) {
+  std::mt19937_64 rng(11);
+  for (int i = 0; i < 5'000; ++i) {
+    const int64_t ms = static_cast<int64_t>(rng() % 4'102'444'800'000);
+    const std::string text = FormatIsoMillis(ms);
+    ASSERT_EQ(ParseLenient(text), Parse(text)) << text;
+  }
+}
+
+TEST(FormatIsoMicrosUnzoned, WritesDotNetsShapeOfAZonelessTimestamp) {
+  const int64_t us = kJuly15th2025 * 1000;
+  EXPECT_EQ(FormatIsoMicrosUnzoned(us + 789'000), "2025-07-15T12:34:56.789");
+  EXPECT_EQ(FormatIsoMicrosUnzoned(us + 780'000), "2025-07-15T12:34:56.78");
+  EXPECT_EQ(FormatIsoMicrosUnzoned(us + 700'000), "2025-07-15T12:34:56.7");
+  EXPECT_EQ(FormatIsoMicrosUnzoned(us), "2025-07-15T12:34:56");
+  EXPECT_EQ(FormatIsoMicrosUnzoned(us + 1), "2025-07-15T12:34:56.000001");
+  EXPECT_EQ(FormatIsoMicrosUnzoned(us + 123'450), "2025-07-15T12:34:56.12345");
+  EXPECT_EQ(FormatIsoMicrosUnzoned(0), "1970-01-01T00:00:00");
+  EXPECT_EQ(FormatIsoMicrosUnzoned(-1), "1969-12-31T23:59:59.999999");
+}
+
+TEST(FormatIsoMicrosUnzoned, RoundTripsThroughTheLenientParser) {
+  std::mt19937_64 rng(13);
+  for (int i = 0; i < 20'000; ++i) {
+    const int64_t us = static_cast<int64_t>(rng() % 4'102'444'800'000'000);
+    const std::string text = FormatIsoMicrosUnzoned(us);
+    ASSERT_EQ(ParseLenient(text), absl::FromUnixMicros(us)) << text;
+  }
+}
+
 TEST(FloorAndCeilMillis, AreIdentityOnWholeMilliseconds) {
   for (int64_t ms : {int64_t{0}, int64_t{1}, int64_t{-1}, kJuly15th2025, -kJuly15th2025}) {
     EXPECT_EQ(FloorMillis(absl::FromUnixMillis(ms)), ms);
