@@ -21,7 +21,8 @@ constexpr struct {
               {FaultMode::kSlowHeaders, "slow_headers"},
               {FaultMode::kTooMany, "429"},
               {FaultMode::kRefuse, "refuse"},
-              {FaultMode::kStoreThen500, "store_then_500"}};
+              {FaultMode::kStoreThen500, "store_then_500"},
+              {FaultMode::kLookups503, "lookups_503"}};
 
 constexpr int64_t kMaxIntervalMs = 60'000;
 constexpr int64_t kMaxDurationMs = 3'600'000;
@@ -83,7 +84,7 @@ absl::StatusOr<Fault> ParseFault(std::string_view json) {
           if (!mode.has_value()) {
             return absl::InvalidArgumentError(
                 "mode must be one of none, reset, garbage, truncated, slow_headers, 429, refuse, "
-                "store_then_500");
+                "store_then_500, lookups_503");
           }
         } else if (key == "probability") {
           double p = 0;

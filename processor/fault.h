@@ -12,18 +12,21 @@
 
 namespace rinha::processor {
 
-// Every mode but refuse acts on POST /payments only, and every mode but 429 only once the
-// payment has passed the limiter, the delay and the failure check and is stored (or was stored
-// before: a duplicate), so that a faulty answer never hides a payment that was not kept.
+// Every mode but refuse and lookups_503 acts on POST /payments only, and every such mode but 429
+// only once the payment has passed the limiter, the delay and the failure check and is stored (or
+// was stored before: a duplicate), so that a faulty answer never hides a payment that was not
+// kept. lookups_503 acts on GET /payments/{id} only.
 enum class FaultMode {
   kNone,
   kReset,         // "reset": the first 9 bytes of the 200/422 ("HTTP/1.1 "), then a TCP reset
   kGarbage,       // "garbage": 200 with a body that is not JSON
-  kTruncated,     // "truncated": the head (of the 200/422) and half its body, then a clean close
+  kTruncated,     // "truncated": the head (of the 200/422) and half its one body chunk, then a
+                  // clean close (bodies go chunked, as Kestrel sends them: the body never ends)
   kSlowHeaders,   // "slow_headers": the head one byte per interval, then the body
   kTooMany,       // "429": 429 with Retry-After: 5 at once (before limiter and delay); not stored
   kRefuse,        // "refuse": no listener (connects refused) and no connection, for a duration
   kStoreThen500,  // "store_then_500": 500 with an empty body although the payment is stored
+  kLookups503,    // "lookups_503": GET /payments/{id} answers 503 (empty body); POSTs unaffected
 };
 
 struct Fault {

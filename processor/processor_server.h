@@ -11,8 +11,9 @@
 // connection is handled at a time; pipelined requests wait in the connection's buffer.
 //
 // Fault modes (processor/fault.h) that break the transport are carried out here from the reply's
-// Delivery: a reset inside the head, a truncated body, a head dripped byte by byte (the worker
-// pauses on the service's clock between bytes), a refusal of every connection for a while.
+// Delivery: a reset inside the head, a truncated chunked body (never its last chunk), a head
+// dripped byte by byte (the worker pauses on the service's clock between bytes), a refusal of
+// every connection for a while.
 #pragma once
 
 #include <memory>
@@ -41,8 +42,17 @@ struct ServerOptions {
   ProcessorOptions processor;
 };
 
-// The answer for one parsed request; blocks as the ProcessorService method does.
+// The answer for one parsed request; blocks as the ProcessorService method does. Routes as
+// ASP.NET Core's endpoint routing does: literal segments match in any case, a trailing '/' is
+// ignored, a known path with another method is 405 with `Allow`, anything else 404. Query names
+// match in any case; a query value given twice reads as both joined by ',' (StringValues).
 HttpReply Route(ProcessorService& service, const Http1Request& request);
+
+// The bytes Kestrel sends for `reply` on a keep-alive connection (`close`: the request asked for
+// Connection: close, which the answer repeats): a body goes chunked (Transfer-Encoding: chunked,
+// one chunk, its size in lower-case hex, then the last chunk) after its Content-Type; no body is
+// Content-Length: 0, except for 204, which has neither.
+std::string FormatReply(const HttpReply& reply, bool close);
 
 // Start() returns once the socket listens. Stop() (or the destructor) may be called from any one
 // thread; it interrupts waiting requests, closes every connection and joins every thread.

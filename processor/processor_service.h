@@ -1,6 +1,7 @@
 // The emulated payment processor's endpoints, independent of the HTTP library: each method takes
 // what the request carried and returns the status, body and headers to answer with. Behaviour
-// follows the official processor (see shared/docs/contest.md, "The payment processors").
+// and answers follow the official processor (docs/contest.md, "The processors" and "The exact
+// answers"); processor/dotnet_wire.h reads and prints values as its .NET stack does.
 #pragma once
 
 #include <atomic>
@@ -31,10 +32,17 @@ enum class Delivery {
   kThenRefuse,     // the whole reply, then no listener and no connection for `pace`
 };
 
+// The Content-Type of the official's JSON answers (ASP.NET Core's Results.Ok and friends).
+inline constexpr char kJsonContentType[] = "application/json; charset=utf-8";
+
+// An answer as the official processor gives it; the front frames it as Kestrel does
+// (FormatReply in processor_server.h: a body is sent chunked, no body with Content-Length: 0).
 struct HttpReply {
   int status = 200;
-  std::string body;  // JSON, or empty
-  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;  // empty: none
+  // The body's Content-Type (kJsonContentType for JSON); empty: no Content-Type header.
+  std::string content_type;
+  std::vector<std::pair<std::string, std::string>> headers;  // e.g. Retry-After, Allow
   Delivery delivery = Delivery::kWhole;
   absl::Duration pace = absl::ZeroDuration();
 };
@@ -61,31 +69,48 @@ class ProcessorService {
  public:
   ProcessorService(Clock& clock, ProcessorOptions options);
 
-  // POST /payments: limiter -> body validation (400) -> delay -> failure (500, empty body,
-  // nothing stored) -> insert (422 on a duplicate) -> 200. The insert does not depend on the
-  // caller still being connected. A fault mode (fault.h) answers 429 before the limiter or
-  // changes the answer after the insert; without one the path is exactly the above.
-  HttpReply PostPayment(std::string_view body);
-  // GET /payments/{id}: shares the limiter; never delayed, never failing.
+  // Every answer is the official's, status, headers and body (docs/contest.md, "The exact
+  // answers"). `content_type` is the request's Content-Type header (nullopt when absent): a body
+  // is bound only from JSON (415 otherwise); binding comes before the token check (400 before
+  // 401), as ASP.NET binds an endpoint's parameters before its filters run.
+
+  // POST /payments: limiter (429) -> body binding (415, 400; missing members take .NET's
+  // defaults) -> delay -> failure (500, empty body, nothing stored) -> insert (422 on a
+  // duplicate) -> 200. The insert does not depend on the caller still being connected. A fault
+  // mode (fault.h) answers 429 before the limiter or changes the answer after the insert;
+  // without one the path is exactly the above.
+  HttpReply PostPayment(std::string_view body,
+                        std::optional<std::string_view> content_type = "application/json");
+  // GET /payments/{id}: shares the limiter; never delayed, never failing. 400 when `id` is not a
+  // Guid (any of .NET's forms), 404 when not stored.
   HttpReply GetPayment(std::string_view id);
   // GET /payments/service-health.
   HttpReply GetHealth();
 
   // Admin endpoints; `token` is the X-Rinha-Token header (nullopt when absent).
+  // `from`/`to` as ASP.NET binds DateTime? from the query: missing or empty is null (every row),
+  // unparseable is 400 whatever the token.
   HttpReply AdminSummary(std::optional<std::string_view> token,
                          std::optional<std::string_view> from, std::optional<std::string_view> to);
   // GET /admin/payments/ids: the stored correlation ids as a sorted JSON array of strings; `from`
-  // and `to` as for AdminSummary. Not an official endpoint: for fault and crash tests.
+  // and `to` as for AdminSummary. With `with` = "inserted_at": an array of
+  // {"correlationId":"...","insertedAtMs":N} (N: the emulator's wall clock at the insert), sorted
+  // by id; another non-empty `with` is 400. Not an official endpoint: for fault and crash tests.
   HttpReply AdminPaymentIds(std::optional<std::string_view> token,
                             std::optional<std::string_view> from,
-                            std::optional<std::string_view> to);
-  HttpReply AdminSetToken(std::optional<std::string_view> token, std::string_view body);
-  HttpReply AdminSetDelay(std::optional<std::string_view> token, std::string_view body);
-  HttpReply AdminSetFailure(std::optional<std::string_view> token, std::string_view body);
+                            std::optional<std::string_view> to,
+                            std::optional<std::string_view> with = std::nullopt);
+  HttpReply AdminSetToken(std::optional<std::string_view> token, std::string_view body,
+                          std::optional<std::string_view> content_type = "application/json");
+  HttpReply AdminSetDelay(std::optional<std::string_view> token, std::string_view body,
+                          std::optional<std::string_view> content_type = "application/json");
+  HttpReply AdminSetFailure(std::optional<std::string_view> token, std::string_view body,
+                            std::optional<std::string_view> content_type = "application/json");
   HttpReply AdminPurge(std::optional<std::string_view> token);
-  // PUT /admin/configurations/fault (not an official endpoint): ParseFault's JSON; 200 with
-  // {"config":"fault","was":{..},"is":{..}}, 400 on a bad body. refuse is not kept as the mode:
-  // its reply asks the front to refuse (kThenRefuse), and the mode is none when it listens again.
+  // PUT /admin/configurations/fault (not an official endpoint): ParseFault's JSON, whatever the
+  // Content-Type; 200 with {"config":"fault","was":{..},"is":{..}}, 400 on a bad body. refuse is
+  // not kept as the mode: its reply asks the front to refuse (kThenRefuse), and the mode is none
+  // when it listens again.
   HttpReply AdminSetFault(std::optional<std::string_view> token, std::string_view body);
 
   // Sleeps on the injected clock; false when Shutdown() cut it short. For the front's dripping
@@ -95,6 +120,11 @@ class ProcessorService {
   // Makes waiting requests give up (503) within options.shutdown_poll, so the server can stop.
   void Shutdown() { shutting_down_.store(true); }
 
+  // The rate limiters' rejection (the official's OnRejected): 429, `Retry-After` the health
+  // window in seconds (its RATE_LIMIT_SECONDS, rounded up), a plain-text body. Also what the
+  // front answers when every worker slot is taken.
+  HttpReply TooManyRequests() const;
+
   const FifoConcurrencyLimiter& limiter() const { return limiter_; }
   const PaymentStore& store() const { return store_; }
 
@@ -102,7 +132,7 @@ class ProcessorService {
   // False when Shutdown() interrupted the wait.
   bool WaitUntil(absl::Time deadline);
   // The answer of a stored (or already stored) payment under `fault`.
-  static HttpReply FaultyAnswer(const Fault& fault, bool inserted);
+  static HttpReply FaultyAnswer(const Fault& fault, bool inserted, std::string_view correlation_id);
 
   Clock& clock_;
   const ProcessorOptions options_;

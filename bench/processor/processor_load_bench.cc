@@ -37,6 +37,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "common/http1_response.h"
 #include "httplib.h"
 
 ABSL_FLAG(int, rate, 600, "requests per second (open loop)");
@@ -251,16 +252,19 @@ class LoadClient {
       return;
     }
     c.in.append(buf, static_cast<size_t>(got));
-    const size_t header_end = c.in.find("\r\n\r\n");
-    if (header_end == std::string::npos) return;
-    size_t length = 0;
-    const size_t cl = c.in.find("Content-Length: ");
-    if (cl != std::string::npos && cl < header_end) {
-      length = std::strtoul(c.in.c_str() + cl + 16, nullptr, 10);
+    // Framed as any client must read it: Content-Length or chunked (the emulator answers JSON
+    // chunked, as the official processor's Kestrel does).
+    rinha::Http1Response response;
+    bool malformed = false;
+    if (!rinha::ParseHttp1Response(c.in, false, &response, &malformed)) {
+      if (!malformed) return;
+      ++errors;
+      --in_flight_;
+      Drop(index);
+      return;
     }
-    if (c.in.size() < header_end + 4 + length) return;
     latencies_ns.push_back(NowNs() - c.scheduled_ns);
-    if (c.in.compare(0, 12, "HTTP/1.1 200") == 0) {
+    if (response.status == 200) {
       ++ok;
     } else {
       ++non_200;

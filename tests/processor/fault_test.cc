@@ -20,7 +20,8 @@ TEST(FaultTest, EveryModeParsesWithItsDefaultsAndWritesBackTheSameJson) {
        R"({"mode":"slow_headers","probability":1,"interval_ms":5})"},
       {R"({"mode":"429","probability":0})", R"({"mode":"429","probability":0})"},
       {R"({"mode":"refuse","duration_ms":3000})", R"({"mode":"refuse","duration_ms":3000})"},
-      {R"({"mode":"store_then_500"})", R"({"mode":"store_then_500","probability":1})"}};
+      {R"({"mode":"store_then_500"})", R"({"mode":"store_then_500","probability":1})"},
+      {R"({"mode":"lookups_503"})", R"({"mode":"lookups_503","probability":1})"}};
   for (const auto& [json, written] : cases) {
     absl::StatusOr<Fault> fault = ParseFault(json);
     ASSERT_TRUE(fault.ok()) << json << ": " << fault.status();

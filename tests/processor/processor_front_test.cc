@@ -11,8 +11,8 @@
 #include "common/iso_time.h"
 #include "gtest/gtest.h"
 #include "processor/processor_server.h"
+#include "tests/processor/response_socket.h"
 #include "tests/testing/fake_clock.h"
-#include "tests/testing/http1_socket.h"
 #include "tests/testing/wait.h"
 
 namespace rinha::processor {
@@ -34,7 +34,8 @@ std::string Get(const std::string& path) {
   return absl::StrCat("GET ", path, " HTTP/1.1\r\nHost: t\r\n\r\n");
 }
 
-using Socket = testing::Http1Socket;
+// Reads chunked bodies (the emulator answers as Kestrel does).
+using Socket = testing::ResponseSocket;
 
 class ProcessorFrontTest : public ::testing::Test {
  protected:
@@ -75,7 +76,7 @@ TEST_F(ProcessorFrontTest, ServesManyRequestsOnOneKeepAliveConnection) {
     ASSERT_TRUE(s.Send(PostPayment(i)));
     Socket::Response r = s.Read();
     ASSERT_EQ(r.status, 200) << i;
-    EXPECT_EQ(r.headers["Content-Type"], "application/json");
+    EXPECT_EQ(r.headers["Content-Type"], "application/json; charset=utf-8");
   }
   EXPECT_EQ(Stored(), 200);
   EXPECT_EQ(server_->connections(), 1);

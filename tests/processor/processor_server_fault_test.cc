@@ -11,8 +11,8 @@
 #include "common/json.h"
 #include "gtest/gtest.h"
 #include "processor/processor_server.h"
+#include "tests/processor/response_socket.h"
 #include "tests/testing/fake_clock.h"
-#include "tests/testing/http1_socket.h"
 #include "tests/testing/wait.h"
 
 namespace rinha::processor {
@@ -26,7 +26,8 @@ std::string Id(int n) { return absl::StrFormat("4a7901b8-7d26-4d9d-aa19-%012d", 
 std::string Request(const std::string& method, const std::string& path,
                     const std::string& body = "", const std::string& token = "123") {
   return absl::StrCat(method, " ", path, " HTTP/1.1\r\nHost: t\r\nX-Rinha-Token: ", token,
-                      "\r\nContent-Length: ", body.size(), "\r\n\r\n", body);
+                      "\r\nContent-Type: application/json\r\nContent-Length: ", body.size(),
+                      "\r\n\r\n", body);
 }
 
 std::string PostPayment(int n) {
@@ -35,7 +36,9 @@ std::string PostPayment(int n) {
                               FormatIsoMillis(kT), R"("})"));
 }
 
-using Socket = testing::Http1Socket;
+// Reads chunked bodies (the emulator answers as Kestrel does).
+using Socket = testing::ResponseSocket;
+using testing::Http1Socket;
 
 class ProcessorFaultTest : public ::testing::Test {
  protected:
@@ -73,12 +76,12 @@ class ProcessorFaultTest : public ::testing::Test {
 constexpr char kOneStored[] =
     R"({"totalAmount":20.05,"totalRequests":1,"totalFee":1.4035,"feePerTransaction":0.07})";
 constexpr char kNoneStored[] =
-    R"({"totalAmount":0.00,"totalRequests":0,"totalFee":0.0000,"feePerTransaction":0.07})";
+    R"({"totalAmount":0,"totalRequests":0,"totalFee":0.00,"feePerTransaction":0.07})";
 
 TEST_F(ProcessorFaultTest, FaultChangesAnswerWasAndIsLikeTheOtherConfigurations) {
   Socket::Response set = SetFault(R"({"mode":"reset"})");
   EXPECT_EQ(set.status, 200);
-  EXPECT_EQ(set.headers["Content-Type"], "application/json");
+  EXPECT_EQ(set.headers["Content-Type"], "application/json; charset=utf-8");
   EXPECT_EQ(set.body,
             R"({"config":"fault","was":{"mode":"none"},"is":{"mode":"reset","probability":1}})");
   EXPECT_EQ(SetFault(R"({"mode":"slow_headers","probability":0.5,"interval_ms":20})").body,
@@ -101,7 +104,7 @@ TEST_F(ProcessorFaultTest, ResetCutsTheHeadWithATcpResetAfterStoringThePayment) 
   ASSERT_EQ(SetFault(R"({"mode":"reset"})").status, 200);
   Socket s(server_->port());
   ASSERT_TRUE(s.Send(PostPayment(1)));
-  const Socket::Ending ending = s.ReadUntilClosed();
+  const Http1Socket::Ending ending = s.ReadUntilClosed();
   EXPECT_EQ(ending.error, ECONNRESET);
   EXPECT_FALSE(ending.bytes.empty());
   EXPECT_EQ(ending.bytes.find("\r\n\r\n"), std::string::npos);  // never a whole head
@@ -129,22 +132,26 @@ TEST_F(ProcessorFaultTest, GarbageAnswers200WithABodyThatIsNotJsonAfterStoring) 
   EXPECT_EQ(s.Read().status, 200);
 }
 
-TEST_F(ProcessorFaultTest, TruncatedSendsLessBodyThanItsContentLengthThenCloses) {
+// Bodies go chunked (as Kestrel sends them): the cut falls inside the one chunk's data, so neither
+// the chunk nor the body ever ends.
+TEST_F(ProcessorFaultTest, TruncatedSendsTheHeadAndHalfTheChunkedBodyThenCloses) {
   ASSERT_EQ(SetFault(R"({"mode":"truncated"})").status, 200);
   Socket s(server_->port());
   ASSERT_TRUE(s.Send(PostPayment(1)));
-  const Socket::Ending ending = s.ReadUntilClosed();
+  const Http1Socket::Ending ending = s.ReadUntilClosed();
   EXPECT_EQ(ending.error, 0);  // a clean close, not a reset
   const size_t head_end = ending.bytes.find("\r\n\r\n");
   ASSERT_NE(head_end, std::string::npos) << ending.bytes;
   const std::string head = ending.bytes.substr(0, head_end);
   EXPECT_EQ(head.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << head;
-  EXPECT_NE(head.find(absl::StrCat("Content-Length: ", std::string(kOk).size())), std::string::npos)
-      << head;
+  EXPECT_NE(head.find("Transfer-Encoding: chunked"), std::string::npos) << head;
   EXPECT_EQ(head.find("Connection: close"), std::string::npos);  // nothing announced the close
   const std::string body = ending.bytes.substr(head_end + 4);
-  EXPECT_LT(body.size(), std::string(kOk).size());
-  EXPECT_EQ(std::string(kOk).rfind(body, 0), 0u);  // the start of the real body
+  const std::string size_line = absl::StrCat(absl::Hex(std::string(kOk).size()), "\r\n");
+  const std::string whole = absl::StrCat(size_line, kOk, "\r\n0\r\n\r\n");
+  EXPECT_EQ(whole.rfind(body, 0), 0u) << body;  // the start of the real chunked body
+  EXPECT_GT(body.size(), size_line.size());
+  EXPECT_LT(body.size(), size_line.size() + std::string(kOk).size());  // the chunk is cut
   EXPECT_EQ(LookUp(1), 200);
   EXPECT_EQ(Summary(), kOneStored);
 }
@@ -157,7 +164,8 @@ TEST_F(ProcessorFaultTest, SlowHeadersDripsTheHeadOneByteEachIntervalAfterStorin
   std::string received = s.ReadSome();
   EXPECT_EQ(received, "H");
   EXPECT_EQ(LookUp(1), 200);  // stored before the answer began
-  const std::string expected = FormatHttp1Response(200, {}, kOk, false);
+  const std::string expected =
+      FormatReply(HttpReply{.status = 200, .body = kOk, .content_type = kJsonContentType}, false);
   const size_t head_size = expected.find("\r\n\r\n") + 4;
   int intervals = 0;
   while (received.size() < head_size) {
@@ -263,6 +271,21 @@ TEST_F(ProcessorFaultTest, StoreThen500AnswersAFailureForAPaymentItKeeps) {
   EXPECT_EQ(Summary(), kOneStored);
   ASSERT_EQ(SetFault(R"({"mode":"none"})").status, 200);
   EXPECT_EQ(Call(PostPayment(1)).status, 422);
+}
+
+// For a client's handling of lookups that fail while payments still go through (the project's
+// operability test sticks a payment with it).
+TEST_F(ProcessorFaultTest, Lookups503FailsEveryLookupAndNothingElse) {
+  ASSERT_EQ(SetFault(R"({"mode":"lookups_503"})").status, 200);
+  const Socket::Response paid = Call(PostPayment(1));
+  EXPECT_EQ(paid.status, 200);
+  EXPECT_EQ(paid.body, kOk);
+  EXPECT_EQ(LookUp(1), 503);
+  EXPECT_EQ(LookUp(2), 503);
+  EXPECT_EQ(Summary(), kOneStored);
+  ASSERT_EQ(SetFault(R"({"mode":"none"})").status, 200);
+  EXPECT_EQ(LookUp(1), 200);
+  EXPECT_EQ(LookUp(2), 404);
 }
 
 TEST_F(ProcessorFaultTest, FailureModeComesFirstSoAStoringFaultNeverStoresAFailedPayment) {
