@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "common/uuid.h"
 
 namespace rinha::ledger {
 namespace {
@@ -63,9 +64,10 @@ class SettleReactor final : public grpc::ServerBidiReactor<SettlementBatch, Sett
     std::vector<Settlement> batch;
     batch.reserve(incoming_.settlements_size());
     for (const rinha::v1::Settlement& s : incoming_.settlements()) {
+      // recorded_at_ms is the ledger's to set, whatever the sender wrote.
       batch.push_back(Settlement{s.correlation_id(), s.amount_cents(),
                                  static_cast<Processor>(s.processor()), s.requested_at_ms(),
-                                 s.double_payment()});
+                                 s.double_payment(), /*recorded_at_ms=*/0});
     }
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -286,12 +288,48 @@ grpc::ServerUnaryReactor* LedgerService::List(grpc::CallbackServerContext* conte
       out->set_processor(static_cast<rinha::v1::Processor>(s.processor));
       out->set_requested_at_ms(s.requested_at_ms);
       out->set_double_payment(s.double_payment);
+      out->set_recorded_at_ms(s.recorded_at_ms);
     }
     // A page may hold a few more than `limit`: an id's rows are never split (LedgerStore::List).
     response->set_more(static_cast<int>(page->size()) >= limit);
   }
   reactor->Finish(ToGrpcStatus(page.status()));
   return reactor;
+}
+
+grpc::ServerUnaryReactor* LedgerService::Get(grpc::CallbackServerContext* context,
+                                             const rinha::v1::PaymentStatusRequest* request,
+                                             rinha::v1::PaymentStatus* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (!IsCanonicalUuid(request->correlation_id())) {
+    reactor->Finish(
+        grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "correlation_id is not a canonical UUID"));
+    return reactor;
+  }
+  absl::StatusOr<std::vector<Settlement>> rows = store_.Get(request->correlation_id());
+  if (rows.ok()) *response = ToPaymentStatus(*rows);
+  reactor->Finish(ToGrpcStatus(rows.status()));
+  return reactor;
+}
+
+rinha::v1::PaymentStatus ToPaymentStatus(const std::vector<Settlement>& rows) {
+  rinha::v1::PaymentStatus status;
+  if (rows.empty()) {
+    status.set_state(rinha::v1::PaymentStatus::STATE_UNKNOWN);
+    return status;
+  }
+  // LedgerStore::Get puts the first settlement first.
+  const Settlement& first = rows.front();
+  status.set_state(rinha::v1::PaymentStatus::STATE_SETTLED);
+  status.set_processor(static_cast<rinha::v1::Processor>(first.processor));
+  status.set_amount_cents(first.amount_cents);
+  status.set_requested_at_ms(first.requested_at_ms);
+  for (size_t i = 1; i < rows.size(); ++i) {
+    if (rows[i].processor != first.processor) {
+      status.set_also_held_by(static_cast<rinha::v1::Processor>(rows[i].processor));
+    }
+  }
+  return status;
 }
 
 }  // namespace rinha::ledger

@@ -1,7 +1,9 @@
 // rinha.v1.Ledger over gRPC's callback API: a small reactor per Settle stream feeding the store's
-// writer, and unary Summary/Purge. Owns no threads; reactions run on gRPC's callback threads and
-// settlement acknowledgements are started from the store's writer thread.
+// writer, and unary Summary/Purge/List/Get. Owns no threads; reactions run on gRPC's callback
+// threads and settlement acknowledgements are started from the store's writer thread.
 #pragma once
+
+#include <vector>
 
 #include "absl/status/status.h"
 #include "ledger/ledger_store.h"
@@ -11,6 +13,9 @@ namespace rinha::ledger {
 
 // The one mapping from absl::Status to grpc::Status used by the ledger.
 grpc::Status ToGrpcStatus(const absl::Status& status);
+
+// An id's rows (LedgerStore::Get: its first settlement first) as the answer to Ledger/Get.
+rinha::v1::PaymentStatus ToPaymentStatus(const std::vector<Settlement>& rows);
 
 class LedgerService final : public rinha::v1::Ledger::CallbackService {
  public:
@@ -37,6 +42,11 @@ class LedgerService final : public rinha::v1::Ledger::CallbackService {
                                  const rinha::v1::ListRequest* request,
                                  rinha::v1::ListResponse* response) override;
   static constexpr int kListPageSize = 10'000;
+  // One payment's rows (read connection, inline like Summary): InvalidArgument unless the id is
+  // canonical.
+  grpc::ServerUnaryReactor* Get(grpc::CallbackServerContext* context,
+                                const rinha::v1::PaymentStatusRequest* request,
+                                rinha::v1::PaymentStatus* response) override;
 
  private:
   LedgerStore& store_;

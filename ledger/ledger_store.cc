@@ -17,7 +17,9 @@ namespace {
 
 // The amount/processor CHECKs are a second line of defence: the writer validates before binding.
 // One row per (id, processor): an id has a second row only for a detected double payment
-// (double_payment = 1), which summaries count like any other row.
+// (double_payment = 1), which summaries count like any other row. recorded_at_ms: the ledger's
+// wall clock when the row was stored (0: stored before the column existed), for the fault
+// harnesses' record lag; no index reads it.
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS settlements (
   correlation_id  TEXT    NOT NULL,
@@ -25,6 +27,7 @@ CREATE TABLE IF NOT EXISTS settlements (
   processor       INTEGER NOT NULL CHECK (processor IN (1, 2)),
   requested_at_ms INTEGER NOT NULL,
   double_payment  INTEGER NOT NULL DEFAULT 0 CHECK (double_payment IN (0, 1)),
+  recorded_at_ms  INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (correlation_id, processor)
 );
 -- Covering index: a window summary is a range scan of this index alone, never of the table.
@@ -50,17 +53,26 @@ constexpr const char* kMigrateEndSql =
     "DROP TABLE settlements_before_double_payments;"
     "COMMIT;";
 
+// Whether `settlements` exists without recorded_at_ms (every schema before it); its rows get 0.
+constexpr const char* kLacksRecordedAtSql =
+    "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'settlements') "
+    "AND NOT EXISTS (SELECT 1 FROM pragma_table_info('settlements') "
+    "WHERE name = 'recorded_at_ms')";
+constexpr const char* kAddRecordedAtSql =
+    "ALTER TABLE settlements ADD COLUMN recorded_at_ms INTEGER NOT NULL DEFAULT 0";
+
 // The first settlement of an id is stored unless the id has one already (with any processor);
 // kLookupSql then tells a duplicate from a conflict.
 constexpr const char* kInsertSql =
-    "INSERT INTO settlements (correlation_id, amount_cents, processor, requested_at_ms) "
-    "SELECT ?1, ?2, ?3, ?4 WHERE NOT EXISTS "
+    "INSERT INTO settlements (correlation_id, amount_cents, processor, requested_at_ms, "
+    "recorded_at_ms) SELECT ?1, ?2, ?3, ?4, ?5 WHERE NOT EXISTS "
     "(SELECT 1 FROM settlements WHERE correlation_id = ?1 AND double_payment = 0) "
     "ON CONFLICT (correlation_id, processor) DO NOTHING";
 // A double payment: one more row of the id, unless this processor's row is there already.
 constexpr const char* kInsertDoubleSql =
     "INSERT INTO settlements (correlation_id, amount_cents, processor, requested_at_ms, "
-    "double_payment) VALUES (?1, ?2, ?3, ?4, 1) ON CONFLICT (correlation_id, processor) DO NOTHING";
+    "double_payment, recorded_at_ms) VALUES (?1, ?2, ?3, ?4, 1, ?5) "
+    "ON CONFLICT (correlation_id, processor) DO NOTHING";
 // The id's rows, its first settlement first.
 constexpr const char* kLookupSql =
     "SELECT processor, amount_cents, requested_at_ms FROM settlements WHERE correlation_id = ?1 "
@@ -76,12 +88,20 @@ constexpr const char* kSummarySql =
     "FROM settlements WHERE requested_at_ms BETWEEN ?1 AND ?2";
 
 constexpr const char* kListSql =
-    "SELECT correlation_id, amount_cents, processor, requested_at_ms, double_payment "
-    "FROM settlements WHERE correlation_id > ?1 ORDER BY correlation_id, processor LIMIT ?2";
+    "SELECT correlation_id, amount_cents, processor, requested_at_ms, double_payment, "
+    "recorded_at_ms FROM settlements WHERE correlation_id > ?1 ORDER BY correlation_id, processor "
+    "LIMIT ?2";
 // The rest of one id's rows, after a page that ended inside them.
 constexpr const char* kListRestSql =
-    "SELECT correlation_id, amount_cents, processor, requested_at_ms, double_payment "
-    "FROM settlements WHERE correlation_id = ?1 AND processor > ?2 ORDER BY processor";
+    "SELECT correlation_id, amount_cents, processor, requested_at_ms, double_payment, "
+    "recorded_at_ms FROM settlements WHERE correlation_id = ?1 AND processor > ?2 ORDER BY "
+    "processor";
+// One id's rows, its first settlement first (as kLookupSql orders them), read like a List page.
+constexpr const char* kGetSql =
+    "SELECT correlation_id, amount_cents, processor, requested_at_ms, double_payment, "
+    "recorded_at_ms FROM settlements WHERE correlation_id = ?1 ORDER BY double_payment, processor";
+// Once, at Open: the writer keeps the counts from then on.
+constexpr const char* kRowsSql = "SELECT processor, COUNT(*) FROM settlements GROUP BY processor";
 
 absl::Status SqliteError(sqlite3* db, absl::string_view what) {
   return absl::InternalError(absl::StrCat(what, ": ", db ? sqlite3_errmsg(db) : "out of memory"));
@@ -126,14 +146,34 @@ absl::StatusOr<sqlite3*> OpenConnection(const std::string& path, int flags) {
   return db;
 }
 
-// Creates the schema, or brings a database of the schema before double payments to it (every
-// row kept, as a first settlement) in one transaction.
-absl::Status CreateOrMigrateSchema(sqlite3* db) {
+// Whether a one-value query answers 1.
+absl::StatusOr<bool> QueryFlag(sqlite3* db, const char* sql) {
   sqlite3_stmt* stmt = nullptr;
-  if (absl::Status s = Prepare(db, kIsOldSchemaSql, &stmt); !s.ok()) return s;
-  const bool old = sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_int(stmt, 0) == 1;
+  if (absl::Status s = Prepare(db, sql, &stmt); !s.ok()) return s;
+  const int rc = sqlite3_step(stmt);
+  const bool flag = rc == SQLITE_ROW && sqlite3_column_int(stmt, 0) == 1;
   sqlite3_finalize(stmt);
-  if (!old) return Exec(db, kSchema);
+  if (rc != SQLITE_ROW) return SqliteError(db, sql);
+  return flag;
+}
+
+// Creates the schema, or brings an older database to it: the schema before double payments
+// (every row kept, as a first settlement) in one transaction, and any schema before
+// recorded_at_ms (a column added, 0 in the rows already there).
+absl::Status CreateOrMigrateSchema(sqlite3* db) {
+  absl::StatusOr<bool> old = QueryFlag(db, kIsOldSchemaSql);
+  if (!old.ok()) return old.status();
+  if (!*old) {
+    // Adds the column to a table of the schema before it: CREATE IF NOT EXISTS keeps the table
+    // as it is.
+    absl::StatusOr<bool> lacks_recorded_at = QueryFlag(db, kLacksRecordedAtSql);
+    if (!lacks_recorded_at.ok()) return lacks_recorded_at.status();
+    if (*lacks_recorded_at) {
+      RINHA_LOG_WARNING("ledger: adding recorded_at_ms to the settlements table");
+      if (absl::Status s = Exec(db, kAddRecordedAtSql); !s.ok()) return s;
+    }
+    return Exec(db, kSchema);
+  }
   RINHA_LOG_WARNING("ledger: migrating the settlements table to one row per (id, processor)");
   absl::Status status = Exec(db, kMigrateBeginSql);
   if (status.ok()) status = Exec(db, kSchema);
@@ -188,7 +228,8 @@ const char* ValidateSettlement(const Settlement& s) {
 }
 
 absl::StatusOr<std::unique_ptr<LedgerStore>> LedgerStore::Open(const std::string& path,
-                                                               const Options& options) {
+                                                               const Options& options,
+                                                               Clock& clock) {
   absl::StatusOr<sqlite3*> write_db =
       OpenConnection(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   if (!write_db.ok()) return write_db.status();
@@ -219,16 +260,19 @@ absl::StatusOr<std::unique_ptr<LedgerStore>> LedgerStore::Open(const std::string
   }
   std::move(close_write).Cancel();
 
-  std::unique_ptr<LedgerStore> store(new LedgerStore(*write_db, *read_db));
+  std::unique_ptr<LedgerStore> store(new LedgerStore(*write_db, *read_db, clock));
   store->max_settlements_per_commit_ = std::max(1, options.max_settlements_per_commit);
+  store->commit_duration_ = options.commit_duration;
+  store->summary_duration_ = options.summary_duration;
   if (absl::Status s = store->PrepareStatements(); !s.ok()) return s;
+  if (absl::Status s = store->CountRows(); !s.ok()) return s;
   // The writer starts last: from here on only it touches write_db_ and its statements.
   store->writer_ = std::thread([s = store.get()] { s->WriterLoop(); });
   return store;
 }
 
-LedgerStore::LedgerStore(sqlite3* write_db, sqlite3* read_db)
-    : write_db_(write_db), read_db_(read_db) {}
+LedgerStore::LedgerStore(sqlite3* write_db, sqlite3* read_db, Clock& clock)
+    : clock_(clock), write_db_(write_db), read_db_(read_db) {}
 
 absl::Status LedgerStore::PrepareStatements() {
   for (auto [sql, stmt] :
@@ -241,7 +285,22 @@ absl::Status LedgerStore::PrepareStatements() {
   std::lock_guard<std::mutex> lock(read_mu_);
   if (absl::Status s = Prepare(read_db_, kListSql, &list_stmt_); !s.ok()) return s;
   if (absl::Status s = Prepare(read_db_, kListRestSql, &list_rest_stmt_); !s.ok()) return s;
+  if (absl::Status s = Prepare(read_db_, kGetSql, &get_stmt_); !s.ok()) return s;
   return Prepare(read_db_, kSummarySql, &summary_stmt_);
+}
+
+absl::Status LedgerStore::CountRows() {
+  sqlite3_stmt* stmt = nullptr;
+  if (absl::Status s = Prepare(write_db_, kRowsSql, &stmt); !s.ok()) return s;
+  int rc;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    const int processor = sqlite3_column_int(stmt, 0);
+    // The schema's CHECK admits 1 and 2 only.
+    if (processor == 1 || processor == 2) rows_[processor - 1] = sqlite3_column_int64(stmt, 1);
+  }
+  sqlite3_finalize(stmt);
+  if (rc != SQLITE_DONE) return SqliteError(write_db_, "count rows");
+  return absl::OkStatus();
 }
 
 LedgerStore::~LedgerStore() {
@@ -258,6 +317,8 @@ LedgerStore::~LedgerStore() {
     list_stmt_ = nullptr;
     sqlite3_finalize(list_rest_stmt_);
     list_rest_stmt_ = nullptr;
+    sqlite3_finalize(get_stmt_);
+    get_stmt_ = nullptr;
   }
   sqlite3_close(read_db_);
   sqlite3_close(write_db_);
@@ -333,7 +394,11 @@ void LedgerStore::WriterLoop() {
       }
     }
     absl::Status status = ApplyGroup(group);
-    if (!status.ok()) RINHA_LOG_ERROR("ledger commit failed: %s", status.ToString());
+    if (status.ok()) {
+      CountCommitted(group);  // before the callbacks: whoever is told "durable" sees the counts
+    } else {
+      RINHA_LOG_ERROR("ledger commit failed: %s", status.ToString());
+    }
     // Callbacks run only now: nothing is acknowledged before its transaction is durable.
     for (Work& work : group) {
       if (work.settle_done) {
@@ -354,13 +419,19 @@ void LedgerStore::WriterLoop() {
 }
 
 absl::Status LedgerStore::ApplyGroup(std::vector<Work>& group) {
+  const int64_t start_us = SteadyMicros();
   if (absl::Status s = StepDone(write_db_, begin_stmt_); !s.ok()) return s;
+  // One reading per transaction: its rows become durable together.
+  const int64_t now_ms = clock_.NowMillis();
   absl::Status status;
   for (Work& work : group) {
-    status = work.settle_done ? ApplySettlements(work) : ApplyPurge(work);
+    status = work.settle_done ? ApplySettlements(work, now_ms) : ApplyPurge(work);
     if (!status.ok()) break;
   }
   if (status.ok()) status = StepDone(write_db_, commit_stmt_);
+  if (status.ok() && commit_duration_ != nullptr) {
+    commit_duration_->Observe(SteadyMicros() - start_us);
+  }
   if (!status.ok() && !sqlite3_get_autocommit(write_db_)) {
     if (absl::Status s = StepDone(write_db_, rollback_stmt_); !s.ok()) {
       RINHA_LOG_ERROR("ledger rollback failed: %s", s.ToString());
@@ -369,7 +440,7 @@ absl::Status LedgerStore::ApplyGroup(std::vector<Work>& group) {
   return status;
 }
 
-absl::Status LedgerStore::ApplySettlements(Work& work) {
+absl::Status LedgerStore::ApplySettlements(Work& work, int64_t now_ms) {
   work.outcomes.reserve(work.batch.size());
   int invalid = 0;
   const char* first_invalid_reason = nullptr;
@@ -385,6 +456,7 @@ absl::Status LedgerStore::ApplySettlements(Work& work) {
     sqlite3_bind_int64(insert, 2, s.amount_cents);
     sqlite3_bind_int(insert, 3, static_cast<int>(s.processor));
     sqlite3_bind_int64(insert, 4, s.requested_at_ms);
+    sqlite3_bind_int64(insert, 5, now_ms);
     if (absl::Status st = StepDone(write_db_, insert); !st.ok()) return st;
     if (sqlite3_changes(write_db_) == 1) {
       if (s.double_payment) {
@@ -454,7 +526,52 @@ absl::Status LedgerStore::ApplyPurge(Work& work) {
   return absl::OkStatus();
 }
 
+void LedgerStore::CountCommitted(const std::vector<Work>& group) {
+  constexpr auto kRelaxed = std::memory_order_relaxed;
+  std::array<int64_t, 2> rows = {rows_[0].load(kRelaxed), rows_[1].load(kRelaxed)};
+  std::array<int64_t, 4> outcomes{};  // SettleOutcome order
+  for (const Work& work : group) {
+    if (!work.settle_done) {  // a purge, ordered with the settlements around it
+      rows = {0, 0};
+      continue;
+    }
+    for (size_t i = 0; i < work.outcomes.size(); ++i) {
+      const SettleOutcome outcome = work.outcomes[i];
+      ++outcomes[static_cast<size_t>(outcome)];
+      // Stored implies valid: the processor is 1 or 2.
+      if (outcome == SettleOutcome::kStored) {
+        ++rows[static_cast<size_t>(work.batch[i].processor) - 1];
+      }
+    }
+  }
+  rows_[0].store(rows[0], kRelaxed);
+  rows_[1].store(rows[1], kRelaxed);
+  stored_.fetch_add(outcomes[static_cast<size_t>(SettleOutcome::kStored)], kRelaxed);
+  duplicate_.fetch_add(outcomes[static_cast<size_t>(SettleOutcome::kDuplicate)], kRelaxed);
+  conflict_.fetch_add(outcomes[static_cast<size_t>(SettleOutcome::kConflict)], kRelaxed);
+  invalid_.fetch_add(outcomes[static_cast<size_t>(SettleOutcome::kInvalid)], kRelaxed);
+  transactions_.fetch_add(1, kRelaxed);
+}
+
+LedgerStore::Stats LedgerStore::stats() const {
+  constexpr auto kRelaxed = std::memory_order_relaxed;
+  Stats s;
+  s.rows_default = rows_[0].load(kRelaxed);
+  s.rows_fallback = rows_[1].load(kRelaxed);
+  s.stored = stored_.load(kRelaxed);
+  s.duplicate = duplicate_.load(kRelaxed);
+  s.conflict = conflict_.load(kRelaxed);
+  s.invalid = invalid_.load(kRelaxed);
+  s.transactions = transactions_.load(kRelaxed);
+  return s;
+}
+
 absl::StatusOr<SummaryTotals> LedgerStore::Summary(const SummaryRange& range) const {
+  const int64_t start_us = SteadyMicros();
+  // After the lock is released: a summary's time includes its wait for the read connection.
+  auto observe = absl::MakeCleanup([this, start_us] {
+    if (summary_duration_ != nullptr) summary_duration_->Observe(SteadyMicros() - start_us);
+  });
   std::lock_guard<std::mutex> lock(read_mu_);
   sqlite3_bind_int64(summary_stmt_, 1, range.from_ms.value_or(std::numeric_limits<int64_t>::min()));
   sqlite3_bind_int64(summary_stmt_, 2, range.to_ms.value_or(std::numeric_limits<int64_t>::max()));
@@ -490,6 +607,7 @@ absl::Status ReadSettlements(sqlite3* db, sqlite3_stmt* stmt, std::vector<Settle
     s.processor = static_cast<Processor>(sqlite3_column_int(stmt, 2));
     s.requested_at_ms = sqlite3_column_int64(stmt, 3);
     s.double_payment = sqlite3_column_int(stmt, 4) != 0;
+    s.recorded_at_ms = sqlite3_column_int64(stmt, 5);
     out->push_back(std::move(s));
   }
   sqlite3_reset(stmt);
@@ -519,6 +637,15 @@ absl::StatusOr<std::vector<Settlement>> LedgerStore::List(const std::string& aft
     sqlite3_bind_int(list_rest_stmt_, 2, static_cast<int>(last.processor));
     if (absl::Status s = ReadSettlements(read_db_, list_rest_stmt_, &out); !s.ok()) return s;
   }
+  return out;
+}
+
+absl::StatusOr<std::vector<Settlement>> LedgerStore::Get(const std::string& correlation_id) const {
+  std::lock_guard<std::mutex> lock(read_mu_);
+  std::vector<Settlement> out;
+  sqlite3_bind_text(get_stmt_, 1, correlation_id.data(), static_cast<int>(correlation_id.size()),
+                    SQLITE_STATIC);
+  if (absl::Status s = ReadSettlements(read_db_, get_stmt_, &out); !s.ok()) return s;
   return out;
 }
 

@@ -3,6 +3,8 @@
 // read through their own connection and never wait for the writer.
 #pragma once
 
+#include <array>
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -17,6 +19,8 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "common/clock.h"
+#include "common/metrics.h"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -35,6 +39,9 @@ struct Settlement {
   // settlement (the router found it there after failing over). Stored as a second row of the id,
   // counted in summaries like any other, so the summary equals what each processor holds.
   bool double_payment = false;
+  // When the ledger stored the row: its clock's wall reading (Unix ms) as the row's transaction
+  // began; 0 for rows stored before the column existed. Set by List; Settle ignores it.
+  int64_t recorded_at_ms = 0;
 };
 
 // Rows are keyed by (correlation_id, processor): settling is idempotent per pair.
@@ -82,16 +89,36 @@ class LedgerStore {
     Synchronous synchronous = Synchronous::kNormal;
     // Upper bound of settlements written in one transaction; more queued work waits for the next.
     int max_settlements_per_commit = 8192;
+    // Observed in microseconds when set (they must outlive the store): each committed write
+    // transaction, begin to commit, and each Summary query.
+    metrics::Histogram* commit_duration = nullptr;
+    metrics::Histogram* summary_duration = nullptr;
+  };
+
+  // What the store has done, as of the last committed transaction. Rows are counted once at
+  // Open and then kept by the writer (stored rows added, a purge zeroes them), never counted
+  // again in SQL.
+  struct Stats {
+    int64_t rows_default = 0;
+    int64_t rows_fallback = 0;
+    // Settlements received in committed transactions, by outcome.
+    int64_t stored = 0;
+    int64_t duplicate = 0;
+    int64_t conflict = 0;
+    int64_t invalid = 0;
+    int64_t transactions = 0;  // write transactions committed (settlements and purges)
   };
 
   using SettleCallback = absl::AnyInvocable<void(absl::StatusOr<std::vector<SettleOutcome>>) &&>;
   using PurgeCallback = absl::AnyInvocable<void(absl::StatusOr<int64_t>) &&>;
 
-  // Opens (creating if needed) the database at `path` and starts the writer thread.
+  // Opens (creating if needed) the database at `path` and starts the writer thread. `clock`
+  // stamps each stored row (its wall reading, once per transaction) and must outlive the store.
   static absl::StatusOr<std::unique_ptr<LedgerStore>> Open(const std::string& path,
-                                                           const Options& options);
+                                                           const Options& options, Clock& clock);
+  // Default options and the real clock (tools).
   static absl::StatusOr<std::unique_ptr<LedgerStore>> Open(const std::string& path) {
-    return Open(path, Options());
+    return Open(path, Options(), RealClock::Get());
   }
 
   // Drains everything queued (callbacks run) and closes the connections.
@@ -121,6 +148,13 @@ class LedgerStore {
   // across pages; fewer than `limit` only at the end.
   absl::StatusOr<std::vector<Settlement>> List(const std::string& after, int limit) const;
 
+  // Any thread; like Summary, through the read connection. The rows of one correlation id, its
+  // first settlement first (then a detected double payment's row); empty when it has none.
+  absl::StatusOr<std::vector<Settlement>> Get(const std::string& correlation_id) const;
+
+  // Any thread; lock-free reads.
+  Stats stats() const;
+
   // Stops accepting work, commits what is queued, runs its callbacks and joins the writer.
   // Later Settle/Purge calls fail with Unavailable. Idempotent; any thread but the writer.
   void Shutdown();
@@ -136,15 +170,20 @@ class LedgerStore {
     int64_t deleted = 0;
   };
 
-  LedgerStore(sqlite3* write_db, sqlite3* read_db);
+  LedgerStore(sqlite3* write_db, sqlite3* read_db, Clock& clock);
   absl::Status PrepareStatements();
+  // Before the writer starts: the rows per processor, into rows_.
+  absl::Status CountRows();
   void Enqueue(Work work);
   void WriterLoop();
   // Writer thread only: applies one group of work inside one transaction.
   absl::Status ApplyGroup(std::vector<Work>& group);
-  absl::Status ApplySettlements(Work& work);
+  absl::Status ApplySettlements(Work& work, int64_t now_ms);
   absl::Status ApplyPurge(Work& work);
+  // Writer thread, after a commit: the group's outcomes and rows into the stats.
+  void CountCommitted(const std::vector<Work>& group);
 
+  Clock& clock_;  // read by the writer thread only
   // Owned by the writer thread after Open() returns.
   sqlite3* const write_db_;
   sqlite3_stmt* insert_stmt_ = nullptr;
@@ -155,6 +194,16 @@ class LedgerStore {
   sqlite3_stmt* commit_stmt_ = nullptr;
   sqlite3_stmt* rollback_stmt_ = nullptr;
   int max_settlements_per_commit_ = 8192;
+  metrics::Histogram* commit_duration_ = nullptr;
+  metrics::Histogram* summary_duration_ = nullptr;
+
+  // Written by the writer thread only (and by Open before it starts), read by any.
+  std::array<std::atomic<int64_t>, 2> rows_{};  // [processor - 1]
+  std::atomic<int64_t> stored_{0};
+  std::atomic<int64_t> duplicate_{0};
+  std::atomic<int64_t> conflict_{0};
+  std::atomic<int64_t> invalid_{0};
+  std::atomic<int64_t> transactions_{0};
 
   // std::mutex rather than absl::Mutex throughout the ledger: Debian's Abseil is not built with
   // TSan, so absl::Mutex hand-offs are invisible to the TSan build and every guarded field looks
@@ -165,6 +214,7 @@ class LedgerStore {
   sqlite3_stmt* summary_stmt_ ABSL_GUARDED_BY(read_mu_) = nullptr;
   sqlite3_stmt* list_stmt_ ABSL_GUARDED_BY(read_mu_) = nullptr;
   sqlite3_stmt* list_rest_stmt_ ABSL_GUARDED_BY(read_mu_) = nullptr;
+  sqlite3_stmt* get_stmt_ ABSL_GUARDED_BY(read_mu_) = nullptr;
 
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;  // signalled on new work and on shutdown

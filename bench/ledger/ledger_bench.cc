@@ -149,9 +149,9 @@ int main(int argc, char** argv) {
                                           static_cast<int>(::getpid()));
   std::filesystem::create_directories(dir);
   rinha::testing::Subprocess::Options options;
-  options.args = {"--listen=", "--unix_socket=" + dir + "/ledger.sock",
-                  "--db_path=" + dir + "/ledger.db",
-                  "--synchronous=" + absl::GetFlag(FLAGS_synchronous)};
+  options.args = {
+      "--listen=", "--unix_socket=" + dir + "/ledger.sock", "--db_path=" + dir + "/ledger.db",
+      "--synchronous=" + absl::GetFlag(FLAGS_synchronous), "--metrics_listen=127.0.0.1:0"};
   auto ledger = rinha::testing::Subprocess::Spawn(absl::GetFlag(FLAGS_ledger_binary), options);
   if (!ledger.ok() || !(*ledger)->ReadLineContaining("ledger listening").ok()) {
     std::fprintf(stderr, "ledger did not start\n");

@@ -1,5 +1,5 @@
 // The `ledger` binary as deployed: readiness line, durability across kill -9, gRPC server
-// reflection and health, clean SIGTERM shutdown.
+// reflection and health, Prometheus metrics, clean SIGTERM shutdown.
 #include <grpcpp/grpcpp.h>
 #include <sys/wait.h>
 
@@ -17,6 +17,7 @@
 #include "payments.grpc.pb.h"
 #include "reflection_v1alpha.grpc.pb.h"
 #include "tests/ledger/ledger_test_util.h"
+#include "tests/testing/http1_socket.h"
 #include "tests/testing/subprocess.h"
 
 namespace rinha::ledger {
@@ -38,8 +39,9 @@ class LedgerProcess {
  public:
   explicit LedgerProcess(const TempDir& dir) : socket_path_(dir.File("run/ledger.sock")) {
     Subprocess::Options options;
+    // Metrics on port 0: tests run in parallel, and the default port is fixed.
     options.args = {"--listen=127.0.0.1:0", "--unix_socket=" + socket_path_,
-                    "--db_path=" + dir.File("data/ledger.db")};
+                    "--db_path=" + dir.File("data/ledger.db"), "--metrics_listen=127.0.0.1:0"};
     absl::StatusOr<std::unique_ptr<Subprocess>> child =
         Subprocess::Spawn(LEDGER_BINARY_PATH, options);
     EXPECT_TRUE(child.ok()) << child.status();
@@ -52,9 +54,13 @@ class LedgerProcess {
     EXPECT_TRUE(port.ok()) << port.status();
     tcp_port_ = port.value_or(0);
     EXPECT_THAT(*line, ::testing::HasSubstr("unix=" + socket_path_));
+    absl::StatusOr<int> metrics_port = IntFieldAfter(*line, "metrics_port=");
+    EXPECT_TRUE(metrics_port.ok()) << metrics_port.status();
+    metrics_port_ = metrics_port.value_or(0);
   }
 
   bool ready() const { return tcp_port_ > 0; }
+  int metrics_port() const { return metrics_port_; }
   Subprocess& child() { return *child_; }
   const std::string& socket_path() const { return socket_path_; }
 
@@ -70,6 +76,7 @@ class LedgerProcess {
   std::string socket_path_;
   std::unique_ptr<Subprocess> child_;
   int tcp_port_ = 0;
+  int metrics_port_ = 0;
 };
 
 class LedgerProcessTest : public ::testing::Test {
@@ -230,7 +237,7 @@ TEST_F(LedgerProcessTest, ReflectionListsLedgerHealthAndReflectionServices) {
       for (const auto& method : service.method()) methods.insert(method.name());
     }
   }
-  EXPECT_THAT(methods, IsSupersetOf({"Settle", "Summary", "Purge"}));
+  EXPECT_THAT(methods, IsSupersetOf({"Settle", "Summary", "Purge", "List", "Get"}));
 
   ASSERT_TRUE(stream->WritesDone());
   EXPECT_TRUE(stream->Finish().ok());
@@ -251,6 +258,46 @@ TEST_F(LedgerProcessTest, HealthCheckAnswersServingOnBothListeners) {
   }
 }
 
+TEST_F(LedgerProcessTest, MetricsPortFromTheReadyLineAnswersTheLedgersFamilies) {
+  TempDir dir;
+  LedgerProcess ledger(dir);
+  ASSERT_TRUE(ledger.ready());
+  ASSERT_GT(ledger.metrics_port(), 0);
+  auto stub = rinha::v1::Ledger::NewStub(ledger.UnixChannel());
+  {
+    grpc::ClientContext context;
+    context.set_deadline(Deadline());
+    auto stream = stub->Settle(&context);
+    rinha::v1::SettlementBatch batch;
+    batch.set_batch_id(1);
+    rinha::v1::Settlement* s = batch.add_settlements();
+    s->set_correlation_id(Uuid(1));
+    s->set_amount_cents(1990);
+    s->set_processor(rinha::v1::PROCESSOR_FALLBACK);
+    s->set_requested_at_ms(1);
+    ASSERT_TRUE(stream->Write(batch));
+    ASSERT_TRUE(stream->WritesDone());
+    rinha::v1::SettlementAck ack;
+    ASSERT_TRUE(stream->Read(&ack));
+    ASSERT_TRUE(stream->Finish().ok());
+  }
+
+  rinha::testing::Http1Socket socket(ledger.metrics_port());
+  ASSERT_TRUE(socket.connected());
+  ASSERT_TRUE(socket.Send("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"));
+  const rinha::testing::Http1Socket::Response response = socket.Read();
+  ASSERT_EQ(response.status, 200);
+  EXPECT_EQ(response.headers.at("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
+  for (const char* line :
+       {"rinha_ledger_rows{processor=\"fallback\"} 1\n",
+        "rinha_ledger_settlements_total{outcome=\"stored\"} 1\n",
+        "rinha_ledger_settle_batches_total 1\n", "rinha_ledger_commit_duration_seconds_count 1\n",
+        "# TYPE rinha_ledger_summary_duration_seconds histogram\n",
+        "# TYPE process_resident_memory_bytes gauge\n"}) {
+    EXPECT_THAT(response.body, ::testing::HasSubstr(line));
+  }
+}
+
 TEST_F(LedgerProcessTest, SigtermStopsCleanlyAndRemovesTheSocket) {
   TempDir dir;
   LedgerProcess ledger(dir);
@@ -268,7 +315,7 @@ TEST_F(LedgerProcessTest, BadFlagValueExitsWithAnError) {
   TempDir dir;
   Subprocess::Options options;
   options.args = {"--listen=127.0.0.1:0", "--unix_socket=", "--db_path=" + dir.File("l.db"),
-                  "--synchronous=sometimes"};
+                  "--metrics_listen=127.0.0.1:0", "--synchronous=sometimes"};
   options.capture_stderr = true;
   absl::StatusOr<std::unique_ptr<Subprocess>> child =
       Subprocess::Spawn(LEDGER_BINARY_PATH, options);

@@ -16,12 +16,15 @@
 #include <thread>
 #include <vector>
 
+#include "common/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ledger/ledger_server.h"
 #include "payments.grpc.pb.h"
 #include "tests/ledger/ledger_test_util.h"
+#include "tests/testing/fake_clock.h"
 #include "tests/testing/hang_watchdog.h"
+#include "tests/testing/http1_socket.h"
 #include "tests/testing/wait.h"
 
 namespace rinha::ledger {
@@ -30,6 +33,7 @@ namespace {
 using rinha::v1::SettlementAck;
 using rinha::v1::SettlementBatch;
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 using testing::TempDir;
 using testing::Uuid;
 
@@ -64,7 +68,8 @@ class LedgerServiceTest : public ::testing::Test {
     options.unix_socket_path = dir_.File("run/ledger.sock");
     options.db_path = dir_.File("data/ledger.db");
     options.service = service_options;
-    absl::StatusOr<std::unique_ptr<LedgerServer>> server = LedgerServer::Start(options);
+    options.metrics_address = "127.0.0.1:0";
+    absl::StatusOr<std::unique_ptr<LedgerServer>> server = LedgerServer::Start(options, clock_);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
     ASSERT_NE(server_->tcp_port(), 0);
@@ -94,6 +99,28 @@ class LedgerServiceTest : public ::testing::Test {
     grpc::Status status = stub.Summary(&context, request, &response);
     EXPECT_TRUE(status.ok()) << status.error_message();
     return response;
+  }
+
+  rinha::v1::PaymentStatus Get(rinha::v1::Ledger::Stub& stub, const std::string& id,
+                               grpc::StatusCode expected = grpc::StatusCode::OK) {
+    grpc::ClientContext context;
+    WithDeadline(context);
+    rinha::v1::PaymentStatusRequest request;
+    request.set_correlation_id(id);
+    rinha::v1::PaymentStatus response;
+    grpc::Status status = stub.Get(&context, request, &response);
+    EXPECT_EQ(status.error_code(), expected) << status.error_message();
+    return response;
+  }
+
+  // GET /metrics on the server's metrics port: the body of a 200.
+  std::string Scrape() {
+    rinha::testing::Http1Socket socket(server_->metrics_port());
+    EXPECT_TRUE(socket.connected());
+    EXPECT_TRUE(socket.Send("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"));
+    const rinha::testing::Http1Socket::Response response = socket.Read();
+    EXPECT_EQ(response.status, 200);
+    return response.body;
   }
 
   // Streams `batches` on one Settle stream, half-closes, and returns every ack received.
@@ -137,6 +164,7 @@ class LedgerServiceTest : public ::testing::Test {
   }
 
   TempDir dir_;
+  rinha::testing::FakeClock clock_;  // outlives server_
   std::unique_ptr<LedgerServer> server_;
 };
 
@@ -175,6 +203,35 @@ TEST_F(LedgerServiceTest, SummaryHonoursPresentAndMissingBounds) {
   EXPECT_EQ(Summary(*stub, 0, 0).default_totals().total_requests(), 0);
 }
 
+TEST_F(LedgerServiceTest, ListAnswersWhenTheLedgerRecordedEachRowAndIgnoresTheSendersValue) {
+  auto stub = UnixStub();
+  const int64_t t0 = clock_.NowMillis();
+  SettlementBatch first;
+  first.set_batch_id(1);
+  AddSettlement(first, 1, 100, rinha::v1::PROCESSOR_DEFAULT, 1000);
+  first.mutable_settlements(0)->set_recorded_at_ms(42);  // not the sender's to say
+  ASSERT_EQ(SettleAll(*stub, {first}).size(), 1u);
+  clock_.Advance(absl::Milliseconds(2500));
+  SettlementBatch second;
+  second.set_batch_id(2);
+  AddSettlement(second, 2, 200, rinha::v1::PROCESSOR_FALLBACK, 2000);
+  ASSERT_EQ(SettleAll(*stub, {second}).size(), 1u);
+
+  grpc::ClientContext context;
+  WithDeadline(context);
+  rinha::v1::ListResponse page;
+  grpc::Status status = stub->List(&context, rinha::v1::ListRequest(), &page);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(page.settlements_size(), 2);
+  EXPECT_EQ(page.settlements(0).correlation_id(), Uuid(1));
+  EXPECT_EQ(page.settlements(0).requested_at_ms(), 1000);
+  EXPECT_EQ(page.settlements(0).recorded_at_ms(), t0);
+  EXPECT_EQ(page.settlements(1).correlation_id(), Uuid(2));
+  EXPECT_EQ(page.settlements(1).processor(), rinha::v1::PROCESSOR_FALLBACK);
+  EXPECT_EQ(page.settlements(1).recorded_at_ms(), t0 + 2500);
+  EXPECT_FALSE(page.more());
+}
+
 TEST_F(LedgerServiceTest, PurgeEmptiesTheLedgerAndReportsTheCount) {
   auto stub = TcpStub();
   ASSERT_EQ(SettleAll(*stub, MixedBatches()).size(), 5u);
@@ -188,6 +245,89 @@ TEST_F(LedgerServiceTest, PurgeEmptiesTheLedgerAndReportsTheCount) {
   rinha::v1::SummaryResponse all = Summary(*stub, std::nullopt, std::nullopt);
   EXPECT_EQ(all.default_totals().total_requests(), 0);
   EXPECT_EQ(all.fallback_totals().total_requests(), 0);
+}
+
+TEST_F(LedgerServiceTest, GetAnswersASettledPaymentsProcessorAmountAndRequestedAt) {
+  auto stub = UnixStub();
+  SettlementBatch batch;
+  batch.set_batch_id(1);
+  AddSettlement(batch, 1, 1990, rinha::v1::PROCESSOR_FALLBACK, 1'752'582'896'123);
+  ASSERT_EQ(SettleAll(*stub, {batch}).size(), 1u);
+
+  const rinha::v1::PaymentStatus settled = Get(*stub, Uuid(1));
+  EXPECT_EQ(settled.state(), rinha::v1::PaymentStatus::STATE_SETTLED);
+  EXPECT_EQ(settled.processor(), rinha::v1::PROCESSOR_FALLBACK);
+  EXPECT_EQ(settled.amount_cents(), 1990);
+  EXPECT_EQ(settled.requested_at_ms(), 1'752'582'896'123);
+  EXPECT_EQ(settled.also_held_by(), rinha::v1::PROCESSOR_UNSPECIFIED);
+}
+
+TEST_F(LedgerServiceTest, GetOfAnIdWithoutARowIsUnknown) {
+  auto stub = TcpStub();
+  const rinha::v1::PaymentStatus unknown = Get(*stub, Uuid(7));
+  EXPECT_EQ(unknown.state(), rinha::v1::PaymentStatus::STATE_UNKNOWN);
+  EXPECT_EQ(unknown.processor(), rinha::v1::PROCESSOR_UNSPECIFIED);
+  EXPECT_EQ(unknown.amount_cents(), 0);
+}
+
+TEST_F(LedgerServiceTest, GetOfADetectedDoublePaymentNamesTheFirstProcessorAndTheOther) {
+  auto stub = UnixStub();
+  SettlementBatch batch;
+  batch.set_batch_id(1);
+  AddSettlement(batch, 1, 1990, rinha::v1::PROCESSOR_FALLBACK, 20);
+  AddSettlement(batch, 1, 1990, rinha::v1::PROCESSOR_DEFAULT, 10);
+  batch.mutable_settlements(1)->set_double_payment(true);
+  ASSERT_EQ(SettleAll(*stub, {batch}).size(), 1u);
+
+  const rinha::v1::PaymentStatus both = Get(*stub, Uuid(1));
+  EXPECT_EQ(both.state(), rinha::v1::PaymentStatus::STATE_SETTLED);
+  EXPECT_EQ(both.processor(), rinha::v1::PROCESSOR_FALLBACK);
+  EXPECT_EQ(both.requested_at_ms(), 20);
+  EXPECT_EQ(both.also_held_by(), rinha::v1::PROCESSOR_DEFAULT);
+}
+
+TEST_F(LedgerServiceTest, GetOfANonCanonicalIdIsInvalidArgument) {
+  auto stub = UnixStub();
+  Get(*stub, "4A7901B8-7D26-4D9D-AA19-4DC1C7CF60B3", grpc::StatusCode::INVALID_ARGUMENT);
+  Get(*stub, "", grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(LedgerServiceTest, MetricsAnswerEveryFamilyAndFollowSettlementsAndPurges) {
+  ASSERT_GT(server_->metrics_port(), 0);
+  const std::string before = Scrape();
+  for (const char* family :
+       {"# TYPE rinha_ledger_rows gauge", "# TYPE rinha_ledger_settlements_total counter",
+        "# TYPE rinha_ledger_settle_batches_total counter",
+        "# TYPE rinha_ledger_commit_duration_seconds histogram",
+        "# TYPE rinha_ledger_summary_duration_seconds histogram",
+        "# TYPE process_cpu_seconds_total counter"}) {
+    EXPECT_THAT(before, HasSubstr(family));
+  }
+  EXPECT_THAT(before, HasSubstr("rinha_ledger_rows{processor=\"default\"} 0\n"));
+
+  auto stub = UnixStub();
+  ExpectMixedAcks(SettleAll(*stub, MixedBatches()));
+  Summary(*stub, std::nullopt, std::nullopt);
+  const std::string after = Scrape();
+  EXPECT_THAT(after, HasSubstr("rinha_ledger_rows{processor=\"default\"} 5\n"));
+  EXPECT_THAT(after, HasSubstr("rinha_ledger_rows{processor=\"fallback\"} 1\n"));
+  EXPECT_THAT(after, HasSubstr("rinha_ledger_settlements_total{outcome=\"stored\"} 6\n"));
+  EXPECT_THAT(after, HasSubstr("rinha_ledger_settlements_total{outcome=\"duplicate\"} 1\n"));
+  EXPECT_THAT(after, HasSubstr("rinha_ledger_settlements_total{outcome=\"conflict\"} 1\n"));
+  EXPECT_THAT(after, HasSubstr("rinha_ledger_settlements_total{outcome=\"invalid\"} 1\n"));
+  EXPECT_THAT(after, HasSubstr("rinha_ledger_summary_duration_seconds_count 1\n"));
+  EXPECT_THAT(after, ::testing::Not(HasSubstr("rinha_ledger_settle_batches_total 0\n")));
+  EXPECT_THAT(after, ::testing::Not(HasSubstr("rinha_ledger_commit_duration_seconds_count 0\n")));
+
+  grpc::ClientContext context;
+  WithDeadline(context);
+  rinha::v1::PurgeResponse response;
+  ASSERT_TRUE(stub->Purge(&context, rinha::v1::PurgeRequest(), &response).ok());
+  const std::string purged = Scrape();
+  EXPECT_THAT(purged, HasSubstr("rinha_ledger_rows{processor=\"default\"} 0\n"));
+  EXPECT_THAT(purged, HasSubstr("rinha_ledger_rows{processor=\"fallback\"} 0\n"));
+  // Counters do not go back.
+  EXPECT_THAT(purged, HasSubstr("rinha_ledger_settlements_total{outcome=\"stored\"} 6\n"));
 }
 
 TEST_F(LedgerServiceTest, StreamBeyondTheUnackedLimitStillGetsEveryAck) {
@@ -368,7 +508,8 @@ TEST(LedgerServerStartTest, ReplacesAStaleSocketFileAndRefusesOtherFiles) {
   options.unix_socket_path = dir.File("ledger.sock");
   options.db_path = dir.File("ledger.db");
   {
-    absl::StatusOr<std::unique_ptr<LedgerServer>> first = LedgerServer::Start(options);
+    absl::StatusOr<std::unique_ptr<LedgerServer>> first =
+        LedgerServer::Start(options, RealClock::Get());
     ASSERT_TRUE(first.ok()) << first.status();
     EXPECT_EQ((*first)->tcp_port(), 0);
   }
@@ -382,12 +523,13 @@ TEST(LedgerServerStartTest, ReplacesAStaleSocketFileAndRefusesOtherFiles) {
     ::close(fd);
   }
   {
-    absl::StatusOr<std::unique_ptr<LedgerServer>> second = LedgerServer::Start(options);
+    absl::StatusOr<std::unique_ptr<LedgerServer>> second =
+        LedgerServer::Start(options, RealClock::Get());
     ASSERT_TRUE(second.ok()) << second.status();
   }
   // Not a socket: not ours to delete.
   options.unix_socket_path = dir.File("ledger.db");
-  EXPECT_FALSE(LedgerServer::Start(options).ok());
+  EXPECT_FALSE(LedgerServer::Start(options, RealClock::Get()).ok());
 }
 
 // A shutdown right after the start (CI once hung on this race in the edge) returns.
@@ -400,7 +542,8 @@ TEST(LedgerServerStartTest, ShutdownRightAfterStartReturns) {
     options.tcp_address = "127.0.0.1:0";
     options.unix_socket_path = dir.File("ledger.sock");
     options.db_path = dir.File("ledger.db");
-    absl::StatusOr<std::unique_ptr<LedgerServer>> server = LedgerServer::Start(options);
+    absl::StatusOr<std::unique_ptr<LedgerServer>> server =
+        LedgerServer::Start(options, RealClock::Get());
     ASSERT_TRUE(server.ok()) << server.status();
     (*server)->Shutdown(absl::ZeroDuration());
   }

@@ -14,6 +14,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/ledger/ledger_test_util.h"
+#include "tests/testing/fake_clock.h"
 
 namespace rinha::ledger {
 namespace {
@@ -33,7 +34,8 @@ class LedgerStoreTest : public ::testing::Test {
 
   void Reopen(LedgerStore::Options options = {}) {
     store_.reset();
-    absl::StatusOr<std::unique_ptr<LedgerStore>> store = LedgerStore::Open(db_path(), options);
+    absl::StatusOr<std::unique_ptr<LedgerStore>> store =
+        LedgerStore::Open(db_path(), options, clock_);
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
   }
@@ -52,7 +54,14 @@ class LedgerStoreTest : public ::testing::Test {
     return totals.ok() ? *totals : SummaryTotals{};
   }
 
+  std::vector<Settlement> ListAll() {
+    absl::StatusOr<std::vector<Settlement>> page = store_->List("", 1000);
+    EXPECT_TRUE(page.ok()) << page.status();
+    return page.ok() ? *page : std::vector<Settlement>{};
+  }
+
   TempDir dir_;
+  rinha::testing::FakeClock clock_;  // outlives store_
   std::unique_ptr<LedgerStore> store_;
 };
 
@@ -227,6 +236,75 @@ TEST_F(LedgerStoreTest, ListNeverSplitsAnIdsRowsAcrossPages) {
   EXPECT_EQ((*page)[0].correlation_id, Uuid(3));
 }
 
+TEST_F(LedgerStoreTest, EachRowRecordsTheClocksWallTimeWhenItWasStored) {
+  const int64_t t0 = clock_.NowMillis();
+  SettleOk({Make(1, 1, Processor::kDefault, 1), Make(2, 2, Processor::kFallback, 2)});
+  clock_.Advance(absl::Milliseconds(1500));
+  SettleOk({Make(3, 3, Processor::kDefault, 3), Double(2, 2, Processor::kDefault, 2)});
+
+  std::vector<Settlement> rows = ListAll();
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[0].recorded_at_ms, t0);         // id 1
+  EXPECT_EQ(rows[1].recorded_at_ms, t0 + 1500);  // id 2 at default: the double payment, later
+  EXPECT_EQ(rows[2].recorded_at_ms, t0);         // id 2 at fallback
+  EXPECT_EQ(rows[3].recorded_at_ms, t0 + 1500);  // id 3
+}
+
+TEST_F(LedgerStoreTest, SettlingAgainKeepsWhenTheRowWasFirstRecorded) {
+  const int64_t t0 = clock_.NowMillis();
+  Settlement first = Make(1, 1, Processor::kDefault, 1);
+  first.recorded_at_ms = 42;  // the sender's value is ignored
+  SettleOk({first});
+  clock_.Advance(absl::Seconds(10));
+  EXPECT_THAT(SettleOk({Make(1, 1, Processor::kDefault, 1)}),
+              ElementsAre(SettleOutcome::kDuplicate));
+
+  std::vector<Settlement> rows = ListAll();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].recorded_at_ms, t0);
+}
+
+// A database of the schema before recorded_at_ms gets the column on open: its rows are kept,
+// with 0 (unknown), and new rows are stamped.
+TEST_F(LedgerStoreTest, ADatabaseOfTheSchemaBeforeRecordedAtGetsTheColumnOnOpen) {
+  store_.reset();
+  std::filesystem::remove(db_path());
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(db_path().c_str(), &db), SQLITE_OK);
+  const std::string old_schema = absl::StrCat(
+      "PRAGMA journal_mode=WAL;"
+      "CREATE TABLE settlements (correlation_id TEXT NOT NULL,"
+      "  amount_cents INTEGER NOT NULL CHECK (amount_cents > 0),"
+      "  processor INTEGER NOT NULL CHECK (processor IN (1, 2)),"
+      "  requested_at_ms INTEGER NOT NULL,"
+      "  double_payment INTEGER NOT NULL DEFAULT 0 CHECK (double_payment IN (0, 1)),"
+      "  PRIMARY KEY (correlation_id, processor));"
+      "CREATE INDEX settlements_by_time ON settlements (requested_at_ms, processor, amount_cents);"
+      "INSERT INTO settlements VALUES ('",
+      Uuid(1), "', 1990, 1, 10, 0), ('", Uuid(2), "', 5, 2, 20, 0), ('", Uuid(2),
+      "', 5, 1, 20, 1);");
+  ASSERT_EQ(sqlite3_exec(db, old_schema.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+
+  Reopen();
+  SummaryTotals all = SummaryOk(std::nullopt, std::nullopt);
+  EXPECT_EQ(all.default_totals, (Totals{2, 1995}));
+  EXPECT_EQ(all.fallback_totals, (Totals{1, 5}));
+  EXPECT_THAT(
+      SettleOk({Make(1, 1990, Processor::kDefault, 10), Make(3, 7, Processor::kDefault, 30)}),
+      ElementsAre(SettleOutcome::kDuplicate, SettleOutcome::kStored));
+  std::vector<Settlement> rows = ListAll();
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[0].recorded_at_ms, 0);
+  EXPECT_EQ(rows[1].recorded_at_ms, 0);
+  EXPECT_TRUE(rows[1].double_payment);
+  EXPECT_EQ(rows[2].recorded_at_ms, 0);
+  EXPECT_EQ(rows[3].recorded_at_ms, clock_.NowMillis());
+  Reopen();  // and opening it again leaves it as it is
+  EXPECT_EQ(ListAll().size(), 4u);
+  EXPECT_EQ(SummaryOk(std::nullopt, std::nullopt).default_totals, (Totals{3, 2002}));
+}
+
 TEST_F(LedgerStoreTest, InvalidSettlementsAreRejectedWhileTheRestOfTheBatchIsStored) {
   std::vector<Settlement> batch = {
       Make(1, 100, Processor::kDefault, 10),
@@ -327,6 +405,11 @@ TEST_F(LedgerStoreTest, ADatabaseOfTheSchemaBeforeDoublePaymentsIsMigratedOnOpen
       SettleOk({Make(1, 1990, Processor::kDefault, 10), Make(1, 1990, Processor::kFallback, 10),
                 Double(2, 5, Processor::kDefault, 21)}),
       ElementsAre(SettleOutcome::kDuplicate, SettleOutcome::kConflict, SettleOutcome::kStored));
+  for (const Settlement& row : ListAll()) {
+    // The rows from before: recorded at an unknown time; the double payment: now.
+    EXPECT_EQ(row.recorded_at_ms, row.double_payment ? clock_.NowMillis() : 0)
+        << row.correlation_id;
+  }
   Reopen();  // and opening it again leaves it as it is
   EXPECT_EQ(SummaryOk(std::nullopt, std::nullopt).default_totals, (Totals{2, 1995}));
 }
@@ -403,6 +486,99 @@ TEST_F(LedgerStoreTest, ShutdownCommitsQueuedWorkThenRejectsNewWork) {
       store_->SettleAndWait({Make(1000, 1, Processor::kDefault, 1)});
   EXPECT_EQ(late.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(SummaryOk(std::nullopt, std::nullopt).default_totals, (Totals{kBatches, kBatches}));
+}
+
+TEST_F(LedgerStoreTest, GetAnswersAnIdsRowsWithItsFirstSettlementFirst) {
+  SettleOk({Make(1, 1990, Processor::kFallback, 10), Make(2, 5, Processor::kDefault, 20)});
+  SettleOk({Double(1, 1990, Processor::kDefault, 7)});
+
+  absl::StatusOr<std::vector<Settlement>> one = store_->Get(Uuid(1));
+  ASSERT_TRUE(one.ok()) << one.status();
+  ASSERT_EQ(one->size(), 2u);
+  EXPECT_EQ((*one)[0].correlation_id, Uuid(1));
+  EXPECT_EQ((*one)[0].processor, Processor::kFallback);
+  EXPECT_EQ((*one)[0].amount_cents, 1990);
+  EXPECT_EQ((*one)[0].requested_at_ms, 10);
+  EXPECT_FALSE((*one)[0].double_payment);
+  EXPECT_EQ((*one)[1].processor, Processor::kDefault);
+  EXPECT_TRUE((*one)[1].double_payment);
+
+  absl::StatusOr<std::vector<Settlement>> two = store_->Get(Uuid(2));
+  ASSERT_TRUE(two.ok()) << two.status();
+  ASSERT_EQ(two->size(), 1u);
+  EXPECT_EQ((*two)[0].requested_at_ms, 20);
+
+  absl::StatusOr<std::vector<Settlement>> none = store_->Get(Uuid(3));
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_TRUE(none->empty());
+}
+
+TEST_F(LedgerStoreTest, StatsCountRowsAndOutcomesOfCommittedSettlements) {
+  EXPECT_EQ(store_->stats().rows_default, 0);
+  EXPECT_EQ(store_->stats().transactions, 0);
+  SettleOk({Make(1, 1, Processor::kDefault, 1), Make(2, 2, Processor::kFallback, 2),
+            Make(3, 3, Processor::kDefault, 3), Make(4, -1, Processor::kDefault, 4)});
+  SettleOk({Make(1, 1, Processor::kDefault, 1), Make(2, 2, Processor::kDefault, 2),
+            Double(2, 2, Processor::kDefault, 2)});
+
+  const LedgerStore::Stats s = store_->stats();
+  EXPECT_EQ(s.rows_default, 3);  // 1, 3 and the double payment of 2
+  EXPECT_EQ(s.rows_fallback, 1);
+  EXPECT_EQ(s.stored, 4);
+  EXPECT_EQ(s.duplicate, 1);
+  EXPECT_EQ(s.conflict, 1);
+  EXPECT_EQ(s.invalid, 1);
+  EXPECT_EQ(s.transactions, 2);
+}
+
+TEST_F(LedgerStoreTest, RowsAreCountedOnceAtOpenAndAPurgeZeroesThem) {
+  SettleOk({Make(1, 1, Processor::kDefault, 1), Make(2, 2, Processor::kFallback, 2),
+            Make(3, 3, Processor::kFallback, 3)});
+
+  Reopen();
+  EXPECT_EQ(store_->stats().rows_default, 1);
+  EXPECT_EQ(store_->stats().rows_fallback, 2);
+  EXPECT_EQ(store_->stats().stored, 0);  // counters are this process's
+
+  ASSERT_TRUE(store_->PurgeAndWait().ok());
+  EXPECT_EQ(store_->stats().rows_default, 0);
+  EXPECT_EQ(store_->stats().rows_fallback, 0);
+  EXPECT_EQ(store_->stats().transactions, 1);
+  SettleOk({Make(4, 4, Processor::kFallback, 4)});
+  EXPECT_EQ(store_->stats().rows_fallback, 1);
+}
+
+TEST_F(LedgerStoreTest, APurgeBetweenSettlementsOfOneTransactionCountsOnlyWhatFollowsIt) {
+  // Whether the three share one transaction or not, the counts end as the rows do.
+  Notification all_done;
+  std::atomic<int> callbacks{0};
+  auto count = [&] {
+    if (++callbacks == 3) all_done.Notify();
+  };
+  store_->Settle({Make(1, 1, Processor::kDefault, 1)}, [&](auto) { count(); });
+  store_->Purge([&](auto) { count(); });
+  store_->Settle({Make(2, 2, Processor::kDefault, 2)}, [&](auto) { count(); });
+  all_done.WaitForNotification();
+  EXPECT_EQ(store_->stats().rows_default, 1);
+  EXPECT_EQ(store_->stats().stored, 2);
+}
+
+TEST_F(LedgerStoreTest, CommitsAndSummariesAreObservedInTheirHistograms) {
+  const metrics::HistogramBuckets buckets{{0.001, 1}, metrics::kMicrosPerSecond};
+  metrics::Histogram commits(buckets);
+  metrics::Histogram summaries(buckets);
+  LedgerStore::Options options;
+  options.commit_duration = &commits;
+  options.summary_duration = &summaries;
+  Reopen(options);
+
+  SettleOk({Make(1, 1, Processor::kDefault, 1)});
+  ASSERT_TRUE(store_->PurgeAndWait().ok());
+  SummaryOk(std::nullopt, std::nullopt);
+
+  EXPECT_EQ(commits.count(), 2);
+  EXPECT_EQ(summaries.count(), 1);
+  store_.reset();  // before the histograms go
 }
 
 TEST(LedgerStoreOpenTest, UnwritablePathFailsToOpen) {
