@@ -13,7 +13,8 @@ Now ReadNow(const Clock& clock) { return Now{clock.MonotonicMillis(), clock.NowM
 
 absl::StatusOr<std::unique_ptr<Dispatcher>> Dispatcher::Start(const RouterConfig& config,
                                                               SettlementSink& sink, Clock& clock,
-                                                              Journal* journal, Recovery recovery) {
+                                                              Journal* journal, Recovery recovery,
+                                                              CallObserver* observer) {
   std::unique_ptr<Dispatcher> d(new Dispatcher(config, sink, clock, journal));
   d->resolver_ = std::make_unique<GetaddrinfoResolver>();
   absl::StatusOr<std::unique_ptr<HttpTransport>> transport =
@@ -21,7 +22,9 @@ absl::StatusOr<std::unique_ptr<Dispatcher>> Dispatcher::Start(const RouterConfig
                             config.resolve, *d->resolver_, clock);
   if (!transport.ok()) return transport.status();
   d->transport_ = *std::move(transport);
-  d->core_ = std::make_unique<RouterCore>(d->config_, *d->transport_, d->sink_);
+  if (journal != nullptr) d->dispatch_log_ = std::make_unique<JournalDispatchLog>(*journal);
+  d->core_ = std::make_unique<RouterCore>(d->config_, *d->transport_, d->sink_,
+                                          d->dispatch_log_.get(), observer);
   d->thread_ = std::thread([raw = d.get(), recovery = std::move(recovery)]() mutable {
     raw->Loop(std::move(recovery));
   });
@@ -36,6 +39,7 @@ Dispatcher::~Dispatcher() { Stop(); }
 
 void Dispatcher::Stop() {
   std::vector<Arrival> unanswered;
+  std::vector<std::pair<std::string, StatusDone>> unanswered_status;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stop_ && !thread_.joinable()) return;
@@ -48,8 +52,10 @@ void Dispatcher::Stop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     unanswered.swap(inbox_);
+    unanswered_status.swap(status_inbox_);
   }
   for (Arrival& a : unanswered) a.done(rinha::v1::ACK_RESULT_RETRY_LATER, 0);
+  for (auto& [id, done] : unanswered_status) done(PaymentView{});
 }
 
 void Dispatcher::Submit(rinha::v1::PaymentBatch batch, SubmitDone done) {
@@ -63,6 +69,21 @@ void Dispatcher::Submit(rinha::v1::PaymentBatch batch, SubmitDone done) {
   }
   if (done != nullptr) {
     done(rinha::v1::ACK_RESULT_RETRY_LATER, 0);
+    return;
+  }
+  transport_->Wake();
+}
+
+void Dispatcher::Status(std::string correlation_id, StatusDone done) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!stop_) {
+      status_inbox_.emplace_back(std::move(correlation_id), std::move(done));
+      done = nullptr;
+    }
+  }
+  if (done != nullptr) {
+    done(PaymentView{});
     return;
   }
   transport_->Wake();
@@ -107,13 +128,14 @@ void Dispatcher::Report(int64_t mono_ms) {
   const ProcessorSignals f = core_->signals(Target::kFallback, mono_ms);
   RINHA_LOG_INFO(
       "router: queued=%d in_flight=%d settled=%d/%d ambiguous=%d connect_failures=%d "
-      "rejected=%d lookups=%d recovering=%d double_payments=%d double_checks=%d "
+      "rejected=%d lookups=%d lookups_waiting=%d recovering=%d undecided=%d double_payments=%d "
+      "double_checks=%d "
       "default{failing=%d latency=%d in_flight=%d} "
       "fallback{failing=%d latency=%d in_flight=%d} http_in_flight=%d connections=%d",
       s.queued, s.in_flight, s.settled_default, s.settled_fallback, s.ambiguous, s.connect_failures,
-      s.rejected, s.lookups, s.recovering, s.double_payments_detected, s.double_checks, d.failing,
-      d.latency_ms, d.in_flight, f.failing, f.latency_ms, f.in_flight, transport_->in_flight(),
-      transport_->open_connections());
+      s.rejected, s.lookups, s.lookups_waiting, s.recovering, s.undecided,
+      s.double_payments_detected, s.double_checks, d.failing, d.latency_ms, d.in_flight, f.failing,
+      f.latency_ms, f.in_flight, transport_->in_flight(), transport_->open_connections());
 }
 
 void Dispatcher::TakeOver(Recovery recovery) {
@@ -128,42 +150,43 @@ void Dispatcher::TakeOver(Recovery recovery) {
   }
   int64_t settled = 0;
   int64_t taken = 0;
-  int64_t repeated = 0;
+  int64_t unknown_sends = 0;
   const Now now = ReadNow(clock_);
-  for (const Journal::Record& record : recovery.journal) {
-    rinha::v1::Payment p;
-    if (!p.ParseFromString(record.payload) || p.correlation_id().empty()) {
-      RINHA_LOG_ERROR("router: unreadable journal record (%d bytes) dropped",
-                      record.payload.size());
-      journal_->Release(record.handle);
-      continue;
-    }
-    if (recovery.settled_ids.contains(p.correlation_id())) {
+  JournalReplay replay = ReplayJournal(recovery.journal);
+  auto release = [this](absl::Span<const uint64_t> handles) {
+    for (uint64_t h : handles) journal_->Release(h);
+  };
+  if (replay.unreadable > 0) {
+    RINHA_LOG_ERROR("router: %d unreadable journal records dropped", replay.unreadable);
+  }
+  release(replay.orphans);
+  for (const RecoveredPayment& p : replay.payments) {
+    if (recovery.settled_ids.contains(p.correlation_id)) {
       ++settled;  // the ledger holds it: this promise was kept
-      journal_->Release(record.handle);
+      release(p.journal_handles);
       continue;
     }
-    switch (core_->Recover(p.correlation_id(), p.amount_cents(), record.handle, now)) {
+    switch (core_->Recover(p, now)) {
       case RouterCore::AcceptResult::kAccepted:
         ++taken;
+        unknown_sends += p.sends_known ? 0 : 1;
         break;
       case RouterCore::AcceptResult::kDuplicate:
-        ++repeated;  // journaled twice (an edge resent it); the first record stands for it
-        journal_->Release(record.handle);
+        release(p.journal_handles);  // cannot happen: ReplayJournal groups by id
         break;
       case RouterCore::AcceptResult::kInvalid:
       case RouterCore::AcceptResult::kFull:
         RINHA_LOG_ERROR("router: could not take over journaled payment %s; it stays journaled",
-                        p.correlation_id());
+                        p.correlation_id);
         break;
     }
   }
   if (!recovery.journal.empty() || remembered > 0) {
     RINHA_LOG_WARNING(
-        "router: took over %d payments of an earlier run (looked up at both processors before "
-        "anything else); %d journaled ones were already in the ledger, %d repeated; %d settled "
-        "ids remembered",
-        taken, settled, repeated, remembered);
+        "router: took over %d payments of an earlier run (each looked up where the journal says it "
+        "was sent, %d of them at both processors for want of a record of their POSTs, before "
+        "anything else); %d journaled ones were already in the ledger; %d settled ids remembered",
+        taken, unknown_sends, settled, remembered);
   }
 }
 
@@ -201,7 +224,7 @@ void Dispatcher::Take(Arrival& arrival) {
   if (journal_ != nullptr && !fresh.empty()) {
     std::vector<std::string> records;
     records.reserve(fresh.size());
-    for (const rinha::v1::Payment* p : fresh) records.push_back(p->SerializeAsString());
+    for (const rinha::v1::Payment* p : fresh) records.push_back(EncodeAcceptedRecord(*p));
     std::vector<std::string_view> views(records.begin(), records.end());
     absl::StatusOr<Journal::Handle> appended = journal_->Append(views);
     if (!appended.ok()) {
@@ -210,8 +233,9 @@ void Dispatcher::Take(Arrival& arrival) {
     }
     handle = *appended;
   }
+  const Now now = ReadNow(clock_);
   for (const rinha::v1::Payment* p : fresh) {
-    core_->Accept(p->correlation_id(), p->amount_cents(), arrival.received_us, handle);
+    core_->Accept(p->correlation_id(), p->amount_cents(), arrival.received_us, handle, now);
   }
   arrival.done(rinha::v1::ACK_RESULT_TAKEN, invalid);
 }
@@ -220,6 +244,7 @@ void Dispatcher::Loop(Recovery recovery) {
   TakeOver(std::move(recovery));
   int64_t next_report_ms = 0;  // monotonic
   std::vector<Arrival> arrived;
+  std::vector<std::pair<std::string, StatusDone>> asked;
   const auto on_done = [this](uint64_t token, const HttpOutcome& outcome) {
     core_->OnHttpDone(token, outcome, ReadNow(clock_));
   };
@@ -230,6 +255,7 @@ void Dispatcher::Loop(Recovery recovery) {
       std::lock_guard<std::mutex> lock(mu_);
       if (stop_) break;
       arrived.swap(inbox_);
+      asked.swap(status_inbox_);
       if (purges_requested_ > purges_done_) purge_to = purges_requested_;
       draining = draining_;
     }
@@ -244,6 +270,8 @@ void Dispatcher::Loop(Recovery recovery) {
     }
     core_->set_draining(draining);
     const Now now = ReadNow(clock_);
+    for (auto& [id, done] : asked) done(core_->Find(id, now.mono_ms));
+    asked.clear();
     const int64_t next = core_->Run(now);
     if (now.mono_ms >= next_report_ms) {
       next_report_ms = now.mono_ms + kReportIntervalMs;

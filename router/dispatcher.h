@@ -3,10 +3,11 @@
 // arrives, an HTTP call ends or a timer is due. Nothing else touches the core.
 //
 // Crash safety: a batch is acknowledged (SubmitDone with TAKEN) only after every new payment in
-// it is in the router's journal; the journal record is released once the ledger holds the
-// payment's settlement (the sink does that). At start the loop first takes over what an earlier
-// run left in the journal (RouterCore::Recover) and remembers the ledger's settled ids, before
-// it looks at any new batch.
+// it is in the router's journal, and every POST is journaled before it leaves (RouterCore's
+// DispatchLog: router_journal.h); a payment's records are released once the ledger holds its
+// settlement (the sink does that). At start the loop first takes over what an earlier run left
+// in the journal (RouterCore::Recover) and remembers the ledger's settled ids, before it looks
+// at any new batch.
 #pragma once
 
 #include <condition_variable>
@@ -29,6 +30,7 @@
 #include "router/resolver.h"
 #include "router/router_config.h"
 #include "router/router_core.h"
+#include "router/router_journal.h"
 
 namespace rinha::router {
 
@@ -37,8 +39,8 @@ Now ReadNow(const Clock& clock);
 
 class Dispatcher {
  public:
-  // What an earlier run left: its journal's records (serialized rinha.v1.Payment) and the ids
-  // the ledger holds.
+  // What an earlier run left: its journal's records (router_journal.h) and the ids the ledger
+  // holds.
   struct Recovery {
     std::vector<Journal::Record> journal;
     absl::flat_hash_set<std::string> settled_ids;
@@ -46,10 +48,12 @@ class Dispatcher {
 
   // `sink` receives settlements on the loop thread and must outlive the dispatcher. `journal`
   // (may be null: no crash safety) must outlive it too.
+  // `observer` (may be null) hears every outbound call's end, on the loop thread.
   static absl::StatusOr<std::unique_ptr<Dispatcher>> Start(const RouterConfig& config,
                                                            SettlementSink& sink, Clock& clock,
                                                            Journal* journal = nullptr,
-                                                           Recovery recovery = {});
+                                                           Recovery recovery = {},
+                                                           CallObserver* observer = nullptr);
   ~Dispatcher();
   Dispatcher(const Dispatcher&) = delete;
   Dispatcher& operator=(const Dispatcher&) = delete;
@@ -70,6 +74,11 @@ class Dispatcher {
 
   // Any thread but the loop's. Forgets the ids of settled payments; returns how many.
   int64_t Purge();
+
+  // Any thread; never blocks. Where a payment is, answered through `done` on the loop thread
+  // (or on the caller's, as unknown, once stopped).
+  using StatusDone = std::function<void(const PaymentView& view)>;
+  void Status(std::string correlation_id, StatusDone done);
 
   // Any thread. A snapshot taken by the loop at its last iteration.
   RouterCoreStats Stats() const;
@@ -102,9 +111,10 @@ class Dispatcher {
   SettlementSink& sink_;
   Clock& clock_;
   Journal* const journal_;
-  std::unique_ptr<GetaddrinfoResolver> resolver_;  // processor names, for the transport
-  std::unique_ptr<HttpTransport> transport_;       // loop thread only (but Wake)
-  std::unique_ptr<RouterCore> core_;               // loop thread only
+  std::unique_ptr<GetaddrinfoResolver> resolver_;     // processor names, for the transport
+  std::unique_ptr<HttpTransport> transport_;          // loop thread only (but Wake)
+  std::unique_ptr<JournalDispatchLog> dispatch_log_;  // over journal_, when there is one
+  std::unique_ptr<RouterCore> core_;                  // loop thread only
   std::thread thread_;
 
   // std::mutex rather than absl::Mutex: Debian's Abseil is not built with TSan, so hand-offs
@@ -113,6 +123,7 @@ class Dispatcher {
   std::condition_variable purged_;
   std::condition_variable drained_;
   std::vector<Arrival> inbox_;
+  std::vector<std::pair<std::string, StatusDone>> status_inbox_;
   bool stop_ = false;
   bool draining_ = false;
   bool drained_in_flight_zero_ = false;

@@ -15,6 +15,7 @@ namespace rinha::router {
 std::unique_ptr<LedgerClient> LedgerClient::Start(const std::string& target, const Options& options,
                                                   Journal* journal) {
   std::unique_ptr<LedgerClient> client(new LedgerClient(target, journal));
+  client->settle_latency_ = options.settle_latency;
   Stream::Options stream_options;
   stream_options.name = "router: ledger stream";
   // A settlement is never refused: the payment is settled at a processor already.
@@ -70,8 +71,9 @@ void LedgerClient::Shutdown(absl::Duration drain) {
 }
 
 void LedgerClient::Settle(const rinha::v1::Settlement& settlement, int64_t received_us,
-                          uint64_t journal_handle) {
-  stream_->EnqueueUnbounded(settlement, Tag{received_us, journal_handle});
+                          absl::Span<const uint64_t> journal_handles) {
+  stream_->EnqueueUnbounded(
+      settlement, Tag{received_us, JournalHandles(journal_handles.begin(), journal_handles.end())});
 }
 
 LedgerClient::Stream::Verdict LedgerClient::OnAck(const rinha::v1::SettlementBatch& batch,
@@ -89,17 +91,32 @@ LedgerClient::Stream::Verdict LedgerClient::OnAck(const rinha::v1::SettlementBat
   }
   if (journal_ != nullptr) {
     for (const Tag& tag : tags) {
-      if (tag.journal_handle != 0) journal_->Release(tag.journal_handle);
+      for (uint64_t handle : tag.journal_handles) journal_->Release(handle);
     }
   }
   const int64_t now_us = SteadyMicros();
   std::lock_guard<std::mutex> lock(mu_);
   for (const Tag& tag : tags) {
-    if (tag.received_us > 0) latency_.Record(now_us - tag.received_us);
+    if (tag.received_us <= 0) continue;
+    latency_.Record(now_us - tag.received_us);
+    if (settle_latency_ != nullptr) settle_latency_->Observe(now_us - tag.received_us);
   }
   acknowledged_ += static_cast<int64_t>(tags.size());
   rejected_ += rejected;
   return Stream::Verdict::kDone;
+}
+
+absl::StatusOr<rinha::v1::SummaryResponse> LedgerClient::Summary(int64_t from_ms, int64_t to_ms,
+                                                                 absl::Duration deadline) {
+  rinha::v1::SummaryRequest request;
+  request.set_from_ms(from_ms);
+  request.set_to_ms(to_ms);
+  rinha::v1::SummaryResponse response;
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
+  const grpc::Status status = stub_->Summary(&context, request, &response);
+  if (!status.ok()) return absl::UnavailableError("Ledger/Summary: " + status.error_message());
+  return response;
 }
 
 absl::StatusOr<absl::flat_hash_set<std::string>> LedgerClient::SettledIds(absl::Duration timeout) {

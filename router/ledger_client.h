@@ -18,6 +18,7 @@
 #include "absl/time/time.h"
 #include "common/batch_stream.h"
 #include "common/journal.h"
+#include "common/metrics.h"
 #include "payments.grpc.pb.h"
 #include "router/latency_histogram.h"
 #include "router/router_core.h"
@@ -36,6 +37,8 @@ class LedgerClient final : public SettlementSink {
     // Wait before reopening a stream that ended (doubles up to max, reset by an ack).
     int64_t reconnect_initial_ms = 50;
     int64_t reconnect_max_ms = 1000;
+    // Also observes each settlement's receipt-to-acknowledgement latency in µs (may be null).
+    metrics::Histogram* settle_latency = nullptr;
   };
 
   // `target` is a gRPC target: "unix:/run/rinha/ledger.sock" or "127.0.0.1:50052". Does not wait
@@ -51,11 +54,15 @@ class LedgerClient final : public SettlementSink {
   LedgerClient& operator=(const LedgerClient&) = delete;
 
   void Settle(const rinha::v1::Settlement& settlement, int64_t received_us,
-              uint64_t journal_handle) override;
+              absl::Span<const uint64_t> journal_handles) override;
 
   // Every correlation id the ledger holds (paged through Ledger/List). Retries while the ledger
   // is unreachable, for up to `timeout`.
   absl::StatusOr<absl::flat_hash_set<std::string>> SettledIds(absl::Duration timeout);
+
+  // The ledger's summary over [from_ms, to_ms] (inclusive), within `deadline` (the self-audit).
+  absl::StatusOr<rinha::v1::SummaryResponse> Summary(int64_t from_ms, int64_t to_ms,
+                                                     absl::Duration deadline);
 
   // Waits up to `drain` for every settlement to be acknowledged, then stops the stream. What is
   // not acknowledged stays in the journal (the next start finds it at the processor). Idempotent.
@@ -82,7 +89,7 @@ class LedgerClient final : public SettlementSink {
  private:
   struct Tag {
     int64_t received_us = 0;
-    uint64_t journal_handle = 0;
+    JournalHandles journal_handles;
   };
   using Stream =
       BatchStream<rinha::v1::Settlement, rinha::v1::SettlementBatch, rinha::v1::SettlementAck, Tag>;
@@ -93,6 +100,7 @@ class LedgerClient final : public SettlementSink {
                         const rinha::v1::SettlementAck& ack, const std::vector<Tag>& tags);
 
   Journal* const journal_;
+  metrics::Histogram* settle_latency_ = nullptr;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<rinha::v1::Ledger::Stub> stub_;
   std::unique_ptr<Stream> stream_;

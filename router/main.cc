@@ -45,6 +45,22 @@ ABSL_FLAG(int64_t, resolve_ttl_ms, ResolveConfig().ttl_ms,
 ABSL_FLAG(int64_t, ambiguity_settle_ms, RetryConfig().ambiguity_settle_ms,
           "after a timeout (or a restart), how long a processor may still insert a payment sent "
           "to it: only lookups made after this may release the payment to the other processor");
+ABSL_FLAG(int, max_lookups_per_s, RoutingConfig().max_lookups_per_s,
+          "GET /payments/{id} lookups a second per processor, at most (they share its concurrency "
+          "limiter with payments)");
+ABSL_FLAG(int64_t, undecided_after_ms, RouterConfig().undecided_after_ms,
+          "a payment still pending this long is counted as undecided (Router/Stats, by state) "
+          "and logged once with its id");
+ABSL_FLAG(std::string, metrics_listen, "0.0.0.0:9101",
+          "host:port of GET /metrics (Prometheus text format; port 0: any; empty: none)");
+ABSL_FLAG(std::string, audit_admin_token, "",
+          "the processors' X-Rinha-Token: turns the self-audit on (the ledger's summary against "
+          "each processor's admin summary, over closed windows). Never in the contest, whose "
+          "rules forbid calling the admin endpoints. Empty: off");
+ABSL_FLAG(int64_t, audit_window_ms, rinha::router::SelfAuditConfig().window_ms,
+          "the self-audit's window, and how often it runs");
+ABSL_FLAG(int64_t, audit_settle_ms, rinha::router::SelfAuditConfig().settle_ms,
+          "a window is audited once its end is this far in the past");
 // The deployment's directory (compose mounts a volume there); the struct's default is none.
 ABSL_FLAG(std::string, journal_dir, "/var/lib/rinha/router-journal",
           "where every payment acknowledged to an edge is journaled until the ledger records its "
@@ -74,6 +90,8 @@ int main(int argc, char** argv) {
   options.router.routing.max_in_flight = absl::GetFlag(FLAGS_max_in_flight);
   options.router.timeouts.payment_ms = absl::GetFlag(FLAGS_payment_timeout_ms);
   options.router.retry.ambiguity_settle_ms = absl::GetFlag(FLAGS_ambiguity_settle_ms);
+  options.router.routing.max_lookups_per_s = absl::GetFlag(FLAGS_max_lookups_per_s);
+  options.router.undecided_after_ms = absl::GetFlag(FLAGS_undecided_after_ms);
   options.router.resolve.ttl_ms = absl::GetFlag(FLAGS_resolve_ttl_ms);
   options.journal_dir = absl::GetFlag(FLAGS_journal_dir);
   absl::StatusOr<rinha::Journal::Sync> sync =
@@ -84,14 +102,18 @@ int main(int argc, char** argv) {
   }
   options.journal_sync = *sync;
   options.drain = absl::Milliseconds(absl::GetFlag(FLAGS_drain_ms));
+  options.metrics_address = absl::GetFlag(FLAGS_metrics_listen);
+  options.audit.admin_token = absl::GetFlag(FLAGS_audit_admin_token);
+  options.audit.window_ms = absl::GetFlag(FLAGS_audit_window_ms);
+  options.audit.settle_ms = absl::GetFlag(FLAGS_audit_settle_ms);
 
   auto server = rinha::router::RouterServer::Start(options, rinha::RealClock::Get());
   if (!server.ok()) {
     RINHA_LOG_ERROR("router failed to start: %s", server.status().ToString());
     return 1;
   }
-  std::printf("router listening tcp_port=%d unix=%s\n", (*server)->tcp_port(),
-              (*server)->unix_socket_path().c_str());
+  std::printf("router listening tcp_port=%d unix=%s metrics_port=%d\n", (*server)->tcp_port(),
+              (*server)->unix_socket_path().c_str(), (*server)->metrics_port());
   std::fflush(stdout);
 
   const int signal_number = rinha::WaitForStopSignal();

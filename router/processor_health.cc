@@ -7,6 +7,7 @@
 namespace rinha::router {
 
 void ProcessorHealth::OnPoll(int64_t now_ms, bool failing, int64_t min_response_ms) {
+  polled_delay_ms_ = min_response_ms;
   if (now_ms >= failing_at_ms_) {
     failing_ = failing;
     failing_at_ms_ = now_ms;

@@ -30,12 +30,17 @@ class ProcessorHealth {
   void OnSuccess(uint64_t token, int64_t now_ms);
   // 500, 429, timeout, connection error. Ends the request `token`.
   void OnFailure(uint64_t token, int64_t now_ms);
+  // The request `token` was never sent after all (its dispatch could not be journaled): forgets
+  // it without a verdict on the processor.
+  void OnCancelled(uint64_t token) { in_flight_.erase(token); }
 
   ProcessorSignals Signals(int64_t now_ms) const;
   int in_flight() const { return static_cast<int>(in_flight_.size()); }
   int consecutive_failures() const { return consecutive_failures_; }
   // When a failing processor may next be probed.
   int64_t next_probe_ms() const { return next_probe_ms_; }
+  // The delay the last health poll reported (its minResponseTime; 0 before the first poll).
+  int64_t polled_delay_ms() const { return polled_delay_ms_; }
 
  private:
   // Returns the request's latency and forgets it (0 if unknown).
@@ -51,6 +56,7 @@ class ProcessorHealth {
   int64_t failing_at_ms_ = -1;  // when failing_ was last decided
   int64_t latency_ms_ = 0;
   int64_t latency_at_ms_ = -1;
+  int64_t polled_delay_ms_ = 0;
   int consecutive_failures_ = 0;
   int64_t next_probe_ms_ = 0;
 };

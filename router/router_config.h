@@ -34,6 +34,9 @@ struct RoutingConfig {
   // GET /payments/{id} lookups in flight per processor; more wait (they share the processor's
   // limiter and connections with payments).
   int max_lookups_in_flight = 32;
+  // And this many lookups a second per processor (a burst of a fifth of that): a recovery of
+  // thousands of payments, or a processor whose answers we cannot use, never floods it.
+  int max_lookups_per_s = 500;
 };
 
 // When a failed attempt is tried again.
@@ -44,6 +47,9 @@ struct RetryConfig {
   // (its delay and its queue). Only after this may GET /payments/{id} -> 404 release the payment
   // to the other processor.
   int64_t ambiguity_settle_ms = 10000;
+  // A lookup that got no clear answer (timeout, 5xx, 429, a 200 we could not use) is tried again
+  // after a backoff from initial_backoff_ms up to this.
+  int64_t max_lookup_backoff_ms = 10000;
 };
 
 struct HealthConfig {
@@ -78,6 +84,10 @@ struct RouterConfig {
   // Upper bound on remembered correlation ids (about 17 bytes each); beyond it new payments are
   // refused instead of risking a double payment. Cleared by Purge.
   int64_t max_remembered_ids = 4'000'000;
+  // A payment still pending this long after the router took it is "undecided": counted in
+  // Router/Stats (by state, with the oldest age) and logged once with its id. It keeps being
+  // retried; the count is how an operator learns that something needs a look.
+  int64_t undecided_after_ms = 30000;
 };
 
 }  // namespace rinha::router

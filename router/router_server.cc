@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "common/grpc_server.h"
+#include "common/host_port.h"
 #include "common/log.h"
 
 namespace rinha::router {
@@ -17,6 +18,15 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
   }
   std::unique_ptr<RouterServer> server(new RouterServer());
   server->drain_ = options.drain;
+  server->registry_ = std::make_unique<metrics::Registry>();
+  metrics::AddProcessMetrics(*server->registry_);
+  server->metrics_ = std::make_unique<RouterMetrics>(*server->registry_);
+  LedgerClient::Options ledger_options = options.ledger;
+  ledger_options.settle_latency = &server->registry_->AddHistogram(
+      "rinha_router_settle_latency_seconds",
+      "From the router receiving a payment to the ledger acknowledging its settlement.",
+      {{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30},
+       metrics::kMicrosPerSecond});
   Dispatcher::Recovery recovery;
   if (!options.journal_dir.empty()) {
     Journal::Options journal_options;
@@ -28,17 +38,63 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
     server->journal_ = *std::move(journal);
   }
   server->ledger_ =
-      LedgerClient::Start(options.ledger_target, options.ledger, server->journal_.get());
+      LedgerClient::Start(options.ledger_target, ledger_options, server->journal_.get());
   // Before serving: the ids the ledger holds, so that nothing settled is ever taken again (an
   // edge may resend a batch this router acknowledged before it stopped).
   absl::StatusOr<absl::flat_hash_set<std::string>> settled =
       server->ledger_->SettledIds(options.ledger_wait);
   if (!settled.ok()) return settled.status();
   recovery.settled_ids = *std::move(settled);
-  absl::StatusOr<std::unique_ptr<Dispatcher>> dispatcher = Dispatcher::Start(
-      options.router, *server->ledger_, clock, server->journal_.get(), std::move(recovery));
+  absl::StatusOr<std::unique_ptr<Dispatcher>> dispatcher =
+      Dispatcher::Start(options.router, *server->ledger_, clock, server->journal_.get(),
+                        std::move(recovery), server->metrics_.get());
   if (!dispatcher.ok()) return dispatcher.status();
   server->dispatcher_ = *std::move(dispatcher);
+  Dispatcher* raw_dispatcher = server->dispatcher_.get();
+  server->metrics_->AddStateMetrics([raw_dispatcher]() { return raw_dispatcher->Stats(); },
+                                    server->ledger_.get(), server->journal_.get());
+  server->registry_->AddCallbackGauge(
+      "rinha_audit_enabled", "1 when the self-audit runs (--audit_admin_token).", {},
+      [on = !options.audit.admin_token.empty()]() { return on ? 1.0 : 0.0; });
+  if (!options.audit.admin_token.empty()) {
+    server->audit_ = std::make_unique<SelfAuditThread>(
+        options.audit,
+        std::make_unique<HttpAuditSource>(options.router.default_url, options.router.fallback_url,
+                                          options.audit.admin_token, *server->ledger_),
+        clock);
+    SelfAuditThread* audit = server->audit_.get();
+    metrics::Registry& r = *server->registry_;
+    auto read = [audit](int64_t SelfAuditStats::*field) {
+      return [audit, field]() { return static_cast<double>(audit->stats().*field); };
+    };
+    r.AddCallbackCounter("rinha_audit_windows_checked_total",
+                         "Self-audit checks of a window (rechecks count again).", {},
+                         read(&SelfAuditStats::windows_checked));
+    r.AddCallbackGauge("rinha_audit_mismatched_windows",
+                       "Windows whose ledger summary differs from the processors' now.", {},
+                       read(&SelfAuditStats::mismatched_now));
+    r.AddCallbackCounter("rinha_audit_mismatched_windows_total",
+                         "Windows found different from the processors.", {},
+                         read(&SelfAuditStats::mismatched_total));
+    r.AddCallbackCounter("rinha_audit_cleared_windows_total",
+                         "Mismatched windows found equal later.", {},
+                         read(&SelfAuditStats::cleared_total));
+    r.AddCallbackCounter("rinha_audit_errors_total",
+                         "Self-audit checks that could not complete (a call failed).", {},
+                         read(&SelfAuditStats::errors));
+    r.AddCallbackGauge("rinha_audit_last_window_end_seconds",
+                       "End of the newest window checked (Unix seconds).", {},
+                       [audit]() { return audit->stats().last_window_end_ms / 1000.0; });
+  }
+  if (!options.metrics_address.empty()) {
+    std::string host;
+    int port = 0;
+    if (absl::Status s = ParseHostPort(options.metrics_address, &host, &port); !s.ok()) return s;
+    absl::StatusOr<std::unique_ptr<metrics::MetricsServer>> metrics_server =
+        metrics::MetricsServer::Start(host.empty() ? "0.0.0.0" : host, port, *server->registry_);
+    if (!metrics_server.ok()) return metrics_server.status();
+    server->metrics_server_ = *std::move(metrics_server);
+  }
   server->service_ = std::make_unique<RouterService>(*server->dispatcher_, *server->ledger_,
                                                      server->journal_.get());
 
@@ -56,6 +112,10 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
 
 RouterServer::~RouterServer() { Shutdown(); }
 
+int RouterServer::metrics_port() const {
+  return metrics_server_ != nullptr ? metrics_server_->port() : 0;
+}
+
 void RouterServer::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
@@ -63,6 +123,8 @@ void RouterServer::Shutdown() {
     server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
     server_->Wait();
   }
+  if (metrics_server_ != nullptr) metrics_server_->Stop();
+  audit_.reset();
   if (dispatcher_ != nullptr) {
     dispatcher_->Drain(drain_);
     dispatcher_->Stop();

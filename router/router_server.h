@@ -10,10 +10,14 @@
 #include "absl/time/time.h"
 #include "common/clock.h"
 #include "common/journal.h"
+#include "common/metrics.h"
+#include "common/metrics_http.h"
 #include "router/dispatcher.h"
 #include "router/ledger_client.h"
 #include "router/router_config.h"
+#include "router/router_metrics.h"
 #include "router/router_service.h"
+#include "router/self_audit.h"
 
 namespace grpc {
 class Server;
@@ -41,6 +45,10 @@ struct RouterServerOptions {
   // Graceful stop: how long in-flight processor calls and unacknowledged settlements are waited
   // for (what is left stays journaled for the next start).
   absl::Duration drain = absl::Seconds(3);
+  // "host:port" of GET /metrics (Prometheus text; port 0: any, see metrics_port()). Empty: none.
+  std::string metrics_address;
+  // The self-audit (self_audit.h): on when audit.admin_token is set.
+  SelfAuditConfig audit;
 };
 
 class RouterServer {
@@ -52,6 +60,7 @@ class RouterServer {
   RouterServer& operator=(const RouterServer&) = delete;
 
   int tcp_port() const { return tcp_port_; }
+  int metrics_port() const;
   const std::string& unix_socket_path() const { return unix_socket_path_; }
   Dispatcher& dispatcher() { return *dispatcher_; }
   LedgerClient& ledger() { return *ledger_; }
@@ -65,11 +74,16 @@ class RouterServer {
   RouterServer() = default;
 
   absl::Duration drain_;
+  // Declared first: destroyed last, after everything its callbacks read.
+  std::unique_ptr<metrics::Registry> registry_;
+  std::unique_ptr<RouterMetrics> metrics_;
   std::unique_ptr<Journal> journal_;
   std::unique_ptr<LedgerClient> ledger_;
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<RouterService> service_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<metrics::MetricsServer> metrics_server_;
+  std::unique_ptr<SelfAuditThread> audit_;
   int tcp_port_ = 0;
   std::string unix_socket_path_;
   bool shut_down_ = false;

@@ -155,8 +155,62 @@ grpc::ServerUnaryReactor* RouterService::Stats(grpc::CallbackServerContext* cont
   response->set_connect_failures(s.connect_failures);
   response->set_rejected(s.rejected);
   response->set_lookups(s.lookups);
+  response->set_lookups_default(s.lookups_at[static_cast<int>(Target::kDefault)]);
+  response->set_lookups_fallback(s.lookups_at[static_cast<int>(Target::kFallback)]);
+  response->set_lookups_waiting(s.lookups_waiting);
+  response->set_lookup_errors(s.lookup_errors);
+  response->set_unreadable_echoes(s.unreadable_echoes);
+  response->set_echo_mismatches(s.echo_mismatches);
+  response->set_dispatch_journal_errors(s.dispatch_journal_errors);
+  response->set_undecided(s.undecided);
+  response->set_undecided_total(s.undecided_total);
+  for (int i = 0; i < kPaymentStates; ++i) {
+    rinha::v1::PaymentStateCount* state = response->add_states();
+    state->set_state(std::string(PaymentStateName(static_cast<PaymentState>(i))));
+    state->set_pending(s.by_state[i].pending);
+    state->set_undecided(s.by_state[i].undecided);
+    state->set_oldest_age_ms(s.by_state[i].oldest_ms);
+  }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* RouterService::Status(grpc::CallbackServerContext* context,
+                                                const rinha::v1::PaymentStatusRequest* request,
+                                                rinha::v1::PaymentStatus* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  dispatcher_.Status(request->correlation_id(), [reactor, response](const PaymentView& view) {
+    using rinha::v1::PaymentStatus;
+    switch (view.where) {
+      case PaymentView::Where::kUnknown:
+        response->set_state(PaymentStatus::STATE_UNKNOWN);
+        break;
+      case PaymentView::Where::kSettled:
+        response->set_state(PaymentStatus::STATE_SETTLED);
+        break;
+      case PaymentView::Where::kPending:
+        switch (view.state) {
+          case PaymentState::kQueued:
+            response->set_state(PaymentStatus::STATE_QUEUED);
+            break;
+          case PaymentState::kPosting:
+            response->set_state(PaymentStatus::STATE_IN_FLIGHT);
+            break;
+          case PaymentState::kAmbiguous:
+            response->set_state(PaymentStatus::STATE_AMBIGUOUS);
+            break;
+          case PaymentState::kRecovering:
+            response->set_state(PaymentStatus::STATE_RECOVERING);
+            break;
+        }
+        response->set_amount_cents(view.amount_cents);
+        response->set_pending_ms(view.pending_ms);
+        if (view.has_processor) response->set_processor(ToProto(view.processor));
+        break;
+    }
+    reactor->Finish(grpc::Status::OK);
+  });
   return reactor;
 }
 

@@ -21,6 +21,10 @@ class RouterService final : public rinha::v1::Router::CallbackService {
   grpc::ServerUnaryReactor* Stats(grpc::CallbackServerContext* context,
                                   const rinha::v1::RouterStatsRequest* request,
                                   rinha::v1::RouterStatsResponse* response) override;
+  // Answered from the dispatcher's loop (well under a millisecond).
+  grpc::ServerUnaryReactor* Status(grpc::CallbackServerContext* context,
+                                   const rinha::v1::PaymentStatusRequest* request,
+                                   rinha::v1::PaymentStatus* response) override;
   // Waits (well under a millisecond) for the dispatcher's loop to clear its memory.
   grpc::ServerUnaryReactor* Purge(grpc::CallbackServerContext* context,
                                   const rinha::v1::PurgeRequest* request,

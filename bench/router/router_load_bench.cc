@@ -113,14 +113,15 @@ int main(int argc, char** argv) {
   SetDelay(dport, absl::GetFlag(FLAGS_delay_ms));
   SetDelay(fport, absl::GetFlag(FLAGS_fallback_delay_ms));
   const std::string ledger_sock = (dir / "ledger.sock").string();
-  auto ledger = Spawn(absl::GetFlag(FLAGS_ledger_bin),
-                      {"--listen=", absl::StrCat("--unix_socket=", ledger_sock),
-                       absl::StrCat("--db_path=", (dir / "ledger.db").string())},
-                      "ledger listening", nullptr, nullptr);
+  auto ledger = Spawn(
+      absl::GetFlag(FLAGS_ledger_bin),
+      {"--listen=", absl::StrCat("--unix_socket=", ledger_sock),
+       absl::StrCat("--db_path=", (dir / "ledger.db").string()), "--metrics_listen=127.0.0.1:0"},
+      "ledger listening", nullptr, nullptr);
   const std::string router_sock = (dir / "router.sock").string();
   auto router = Spawn(absl::GetFlag(FLAGS_router_bin),
                       {"--listen=", absl::StrCat("--unix_socket=", router_sock),
-                       absl::StrCat("--ledger=unix:", ledger_sock),
+                       "--metrics_listen=127.0.0.1:0", absl::StrCat("--ledger=unix:", ledger_sock),
                        absl::StrCat("--processor_default_url=http://127.0.0.1:", dport),
                        absl::StrCat("--processor_fallback_url=http://127.0.0.1:", fport),
                        absl::StrCat("--journal_dir=", absl::GetFlag(FLAGS_journal)

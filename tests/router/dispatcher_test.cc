@@ -40,7 +40,8 @@ namespace {
 
 class RecordingSink : public SettlementSink {
  public:
-  void Settle(const rinha::v1::Settlement& s, int64_t received_us, uint64_t) override {
+  void Settle(const rinha::v1::Settlement& s, int64_t received_us,
+              absl::Span<const uint64_t>) override {
     std::lock_guard<std::mutex> lock(mu_);
     settled_.push_back(s);
     if (received_us <= 0) ++missing_receipt_;
@@ -222,13 +223,14 @@ TEST_F(JournaledDispatcherTest, ABatchIsTakenOnlyOnceItsNewPaymentsAreJournaled)
   Answer answer = SubmitAndWait(**dispatcher, batch);
   EXPECT_EQ(answer.result, rinha::v1::ACK_RESULT_TAKEN);
   EXPECT_EQ(answer.invalid, 0);
-  // Journaled when answered (nothing releases them here: that is the ledger client's part).
-  EXPECT_EQ(journal->stats().appended, 5);
+  // Journaled when answered (nothing releases them here: that is the ledger client's part), and
+  // each POST before it left: 5 + 5 records.
+  ASSERT_TRUE(testing::WaitUntil([&] { return sink_.settled().size() == 5; }));
+  EXPECT_EQ(journal->stats().appended, 10);
   // A resend is answered TAKEN again and journals nothing new.
   answer = SubmitAndWait(**dispatcher, Batch(0, 5));
   EXPECT_EQ(answer.result, rinha::v1::ACK_RESULT_TAKEN);
-  EXPECT_EQ(journal->stats().appended, 5);
-  ASSERT_TRUE(testing::WaitUntil([&] { return sink_.settled().size() == 5; }));
+  EXPECT_EQ(journal->stats().appended, 10);
   (*dispatcher)->Stop();
 }
 
@@ -242,7 +244,8 @@ TEST_F(JournaledDispatcherTest, MalformedPaymentsAreCountedAndTheRestTaken) {
   const Answer answer = SubmitAndWait(**dispatcher, batch);
   EXPECT_EQ(answer.result, rinha::v1::ACK_RESULT_TAKEN);
   EXPECT_EQ(answer.invalid, 1);
-  EXPECT_EQ(journal->stats().appended, 2);
+  ASSERT_TRUE(testing::WaitUntil([&] { return sink_.settled().size() == 2; }));
+  EXPECT_EQ(journal->stats().appended, 4);  // two payments and their POSTs
   (*dispatcher)->Stop();
 }
 
@@ -255,8 +258,8 @@ TEST_F(JournaledDispatcherTest, ABatchWithoutRoomIsRefusedWholeAndNothingOfItIsT
   EXPECT_EQ(SubmitAndWait(**dispatcher, Batch(0, 3)).result, rinha::v1::ACK_RESULT_TAKEN);
   EXPECT_EQ(SubmitAndWait(**dispatcher, Batch(3, 2)).result, rinha::v1::ACK_RESULT_RETRY_LATER);
   EXPECT_EQ((*dispatcher)->refused_batches(), 1);
-  EXPECT_EQ(journal->stats().appended, 3);
   ASSERT_TRUE(testing::WaitUntil([&] { return sink_.settled().size() == 3; }));
+  EXPECT_EQ(journal->stats().appended, 6);  // three payments and their POSTs
   (*dispatcher)->Stop();
 }
 
@@ -267,9 +270,10 @@ TEST_F(JournaledDispatcherTest, AStoppedDispatcherAnswersRetryLater) {
   EXPECT_EQ(SubmitAndWait(**dispatcher, Batch(0, 1)).result, rinha::v1::ACK_RESULT_RETRY_LATER);
 }
 
-// What an earlier run left: three journaled payments; the ledger holds one, the fallback holds
-// another (paid, never recorded), the third is nowhere. The first is released, the second
-// settled at the fallback without any POST, the third sent once the insert window has passed.
+// What an earlier run of an older version left (bare Payment records, no record of its POSTs):
+// three journaled payments; the ledger holds one, the fallback holds another (paid, never
+// recorded), the third is nowhere. The first is released, the second settled at the fallback
+// without any POST, the third sent once the insert window has passed.
 TEST_F(JournaledDispatcherTest, TakesOverAnEarlierRunsPaymentsAndPaysNothingTwice) {
   config_.retry.ambiguity_settle_ms = 300;
   {
@@ -306,14 +310,63 @@ TEST_F(JournaledDispatcherTest, TakesOverAnEarlierRunsPaymentsAndPaysNothingTwic
             absl::ToUnixMillis(
                 absl::FromCivil(absl::CivilSecond(2025, 7, 15, 12, 0, 0), absl::UTCTimeZone())));
   ASSERT_EQ(by_id.count(Id(2)), 1u);
-  EXPECT_EQ(journal->stats().live, 2);  // Id(0)'s record released: the ledger had it
+  // Id(0)'s record released (the ledger had it); Id(1)'s and Id(2)'s stay until the ledger
+  // acknowledges them (nothing does here), with the record of Id(2)'s POST.
+  EXPECT_EQ(journal->stats().live, 3);
+  EXPECT_EQ(journal->stats().appended, 1);
   // Each payment is held by exactly one processor, once.
   EXPECT_EQ(servers_[0]->service().store().Summarize(std::nullopt, std::nullopt).count +
                 servers_[1]->service().store().Summarize(std::nullopt, std::nullopt).count,
             2);
   // The ledger's id is remembered: an edge resending it gets it ignored.
   EXPECT_EQ(SubmitAndWait(**dispatcher, Batch(0, 1)).result, rinha::v1::ACK_RESULT_TAKEN);
-  EXPECT_EQ(journal->stats().appended, 0);
+  EXPECT_EQ(journal->stats().appended, 1);
+  (*dispatcher)->Stop();
+}
+
+// What this version leaves when it dies: each payment's acceptance and each POST's requestedAt.
+// The default holds one (paid, never recorded, with what we sent), the other was never sent.
+// The first is recorded with the journaled requestedAt, looked up at default only; the second
+// is sent at once, without waiting out any insert window.
+TEST_F(JournaledDispatcherTest, TakesOverWhatTheJournalSaysWasSentAndLooksNowhereElse) {
+  config_.retry.ambiguity_settle_ms = 60'000;  // nothing here may wait for it
+  const int64_t sent_at = 1'752'580'800'780;   // 2025-07-15T12:00:00.780Z
+  {
+    std::vector<Journal::Record> ignored;
+    auto journal = OpenJournal(&ignored);
+    for (int i = 0; i < 2; ++i) {
+      rinha::v1::Payment p;
+      p.set_correlation_id(Id(i));
+      p.set_amount_cents(1990);
+      ASSERT_TRUE(journal->Append(EncodeAcceptedRecord(p)).ok());
+    }
+    ASSERT_TRUE(journal->Append(EncodeDispatchedRecord(Id(0), Target::kDefault, sent_at)).ok());
+  }
+  httplib::Client default_processor("127.0.0.1", servers_[0]->port());
+  auto stored = default_processor.Post(
+      "/payments",
+      absl::StrCat(R"({"correlationId":")", Id(0),
+                   R"(","amount":19.90,"requestedAt":"2025-07-15T12:00:00.780Z"})"),
+      "application/json");
+  ASSERT_TRUE(stored && stored->status == 200);
+
+  Dispatcher::Recovery recovery;
+  auto journal = OpenJournal(&recovery.journal);
+  ASSERT_EQ(recovery.journal.size(), 3u);
+  auto dispatcher =
+      Dispatcher::Start(config_, sink_, RealClock::Get(), journal.get(), std::move(recovery));
+  ASSERT_TRUE(dispatcher.ok());
+  ASSERT_TRUE(testing::WaitUntil([&] { return sink_.settled().size() == 2; }));
+  std::map<std::string, rinha::v1::Settlement> by_id;
+  for (const auto& s : sink_.settled()) by_id[s.correlation_id()] = s;
+  EXPECT_EQ(by_id[Id(0)].processor(), rinha::v1::PROCESSOR_DEFAULT);
+  EXPECT_EQ(by_id[Id(0)].requested_at_ms(), sent_at);
+  EXPECT_EQ(by_id[Id(1)].processor(), rinha::v1::PROCESSOR_DEFAULT);
+  const RouterCoreStats stats = (*dispatcher)->Stats();
+  EXPECT_EQ(stats.lookups_at[static_cast<int>(Target::kDefault)], 1);
+  EXPECT_EQ(stats.lookups_at[static_cast<int>(Target::kFallback)], 0);
+  EXPECT_EQ(servers_[0]->service().store().Summarize(std::nullopt, std::nullopt).count, 2);
+  EXPECT_EQ(servers_[1]->service().store().Summarize(std::nullopt, std::nullopt).count, 0);
   (*dispatcher)->Stop();
 }
 

@@ -32,7 +32,8 @@ class LedgerClientTest : public ::testing::Test {
     dir_ = ::rinha::testing::MakeTempDir("ledger_client");
     Subprocess::Options o;
     o.args = {"--listen=", absl::StrCat("--unix_socket=", (dir_ / "ledger.sock").string()),
-              absl::StrCat("--db_path=", (dir_ / "ledger.db").string())};
+              absl::StrCat("--db_path=", (dir_ / "ledger.db").string()),
+              "--metrics_listen=127.0.0.1:0"};
     auto child = Subprocess::Spawn(LEDGER_BINARY, o);
     ASSERT_TRUE(child.ok()) << child.status();
     ledger_ = *std::move(child);
@@ -62,7 +63,7 @@ class LedgerClientTest : public ::testing::Test {
 
 TEST_F(LedgerClientTest, WithoutWindowEverySettlementIsAcknowledged) {
   auto client = LedgerClient::Start(target());
-  for (int i = 0; i < 50; ++i) client->Settle(MakeSettlement(i), 0, 0);
+  for (int i = 0; i < 50; ++i) client->Settle(MakeSettlement(i), 0, {});
   ASSERT_TRUE(WaitUntil([&] { return client->acknowledged() == 50; }));
   EXPECT_EQ(client->unacknowledged(), 0);
   EXPECT_EQ(client->rejected(), 0);
@@ -76,7 +77,7 @@ TEST_F(LedgerClientTest, WindowGroupsSettlementsIntoOneWrite) {
   options.batch_window_us = 2'000'000;
   auto client = LedgerClient::Start(target(), options);
   ASSERT_TRUE(WaitUntil([&] { return client->streams_opened() == 1; }));
-  for (int i = 0; i < 7; ++i) client->Settle(MakeSettlement(i), 0, 0);
+  for (int i = 0; i < 7; ++i) client->Settle(MakeSettlement(i), 0, {});
   ASSERT_TRUE(WaitUntil([&] { return client->acknowledged() == 7; }));
   EXPECT_EQ(client->batches_written(), 1);
   EXPECT_EQ(client->unacknowledged(), 0);
@@ -90,7 +91,7 @@ TEST_F(LedgerClientTest, FullBatchDoesNotWaitOutTheWindow) {
   auto client = LedgerClient::Start(target(), options);
   // The first batch may find the stream still opening; the second finds it idle and writable.
   for (int round = 0; round < 2; ++round) {
-    for (int i = 0; i < 5; ++i) client->Settle(MakeSettlement(round * 5 + i), 0, 0);
+    for (int i = 0; i < 5; ++i) client->Settle(MakeSettlement(round * 5 + i), 0, {});
     ASSERT_TRUE(WaitUntil([&] { return client->acknowledged() == (round + 1) * 5; }));
     EXPECT_EQ(client->batches_written(), round + 1);
   }

@@ -45,13 +45,26 @@ class FakeTransport : public Transport {
 
 class RecordingSink : public SettlementSink {
  public:
-  void Settle(const rinha::v1::Settlement& s, int64_t, uint64_t journal_handle) override {
+  void Settle(const rinha::v1::Settlement& s, int64_t,
+              absl::Span<const uint64_t> journal_handles) override {
     settled.push_back(s);
-    handles.push_back(journal_handle);
+    handles.push_back(journal_handles.empty() ? 0 : journal_handles[0]);
+    all_handles.emplace_back(journal_handles.begin(), journal_handles.end());
   }
   std::vector<rinha::v1::Settlement> settled;
-  std::vector<uint64_t> handles;
+  std::vector<uint64_t> handles;  // the first handle of each settlement, 0 if none
+  std::vector<std::vector<uint64_t>> all_handles;
 };
+
+// A payment of a journal written before POSTs were journaled: either processor may hold it.
+RecoveredPayment Legacy(const std::string& id, int64_t cents, uint64_t handle) {
+  RecoveredPayment p;
+  p.correlation_id = id;
+  p.amount_cents = cents;
+  p.journal_handles.push_back(handle);
+  p.sends_known = false;
+  return p;
+}
 
 HttpOutcome Response(int status, std::string body = "") {
   return HttpOutcome{HttpOutcome::Kind::kResponse, status, std::move(body)};
@@ -181,6 +194,7 @@ TEST_F(RouterCoreTest, A422SettlesWithTheRequestedAtTheProcessorHolds) {
 TEST_F(RouterCoreTest, ATimeoutPinsThePaymentToThatProcessorEvenWhileItFails) {
   core_.Accept(kId1, 100);
   core_.Run(now());
+  const int64_t timed_out_at = mono() + config_.timeouts.payment_ms;
   Advance(config_.timeouts.payment_ms);
   Answer(Posts()[0], Outcome(HttpOutcome::Kind::kTimeout));
   EXPECT_EQ(core_.stats().ambiguous, 1);
@@ -192,36 +206,82 @@ TEST_F(RouterCoreTest, ATimeoutPinsThePaymentToThatProcessorEvenWhileItFails) {
   EXPECT_EQ(posts[0].target, Target::kFallback);
   EXPECT_NE(posts[0].text.find(kId2), std::string::npos);
   Answer(posts[0], Response(200));
-  // Looked up at default after its backoff; not there yet, so sent to default again, as a probe
-  // of the failing default: never elsewhere.
-  RunFor(config_.retry.initial_backoff_ms);
-  EXPECT_TRUE(Posts().empty());
-  std::vector<Call> gets = Gets();
-  ASSERT_EQ(gets.size(), 1u);
-  EXPECT_EQ(gets[0].target, Target::kDefault);
-  Answer(gets[0], Response(404));
-  posts = Posts();
-  ASSERT_EQ(posts.size(), 1u);
-  EXPECT_EQ(posts[0].target, Target::kDefault);
-  EXPECT_NE(posts[0].text.find(kId1), std::string::npos);
-  // Default now answers 500 each time, and its lookups 404: no insert, and the first attempt is
-  // ambiguous until the window ends.
-  const int64_t window_end = mono() + config_.retry.ambiguity_settle_ms - 500;
-  while (mono() < window_end) {
-    for (const Call& c : posts) {
-      ASSERT_EQ(c.target, Target::kDefault);
-      Answer(c, Response(500));
-    }
+  // Looked up at default after its backoff, and again and again while it is not there: never
+  // sent again (default took longer than our timeout: another POST would only time out too),
+  // never sent elsewhere before the window has passed.
+  int lookups = 0;
+  while (mono() < timed_out_at + config_.retry.ambiguity_settle_ms - 100) {
+    RunFor(50);
+    EXPECT_TRUE(Posts().empty());
     for (const Call& c : Gets()) {
       ASSERT_EQ(c.target, Target::kDefault);
+      ++lookups;
       Answer(c, Response(404));
     }
     transport_.Take(Call::Kind::kHealth);
-    RunFor(100);
-    posts = Posts();
   }
+  EXPECT_GE(lookups, 5);
+  // Lookups back off: far fewer than one per 50 ms.
+  EXPECT_LE(lookups, config_.retry.ambiguity_settle_ms / config_.retry.max_backoff_ms + 8);
   EXPECT_EQ(sink_.settled.size(), 1u);  // only kId2
   EXPECT_EQ(core_.pending(), 1);
+  // The first lookup made after the window that finds nothing releases it.
+  std::vector<Call> to_fallback;
+  for (int i = 0; i < 100 && to_fallback.empty(); ++i) {
+    RunFor(100);
+    for (const Call& c : Gets()) Answer(c, Response(404));
+    to_fallback = Posts();
+    transport_.Take(Call::Kind::kHealth);
+  }
+  ASSERT_EQ(to_fallback.size(), 1u);
+  EXPECT_EQ(to_fallback[0].target, Target::kFallback);
+  EXPECT_GE(mono(), timed_out_at + config_.retry.ambiguity_settle_ms);
+}
+
+// The official test's worst case beyond its timeline: a default slower than our payment timeout.
+// Every payment times out, default inserts each a little later, and the lookups find them there,
+// each recorded once with the requestedAt we sent, within its delay plus a lookup's backoff.
+TEST_F(RouterCoreTest,
+       AProcessorSlowerThanOurTimeoutHasEveryPaymentRecordedOnceSoonAfterItsInsert) {
+  const int64_t delay_ms = config_.timeouts.payment_ms + 1500;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 20; ++i) {
+    ids.push_back(absl::StrFormat("00000000-0000-4000-8000-%012d", i));
+    core_.Accept(ids.back(), 100);
+  }
+  core_.Run(now());
+  std::vector<Call> posts = Posts();
+  ASSERT_EQ(posts.size(), 20u);
+  const int64_t sent_wall = wall();
+  const int64_t sent_mono = mono();
+  Advance(config_.timeouts.payment_ms);
+  for (const Call& c : posts) Answer(c, Outcome(HttpOutcome::Kind::kTimeout));
+  // Default holds each payment from sent + delay on; a lookup answers as the official processor
+  // does (no zone, trailing zeros dropped).
+  const std::string held = std::string(R"({"correlationId":"x","amount":1.00,"requestedAt":")") +
+                           FormatIsoMicrosUnzoned(sent_wall * 1000) + "\"}";
+  int64_t last_settled_mono = 0;
+  for (int i = 0; i < 400 && sink_.settled.size() < 20; ++i) {
+    RunFor(50);
+    for (const Call& c : Posts()) {
+      ASSERT_EQ(c.target, Target::kFallback) << "a POST after the timeout went to default";
+      FAIL() << "a payment default holds was sent elsewhere";
+    }
+    for (const Call& c : Gets()) {
+      const bool inserted = mono() >= sent_mono + delay_ms;
+      Answer(c, inserted ? Response(200, held) : Response(404));
+      if (inserted) last_settled_mono = mono();
+    }
+    transport_.Take(Call::Kind::kHealth);
+  }
+  ASSERT_EQ(sink_.settled.size(), 20u);
+  for (const auto& s : sink_.settled) {
+    EXPECT_EQ(s.processor(), rinha::v1::PROCESSOR_DEFAULT);
+    EXPECT_EQ(s.requested_at_ms(), sent_wall);
+  }
+  EXPECT_LE(last_settled_mono, sent_mono + delay_ms + config_.retry.max_backoff_ms);
+  EXPECT_EQ(core_.stats().unreadable_echoes, 0);
+  EXPECT_EQ(core_.stats().echo_mismatches, 0);
 }
 
 TEST_F(RouterCoreTest, AnAmbiguousPaymentIsReleasedOnlyAfterALookupFindsNothing) {
@@ -290,6 +350,7 @@ TEST_F(RouterCoreTest, AnAmbiguousPaymentFoundByTheLookupSettlesWhereItIs) {
 TEST_F(RouterCoreTest, AnAmbiguousPaymentIsLookedUpBeforeItIsSentAgain) {
   core_.Accept(kId1, 100);
   core_.Run(now());
+  const int64_t first_sent_at = wall();
   Answer(Posts()[0], Outcome(HttpOutcome::Kind::kConnectionLost));
   RunFor(config_.retry.initial_backoff_ms);
   EXPECT_TRUE(Posts().empty());
@@ -302,10 +363,13 @@ TEST_F(RouterCoreTest, AnAmbiguousPaymentIsLookedUpBeforeItIsSentAgain) {
   std::vector<Call> posts = Posts();
   ASSERT_EQ(posts.size(), 1u);
   EXPECT_EQ(posts[0].target, Target::kDefault);
+  // With the requestedAt of the first POST: whichever of the two default stores, it holds what
+  // we record.
+  EXPECT_NE(posts[0].text.find(FormatIsoMillis(first_sent_at)), std::string::npos);
   Answer(posts[0], Response(200));
   ASSERT_EQ(sink_.settled.size(), 1u);
   EXPECT_EQ(sink_.settled[0].processor(), rinha::v1::PROCESSOR_DEFAULT);
-  EXPECT_EQ(sink_.settled[0].requested_at_ms(), wall());
+  EXPECT_EQ(sink_.settled[0].requested_at_ms(), first_sent_at);
 }
 
 // The emulator's reset and truncated modes: the processor stored the payment, then broke its
@@ -630,7 +694,7 @@ TEST_F(RouterCoreTest, AWallClockStepBackDoesNotStretchTheAmbiguityWindow) {
 }
 
 TEST_F(RouterCoreTest, AWallClockStepDoesNotShortenARecoveredPaymentsInsertWindow) {
-  core_.Recover(kId1, 2005, 7, now());
+  core_.Recover(Legacy(kId1, 2005, 7), now());
   core_.Run(now());
   for (const Call& c : Gets()) Answer(c, Response(404));
   StepWall(24 * kHour);
@@ -655,6 +719,8 @@ constexpr char kHeld[] =
 TEST_F(RouterCoreTest, A500ThatStoredIsFoundAfterTheFailoverAndRecordedAsADoublePayment) {
   core_.Accept(kId1, 100);
   core_.Run(now());
+  const int64_t sent_to_default = wall();
+  Advance(7);
   Answer(Posts()[0], Response(500));  // default stored it all the same
   std::vector<Call> posts = Posts();
   ASSERT_EQ(posts.size(), 1u);
@@ -676,7 +742,10 @@ TEST_F(RouterCoreTest, A500ThatStoredIsFoundAfterTheFailoverAndRecordedAsADouble
   EXPECT_EQ(twice.processor(), rinha::v1::PROCESSOR_DEFAULT);
   EXPECT_TRUE(twice.double_payment());
   EXPECT_EQ(twice.amount_cents(), 100);
-  EXPECT_EQ(twice.requested_at_ms(), absl::ToUnixMillis(*ParseIsoTime("2025-07-15T12:00:00.000Z")));
+  // Default stored what we sent it; its echo (kHeld) says otherwise: counted, and what we sent
+  // is recorded.
+  EXPECT_EQ(twice.requested_at_ms(), sent_to_default);
+  EXPECT_EQ(core_.stats().echo_mismatches, 1);
   EXPECT_EQ(sink_.handles[1], 0u);
   EXPECT_EQ(core_.stats().double_payments_detected, 1);
   EXPECT_EQ(core_.stats().double_checks, 0);
@@ -878,6 +947,123 @@ TEST(RouterCoreParsingTest, ReadsTheStoredRequestedAtWithAnyPrecisionOrOffset) {
   EXPECT_FALSE(ParseStoredRequestedAt(R"({"amount":1})", &at));
 }
 
+// Each shape docs/contest.md gives for the official processor's GET /payments/{id}: the row read
+// back from a Postgres `timestamp` (no zone) and printed by .NET (no trailing zeros, no '.' on a
+// whole second, up to 6 digits), the id lowercase, the amount as stored.
+TEST(RouterCoreParsingTest, ReadsEveryShapeOfTheOfficialProcessorsLookupAnswer) {
+  struct Case {
+    const char* body;
+    int64_t ms;
+  };
+  const Case cases[] = {
+      {R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3","amount":19.90,"requestedAt":"2025-07-15T12:34:56.78"})",
+       1752582896780},
+      {R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3","amount":20.05,"requestedAt":"2025-07-15T12:34:56.789"})",
+       1752582896789},
+      {R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3","amount":19.9,"requestedAt":"2025-07-15T12:34:56.7"})",
+       1752582896700},
+      {R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3","amount":20,"requestedAt":"2025-07-15T12:34:56"})",
+       1752582896000},
+      {R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3","amount":20.05,"requestedAt":"2025-07-15T12:34:56.123456"})",
+       1752582896123},
+      {R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3","amount":20.05,"requestedAt":"2025-07-15T12:34:56.000001"})",
+       1752582896000},
+      // What our emulator used to answer, and other legitimate spellings.
+      {R"({"correlationId":"x","amount":20.05,"requestedAt":"2025-07-15T12:34:56.780Z"})",
+       1752582896780},
+      {R"({"requestedAt":"2025-07-15T09:34:56.78-03:00","amount":1,"correlationId":"x"})",
+       1752582896780},
+      {R"({ "correlationId" : "x" , "requestedAt" : "2025-07-15T12:34:56.78" })", 1752582896780},
+  };
+  for (const Case& c : cases) {
+    int64_t at = 0;
+    EXPECT_TRUE(ParseStoredRequestedAt(c.body, &at)) << c.body;
+    EXPECT_EQ(at, c.ms) << c.body;
+  }
+}
+
+// ---- What a lookup's 200 means: the processor holds it, whatever the body says.
+
+TEST_F(RouterCoreTest, ALookupsUnreadable200IsRecordedWithTheRequestedAtWeSentAndSaidOnce) {
+  core_.Accept(kId1, 100);
+  core_.Run(now());
+  const int64_t sent_at = wall();
+  Answer(Posts()[0], Outcome(HttpOutcome::Kind::kTimeout));
+  RunFor(config_.retry.initial_backoff_ms);
+  std::vector<Call> gets = Gets();
+  ASSERT_EQ(gets.size(), 1u);
+  Answer(gets[0], Response(200, "<html>payment found}{"));
+  ASSERT_EQ(sink_.settled.size(), 1u);
+  EXPECT_EQ(sink_.settled[0].processor(), rinha::v1::PROCESSOR_DEFAULT);
+  EXPECT_EQ(sink_.settled[0].requested_at_ms(), sent_at);
+  EXPECT_EQ(core_.stats().unreadable_echoes, 1);
+}
+
+TEST_F(RouterCoreTest, AnEchoInTheOfficialShapeAgreesWithWhatWeSent) {
+  core_.Accept(kId1, 100);
+  core_.Run(now());
+  const int64_t sent_at = wall();
+  Answer(Posts()[0], Outcome(HttpOutcome::Kind::kConnectionLost));
+  RunFor(config_.retry.initial_backoff_ms);
+  std::vector<Call> gets = Gets();
+  ASSERT_EQ(gets.size(), 1u);
+  Answer(gets[0], Response(200, std::string(R"({"correlationId":")") + kId1 +
+                                    R"(","amount":1.00,"requestedAt":")" +
+                                    FormatIsoMicrosUnzoned(sent_at * 1000) + "\"}"));
+  ASSERT_EQ(sink_.settled.size(), 1u);
+  EXPECT_EQ(sink_.settled[0].requested_at_ms(), sent_at);
+  EXPECT_EQ(core_.stats().echo_mismatches, 0);
+  EXPECT_EQ(core_.stats().unreadable_echoes, 0);
+}
+
+TEST_F(RouterCoreTest, ALookupWithoutAClearAnswerBacksOffAndNeverSpins) {
+  core_.Accept(kId1, 100);
+  core_.Run(now());
+  Answer(Posts()[0], Outcome(HttpOutcome::Kind::kTimeout));
+  int lookups = 0;
+  const int64_t minute = 60'000;
+  for (int64_t end = mono() + minute; mono() < end;) {
+    RunFor(100);
+    for (const Call& c : Gets()) {
+      ++lookups;
+      Answer(c, Response(503));
+    }
+    transport_.Take(Call::Kind::kHealth);
+    Posts();
+  }
+  // 50 ms doubling up to max_lookup_backoff_ms: a handful in the first seconds, then one per
+  // backoff cap.
+  EXPECT_GE(lookups, 5);
+  EXPECT_LE(lookups, 10 + minute / config_.retry.max_lookup_backoff_ms);
+  EXPECT_EQ(core_.stats().lookup_errors, lookups);
+}
+
+TEST_F(RouterCoreTest, LookupsPerProcessorAreBoundedInRateAsWellAsInFlight) {
+  const int n = 3000;
+  for (int i = 0; i < n; ++i) core_.Accept(absl::StrFormat("00000000-0000-4000-8000-%012d", i), 1);
+  core_.Run(now());
+  for (const Call& c : Posts()) Answer(c, Outcome(HttpOutcome::Kind::kConnectionLost));
+  // Every payment wants a lookup at default; they answer at once (404, not there yet).
+  int64_t max_in_one_second = 0;
+  for (int second = 0; second < 5; ++second) {
+    int64_t in_this_second = 0;
+    for (int step = 0; step < 20; ++step) {
+      RunFor(50);
+      for (const Call& c : Gets()) {
+        in_this_second += c.target == Target::kDefault ? 1 : 0;
+        Answer(c, Response(404));
+      }
+      for (const Call& c : Posts()) Answer(c, Outcome(HttpOutcome::Kind::kConnectionLost));
+      transport_.Take(Call::Kind::kHealth);
+    }
+    max_in_one_second = std::max(max_in_one_second, in_this_second);
+  }
+  EXPECT_GT(max_in_one_second, 0);
+  EXPECT_LE(max_in_one_second,
+            config_.routing.max_lookups_per_s + config_.routing.max_lookups_per_s / 5);
+  EXPECT_GT(core_.stats().lookups_waiting, 0);
+}
+
 // ---- Recovery: payments an earlier run took and the ledger does not hold.
 
 constexpr char kStored[] =
@@ -892,8 +1078,7 @@ std::vector<Call> GetsOf(std::vector<Call>& gets, Target target) {
 }
 
 TEST_F(RouterCoreTest, ARecoveredPaymentIsLookedUpAtBothProcessorsBeforeAnythingElse) {
-  ASSERT_EQ(core_.Recover(kId1, 2005, /*journal_handle=*/7, now()),
-            RouterCore::AcceptResult::kAccepted);
+  ASSERT_EQ(core_.Recover(Legacy(kId1, 2005, 7), now()), RouterCore::AcceptResult::kAccepted);
   core_.Run(now());
   EXPECT_TRUE(Posts().empty());
   std::vector<Call> gets = Gets();
@@ -905,7 +1090,7 @@ TEST_F(RouterCoreTest, ARecoveredPaymentIsLookedUpAtBothProcessorsBeforeAnything
 }
 
 TEST_F(RouterCoreTest, ARecoveredPaymentFoundAtAProcessorIsSettledThereWithItsRequestedAt) {
-  core_.Recover(kId1, 2005, 7, now());
+  core_.Recover(Legacy(kId1, 2005, 7), now());
   core_.Run(now());
   std::vector<Call> gets = Gets();
   Answer(GetsOf(gets, Target::kDefault)[0], Response(404));
@@ -922,7 +1107,7 @@ TEST_F(RouterCoreTest, ARecoveredPaymentFoundAtAProcessorIsSettledThereWithItsRe
 }
 
 TEST_F(RouterCoreTest, ARecoveredPaymentAbsentEverywhereIsSentOnlyOnceTheInsertWindowHasPassed) {
-  core_.Recover(kId1, 2005, 7, now());
+  core_.Recover(Legacy(kId1, 2005, 7), now());
   core_.Run(now());
   std::vector<Call> gets = Gets();
   for (const Call& c : gets) Answer(c, Response(404));
@@ -945,7 +1130,7 @@ TEST_F(RouterCoreTest, ARecoveredPaymentAbsentEverywhereIsSentOnlyOnceTheInsertW
 
 TEST_F(RouterCoreTest, AFailedRecoveryLookupIsRetriedAndNeverTakenAsAbsence) {
   const int64_t window_end = mono() + config_.retry.ambiguity_settle_ms;
-  core_.Recover(kId1, 2005, 7, now());
+  core_.Recover(Legacy(kId1, 2005, 7), now());
   core_.Run(now());
   std::vector<Call> gets = Gets();
   Answer(GetsOf(gets, Target::kDefault)[0], Response(404));
@@ -970,16 +1155,16 @@ TEST_F(RouterCoreTest, ARecoveredIdIsNotTakenAgainAndRememberedIdsAreNeverPaid) 
   ASSERT_EQ(core_.Remember(kId2), RouterCore::AcceptResult::kAccepted);
   EXPECT_TRUE(core_.Knows(kId2));
   EXPECT_EQ(core_.Accept(kId2, 2005), RouterCore::AcceptResult::kDuplicate);
-  core_.Recover(kId1, 2005, 7, now());
+  core_.Recover(Legacy(kId1, 2005, 7), now());
   EXPECT_EQ(core_.Accept(kId1, 2005), RouterCore::AcceptResult::kDuplicate);
-  EXPECT_EQ(core_.Recover(kId1, 2005, 8, now()), RouterCore::AcceptResult::kDuplicate);
+  EXPECT_EQ(core_.Recover(Legacy(kId1, 2005, 8), now()), RouterCore::AcceptResult::kDuplicate);
   core_.Run(now());
   EXPECT_TRUE(Posts().empty());
 }
 
 TEST_F(RouterCoreTest, RecoveryLookupsRespectTheBoundPerProcessor) {
   for (int i = 0; i < 3 * config_.routing.max_lookups_in_flight; ++i) {
-    core_.Recover(absl::StrFormat("00000000-0000-4000-8000-%012d", i), 2005, 1, now());
+    core_.Recover(Legacy(absl::StrFormat("00000000-0000-4000-8000-%012d", i), 2005, 1), now());
   }
   core_.Run(now());
   std::vector<Call> gets = Gets();
@@ -990,6 +1175,260 @@ TEST_F(RouterCoreTest, RecoveryLookupsRespectTheBoundPerProcessor) {
     if (c.text == gets[0].text) Answer(c, Response(404));
   }
   EXPECT_EQ(Gets().size(), 2u);
+}
+
+// ---- Recovery with the journal's record of each POST.
+
+RecoveredPayment Journaled(const std::string& id, int64_t cents, uint64_t handle,
+                           int64_t sent_to_default, int64_t sent_to_fallback) {
+  RecoveredPayment p;
+  p.correlation_id = id;
+  p.amount_cents = cents;
+  p.journal_handles = {handle, handle + 1};
+  p.sends_known = true;
+  p.sent_at_ms[static_cast<int>(Target::kDefault)] = sent_to_default;
+  p.sent_at_ms[static_cast<int>(Target::kFallback)] = sent_to_fallback;
+  return p;
+}
+
+TEST_F(RouterCoreTest, ARecoveredPaymentNeverSentIsSentAtOnceWithoutALookup) {
+  core_.Recover(Journaled(kId1, 2005, 7, -1, -1), now());
+  core_.Run(now());
+  EXPECT_TRUE(Gets().empty());
+  std::vector<Call> posts = Posts();
+  ASSERT_EQ(posts.size(), 1u);
+  EXPECT_EQ(posts[0].target, Target::kDefault);
+  Answer(posts[0], Response(200));
+  ASSERT_EQ(sink_.settled.size(), 1u);
+  EXPECT_EQ(sink_.all_handles[0], std::vector<uint64_t>({7, 8}));
+}
+
+TEST_F(RouterCoreTest, ARecoveredPaymentIsLookedUpOnlyWhereItWasSent) {
+  core_.Recover(Journaled(kId1, 2005, 7, -1, wall() - 1000), now());
+  core_.Run(now());
+  std::vector<Call> gets = Gets();
+  ASSERT_EQ(gets.size(), 1u);
+  EXPECT_EQ(gets[0].target, Target::kFallback);
+}
+
+// The crash issue 19 found: the official processor's echo has no zone. Recovery records what
+// the journal says was sent, and does not need the echo at all.
+TEST_F(RouterCoreTest, ARecoveredPaymentFoundWhereItWasSentIsRecordedWithTheJournaledRequestedAt) {
+  const int64_t sent = wall() - 800;
+  for (const char* body : {"", "not json", R"({"requestedAt":"2025-07-15T12:34:56.78"})"}) {
+    const std::string id =
+        absl::StrCat("00000000-0000-4000-8000-", std::string(12 - 1, '0'), sink_.settled.size());
+    core_.Recover(Journaled(id, 2005, 7, sent, -1), now());
+    core_.Run(now());
+    std::vector<Call> gets = Gets();
+    ASSERT_EQ(gets.size(), 1u);
+    Answer(gets[0], Response(200, body));
+  }
+  ASSERT_EQ(sink_.settled.size(), 3u);
+  for (const auto& s : sink_.settled) {
+    EXPECT_EQ(s.processor(), rinha::v1::PROCESSOR_DEFAULT);
+    EXPECT_EQ(s.requested_at_ms(), sent);
+  }
+  EXPECT_EQ(core_.stats().unreadable_echoes, 2);
+  EXPECT_EQ(core_.stats().echo_mismatches, 1);
+  EXPECT_EQ(core_.stats().recovering, 0);
+}
+
+TEST_F(RouterCoreTest, ARecoveredPaymentSentLongAgoIsFreeAtTheFirst404) {
+  core_.Recover(Journaled(kId1, 2005, 7, wall() - config_.retry.ambiguity_settle_ms - 1, -1),
+                now());
+  core_.Run(now());
+  std::vector<Call> gets = Gets();
+  ASSERT_EQ(gets.size(), 1u);
+  Answer(gets[0], Response(404));
+  std::vector<Call> posts = Posts();
+  ASSERT_EQ(posts.size(), 1u);
+}
+
+TEST_F(RouterCoreTest, ARecoveredPaymentSentJustBeforeTheCrashWaitsOutItsInsertWindow) {
+  const int64_t sent = wall() - 1000;
+  core_.Recover(Journaled(kId1, 2005, 7, sent, -1), now());
+  core_.Run(now());
+  Answer(Gets()[0], Response(404));
+  RunFor(config_.retry.ambiguity_settle_ms - 1000 - 1);
+  EXPECT_TRUE(Posts().empty());
+  RunFor(1);
+  std::vector<Call> gets = Gets();
+  ASSERT_EQ(gets.size(), 1u);
+  Answer(gets[0], Response(404));
+  EXPECT_EQ(Posts().size(), 1u);
+}
+
+// ---- Every POST is journaled before it leaves.
+
+class RecordingDispatchLog : public DispatchLog {
+ public:
+  explicit RecordingDispatchLog(FakeTransport& transport) : transport_(transport) {}
+  absl::StatusOr<uint64_t> Record(absl::Span<const Entry> entries) override {
+    if (fail) return absl::ResourceExhaustedError("disk full");
+    for (const Entry& e : entries) {
+      recorded.push_back(
+          {std::string(e.correlation_id), e.target, e.requested_at_ms, transport_.calls.size()});
+    }
+    return ++next_handle;
+  }
+  struct Recorded {
+    std::string id;
+    Target target;
+    int64_t requested_at_ms;
+    size_t calls_before;  // transport calls made before it was journaled
+  };
+  std::vector<Recorded> recorded;
+  bool fail = false;
+  uint64_t next_handle = 100;
+
+ private:
+  FakeTransport& transport_;
+};
+
+class RouterCoreJournalTest : public RouterCoreTest {
+ protected:
+  RouterCoreJournalTest() : log_(transport_), journaled_(config_, transport_, sink_, &log_) {
+    journaled_.Run(now());
+    for (const Call& c : transport_.Take(Call::Kind::kHealth)) {
+      journaled_.OnHttpDone(c.token, Response(200, R"({"failing":false,"minResponseTime":0})"),
+                            now());
+    }
+  }
+  RecordingDispatchLog log_;
+  RouterCore journaled_;
+};
+
+TEST_F(RouterCoreJournalTest, EachPostIsJournaledBeforeItLeavesAndReleasedWithThePayment) {
+  journaled_.Accept(kId1, 100, 0, /*journal_handle=*/5);
+  journaled_.Accept(kId2, 100, 0, /*journal_handle=*/5);
+  const size_t calls_before = transport_.calls.size();
+  journaled_.Run(now());
+  ASSERT_EQ(log_.recorded.size(), 2u);
+  EXPECT_EQ(log_.recorded[0].calls_before, calls_before);  // one write, before both POSTs
+  EXPECT_EQ(log_.recorded[1].calls_before, calls_before);
+  EXPECT_EQ(log_.recorded[0].requested_at_ms, wall());
+  std::vector<Call> posts = Posts();
+  ASSERT_EQ(posts.size(), 2u);
+  EXPECT_NE(posts[0].text.find(FormatIsoMillis(log_.recorded[0].requested_at_ms)),
+            std::string::npos);
+  journaled_.OnHttpDone(posts[0].token, Response(200), now());
+  ASSERT_EQ(sink_.settled.size(), 1u);
+  EXPECT_EQ(sink_.all_handles[0], std::vector<uint64_t>({5, 101}));
+}
+
+TEST_F(RouterCoreJournalTest, AResendWithTheSameRequestedAtIsNotJournaledAgain) {
+  journaled_.Accept(kId1, 100);
+  journaled_.Run(now());
+  std::vector<Call> posts = Posts();
+  journaled_.OnHttpDone(posts[0].token, Outcome(HttpOutcome::Kind::kConnectionLost), now());
+  Advance(config_.retry.initial_backoff_ms);
+  journaled_.Run(now());
+  std::vector<Call> gets = Gets();
+  ASSERT_EQ(gets.size(), 1u);
+  journaled_.OnHttpDone(gets[0].token, Response(404), now());
+  ASSERT_EQ(Posts().size(), 1u);  // sent again
+  EXPECT_EQ(log_.recorded.size(), 1u);
+}
+
+TEST_F(RouterCoreJournalTest, APostThatCannotBeJournaledIsHeldBackAndSentOnceItCan) {
+  log_.fail = true;
+  journaled_.Accept(kId1, 100);
+  journaled_.Run(now());
+  EXPECT_TRUE(Posts().empty());
+  EXPECT_EQ(journaled_.stats().dispatch_journal_errors, 1);
+  EXPECT_EQ(journaled_.stats().in_flight, 0);
+  EXPECT_EQ(journaled_.signals(Target::kDefault, mono()).in_flight, 0);
+  EXPECT_FALSE(journaled_.signals(Target::kDefault, mono()).failing);  // not the processor's fault
+  // Not retried before its backoff, then sent once the journal takes it.
+  journaled_.Run(now());
+  EXPECT_EQ(journaled_.stats().dispatch_journal_errors, 1);
+  log_.fail = false;
+  Advance(config_.retry.initial_backoff_ms);
+  journaled_.Run(now());
+  std::vector<Call> posts = Posts();
+  ASSERT_EQ(posts.size(), 1u);
+  ASSERT_EQ(log_.recorded.size(), 1u);
+  journaled_.OnHttpDone(posts[0].token, Response(200), now());
+  EXPECT_EQ(sink_.settled.size(), 1u);
+}
+
+// ---- Nothing is stuck in silence.
+
+TEST_F(RouterCoreTest, APaymentPendingPastTheBoundIsCountedOnceByStateWithItsAge) {
+  // Both processors fail: the payment waits (queued) past the bound.
+  for (const Call& c : transport_.Take(Call::Kind::kHealth)) Answer(c, Response(200));
+  core_.Accept(kId1, 100);
+  core_.Run(now());
+  for (const Call& c : Posts()) Answer(c, Response(500));
+  int64_t waited = 0;
+  while (waited < config_.undecided_after_ms + 2000) {
+    RunFor(500);
+    waited += 500;
+    for (const Call& c : Posts()) Answer(c, Response(500));
+    for (const Call& c : transport_.Take(Call::Kind::kHealth)) {
+      core_.OnHttpDone(c.token, Response(200, R"({"failing":true,"minResponseTime":0})"), now());
+    }
+  }
+  const RouterCoreStats s = core_.stats();
+  EXPECT_EQ(s.undecided, 1);
+  EXPECT_EQ(s.undecided_total, 1);
+  const PaymentStateStats& queued = s.by_state[static_cast<int>(PaymentState::kQueued)];
+  EXPECT_EQ(queued.pending + s.by_state[static_cast<int>(PaymentState::kPosting)].pending, 1);
+  const int64_t oldest =
+      std::max(queued.oldest_ms, s.by_state[static_cast<int>(PaymentState::kPosting)].oldest_ms);
+  EXPECT_GE(oldest, config_.undecided_after_ms);
+  EXPECT_LE(oldest, config_.undecided_after_ms + 3000);
+  // Once it settles, it is no longer counted; the total stays.
+  for (const Call& c : transport_.Take(Call::Kind::kHealth)) Answer(c, Response(200));
+  for (int i = 0; i < 100 && sink_.settled.empty(); ++i) {
+    RunFor(500);
+    for (const Call& c : Posts()) Answer(c, Response(200));
+    for (const Call& c : transport_.Take(Call::Kind::kHealth)) {
+      core_.OnHttpDone(c.token, Response(200, R"({"failing":false,"minResponseTime":0})"), now());
+    }
+  }
+  ASSERT_EQ(sink_.settled.size(), 1u);
+  RunFor(1000);
+  EXPECT_EQ(core_.stats().undecided, 0);
+  EXPECT_EQ(core_.stats().undecided_total, 1);
+}
+
+TEST_F(RouterCoreTest, AnAmbiguousPaymentCountsAsAmbiguousAtItsProcessor) {
+  core_.Accept(kId1, 100);
+  core_.Run(now());
+  Answer(Posts()[0], Outcome(HttpOutcome::Kind::kTimeout));
+  RunFor(1000);
+  const RouterCoreStats s = core_.stats();
+  EXPECT_EQ(s.by_state[static_cast<int>(PaymentState::kAmbiguous)].pending, 1);
+  EXPECT_EQ(s.undecided, 0);
+}
+
+TEST_F(RouterCoreTest, FindTellsWhereAPaymentIsAndWhichProcessorItConcerns) {
+  EXPECT_EQ(core_.Find(kId1, mono()).where, PaymentView::Where::kUnknown);
+  core_.Accept(kId1, 2005);
+  PaymentView v = core_.Find(kId1, mono());
+  EXPECT_EQ(v.where, PaymentView::Where::kPending);
+  EXPECT_EQ(v.state, PaymentState::kQueued);
+  EXPECT_FALSE(v.has_processor);
+  EXPECT_EQ(v.amount_cents, 2005);
+  core_.Run(now());
+  std::vector<Call> posts = Posts();
+  v = core_.Find(kId1, mono());
+  EXPECT_EQ(v.state, PaymentState::kPosting);
+  ASSERT_TRUE(v.has_processor);
+  EXPECT_EQ(v.processor, Target::kDefault);
+  Advance(250);
+  Answer(posts[0], Outcome(HttpOutcome::Kind::kTimeout));
+  v = core_.Find(kId1, mono());
+  EXPECT_EQ(v.state, PaymentState::kAmbiguous);
+  EXPECT_EQ(v.processor, Target::kDefault);
+  EXPECT_EQ(v.pending_ms, 250);
+  RunFor(config_.retry.initial_backoff_ms);
+  Answer(Gets()[0], Response(200));
+  EXPECT_EQ(core_.Find(kId1, mono()).where, PaymentView::Where::kSettled);
+  core_.Purge();
+  EXPECT_EQ(core_.Find(kId1, mono()).where, PaymentView::Where::kUnknown);
 }
 
 TEST_F(RouterCoreTest, WhileDrainingNothingNewStartsButAnswersAreTaken) {

@@ -150,7 +150,8 @@ class RouterFaultTest : public ::testing::Test {
       Subprocess::Options o;
       o.args = {"--listen=127.0.0.1:0",
                 absl::StrCat("--unix_socket=", (dir_ / "ledger.sock").string()),
-                absl::StrCat("--db_path=", (dir_ / "ledger.db").string())};
+                absl::StrCat("--db_path=", (dir_ / "ledger.db").string()),
+                "--metrics_listen=127.0.0.1:0"};
       auto child = Subprocess::Spawn(LEDGER_BINARY, o);
       ASSERT_TRUE(child.ok()) << child.status();
       ledger_ = *std::move(child);
@@ -165,7 +166,8 @@ class RouterFaultTest : public ::testing::Test {
               "--max_in_flight=300",
               "--payment_timeout_ms=2000",
               absl::StrCat("--ambiguity_settle_ms=", kAmbiguitySettleMs),
-              absl::StrCat("--journal_dir=", (dir_ / "router-journal").string())};
+              absl::StrCat("--journal_dir=", (dir_ / "router-journal").string()),
+              "--metrics_listen=127.0.0.1:0"};
     auto child = Subprocess::Spawn(ROUTER_BINARY, o);
     ASSERT_TRUE(child.ok()) << child.status();
     router_ = *std::move(child);

@@ -107,6 +107,13 @@ class Processor {
 
 class RouterIntegrationTest : public ::testing::Test {
  protected:
+  // Router flags beyond the common ones, set by a test before SetUp starts it.
+  virtual std::vector<std::string> ExtraRouterFlags() const {
+    // Shorter than the 2000 ms delay of one stage: payments in flight then time out and are
+    // inserted afterwards, exercising the ambiguous path for real.
+    return {"--payment_timeout_ms=1500"};
+  }
+
   void SetUp() override {
 #if defined(__SANITIZE_THREAD__)
     // The router's gRPC server and client live in Debian's uninstrumented gRPC (as for the
@@ -120,23 +127,22 @@ class RouterIntegrationTest : public ::testing::Test {
     ASSERT_NE(fallback_, nullptr);
     StartLedger();
     Subprocess::Options o;
-    o.args = {"--listen=127.0.0.1:0",
-              absl::StrCat("--unix_socket=", (dir_ / "router.sock").string()),
-              absl::StrCat("--ledger=unix:", (dir_ / "ledger.sock").string()),
-              absl::StrCat("--processor_default_url=", default_->url()),
-              absl::StrCat("--processor_fallback_url=", fallback_->url()),
-              // The emulator holds a thread per connection (1200 here): keep the router's
-              // connections well below it, also in slow sanitizer builds.
-              "--max_in_flight=300",
-              // Shorter than the 2000 ms delay of one stage: payments in flight then time out
-              // and are inserted afterwards, exercising the ambiguous path for real.
-              "--payment_timeout_ms=1500",
-              absl::StrCat("--journal_dir=", (dir_ / "router-journal").string())};
+    o.args = {
+        "--listen=127.0.0.1:0", absl::StrCat("--unix_socket=", (dir_ / "router.sock").string()),
+        absl::StrCat("--ledger=unix:", (dir_ / "ledger.sock").string()),
+        absl::StrCat("--processor_default_url=", default_->url()),
+        absl::StrCat("--processor_fallback_url=", fallback_->url()),
+        // The emulator holds a thread per connection (1200 here): keep the router's
+        // connections well below it, also in slow sanitizer builds.
+        "--max_in_flight=300", absl::StrCat("--journal_dir=", (dir_ / "router-journal").string()),
+        "--metrics_listen=127.0.0.1:0"};
+    for (const std::string& flag : ExtraRouterFlags()) o.args.push_back(flag);
     auto child = Subprocess::Spawn(ROUTER_BINARY, o);
     ASSERT_TRUE(child.ok()) << child.status();
     router_ = *std::move(child);
     auto line = router_->ReadLineContaining("router listening");
     ASSERT_TRUE(line.ok()) << line.status();
+    metrics_port_ = IntFieldAfter(*line, "metrics_port=").value_or(0);
     // Exercise the unix listener: the edges use it in production.
     router_channel_ = grpc::CreateChannel(absl::StrCat("unix:", (dir_ / "router.sock").string()),
                                           grpc::InsecureChannelCredentials());
@@ -152,9 +158,9 @@ class RouterIntegrationTest : public ::testing::Test {
 
   void StartLedger() {
     Subprocess::Options o;
-    o.args = {"--listen=127.0.0.1:0",
-              absl::StrCat("--unix_socket=", (dir_ / "ledger.sock").string()),
-              absl::StrCat("--db_path=", (dir_ / "ledger.db").string())};
+    o.args = {
+        "--listen=127.0.0.1:0", absl::StrCat("--unix_socket=", (dir_ / "ledger.sock").string()),
+        absl::StrCat("--db_path=", (dir_ / "ledger.db").string()), "--metrics_listen=127.0.0.1:0"};
     auto child = Subprocess::Spawn(LEDGER_BINARY, o);
     ASSERT_TRUE(child.ok()) << child.status();
     ledger_ = *std::move(child);
@@ -184,6 +190,25 @@ class RouterIntegrationTest : public ::testing::Test {
     return resp;
   }
 
+  // The value of the first sample of `series` (name and labels as printed) in the router's
+  // /metrics; -1 when absent or unreachable.
+  double RouterMetric(const std::string& series) {
+    httplib::Client client("127.0.0.1", metrics_port_);
+    auto r = client.Get("/metrics");
+    if (!r || r->status != 200) return -1;
+    for (std::string_view rest = r->body; !rest.empty();) {
+      const size_t end = rest.find('\n');
+      const std::string_view line = rest.substr(0, end);
+      rest = end == std::string_view::npos ? "" : rest.substr(end + 1);
+      if (line.size() > series.size() && line.substr(0, series.size()) == series &&
+          line[series.size()] == ' ') {
+        return std::strtod(std::string(line.substr(series.size() + 1)).c_str(), nullptr);
+      }
+    }
+    return -1;
+  }
+
+  int metrics_port_ = 0;
   std::filesystem::path dir_;
   std::unique_ptr<Processor> default_;
   std::unique_ptr<Processor> fallback_;
@@ -320,6 +345,102 @@ TEST_F(RouterIntegrationTest, ScriptedRunSettlesEveryPaymentOnceAndMatchesThePro
   }
   EXPECT_EQ(both, 0);
   EXPECT_EQ(none, 0);
+}
+
+// A default slower than the router's payment timeout (the real processor's GET /payments/{id}
+// answer shape, as the emulator gives it): every POST times out and is inserted later. Each
+// payment is recorded once, at default, with the requestedAt sent, and the lookups stay few.
+class SlowerThanTheTimeoutTest : public RouterIntegrationTest {
+ protected:
+  static constexpr int kTimeoutMs = 1000;
+  static constexpr int kDelayMs = 1600;
+  std::vector<std::string> ExtraRouterFlags() const override {
+    return {absl::StrCat("--payment_timeout_ms=", kTimeoutMs), "--ambiguity_settle_ms=3000",
+            "--undecided_after_ms=60000"};
+  }
+};
+
+TEST_F(SlowerThanTheTimeoutTest, EveryPaymentIsRecordedOnceSoonAfterTheProcessorInsertsIt) {
+  default_->Delay(kDelayMs);
+  fallback_->Failing(true);  // nowhere else to go: the payments must be found at default
+  std::vector<std::string> ids;
+  for (int i = 0; i < 20; ++i) ids.push_back(Id(0x5000 + i));
+  const absl::Time sent = absl::Now();
+  Feed(router_stub_.get(), ids, [](int64_t) {});
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        const auto s = LedgerSummary(std::nullopt, std::nullopt);
+        return s.default_totals().total_requests() == static_cast<int64_t>(ids.size());
+      },
+      absl::Seconds(30)))
+      << RouterStats().ShortDebugString();
+  const absl::Duration took = absl::Now() - sent;
+  RINHA_LOG_INFO("slower than the timeout: %d payments recorded %d ms after sending",
+                 static_cast<int>(ids.size()), absl::ToInt64Milliseconds(took));
+  // (How soon is asserted with a fake clock in router_core_test; here it is only reported.)
+  const auto stats = RouterStats();
+  EXPECT_EQ(stats.settled_default(), static_cast<int64_t>(ids.size()));
+  EXPECT_EQ(stats.settled_fallback(), 0);
+  EXPECT_EQ(stats.unreadable_echoes(), 0);
+  EXPECT_EQ(stats.echo_mismatches(), 0);
+  EXPECT_LE(stats.lookups_default(), static_cast<int64_t>(ids.size()) * 8);
+  // The ledger equals what default holds, per window of requestedAt too.
+  const Totals d = default_->Summary("", "");
+  const auto ours = LedgerSummary(std::nullopt, std::nullopt);
+  EXPECT_EQ(ours.default_totals().total_requests(), d.requests);
+  EXPECT_EQ(ours.default_totals().total_amount_cents(), d.cents);
+  const int64_t from = absl::ToUnixMillis(sent) - 100;
+  const auto windowed = LedgerSummary(from, from + 1000);
+  EXPECT_EQ(windowed.default_totals().total_requests(),
+            default_->Summary(FormatIsoMillis(from), FormatIsoMillis(from + 1000)).requests);
+  EXPECT_EQ(stats.lookups_waiting(), 0);
+  for (const std::string& id : ids) EXPECT_FALSE(fallback_->Holds(id));
+}
+
+// Issue 20's must-show: a payment stuck on purpose (default slower than the router's timeout, and
+// its lookups failing) shows within seconds as undecided in the router's /metrics, the self-audit
+// reports its window as different from the processors'; once lookups work again the router
+// records it and both clear.
+class OperabilityTest : public RouterIntegrationTest {
+ protected:
+  std::vector<std::string> ExtraRouterFlags() const override {
+    return {"--payment_timeout_ms=500", "--undecided_after_ms=2000", "--audit_admin_token=123",
+            "--audit_window_ms=1000",   "--audit_settle_ms=1500",    "--ambiguity_settle_ms=60000"};
+  }
+};
+
+TEST_F(OperabilityTest, AStuckPaymentIsUndecidedAndAMismatchedWindowUntilItIsRecorded) {
+  ASSERT_GT(metrics_port_, 0);
+  EXPECT_EQ(RouterMetric("rinha_audit_enabled"), 1);
+  default_->Delay(900);
+  default_->Set("fault", R"({"mode":"lookups_503"})");
+  Feed(router_stub_.get(), {Id(0x7000)}, [](int64_t) {});
+  // Held by default (inserted after its delay), not recorded: undecided within seconds.
+  ASSERT_TRUE(WaitUntil(
+      [&] { return RouterMetric(R"(rinha_router_undecided_payments{state="ambiguous"})") == 1; },
+      absl::Seconds(20)))
+      << RouterStats().ShortDebugString();
+  EXPECT_GE(RouterMetric(R"(rinha_router_oldest_pending_age_seconds{state="ambiguous"})"), 2);
+  EXPECT_EQ(default_->Summary("", "").requests, 1);  // (its lookups fail: ask the admin API)
+  ASSERT_TRUE(WaitUntil([&] { return RouterMetric("rinha_audit_mismatched_windows") == 1; },
+                        absl::Seconds(20)));
+  EXPECT_EQ(RouterMetric("rinha_audit_mismatched_windows_total"), 1);
+  EXPECT_GT(RouterMetric("rinha_router_lookup_errors_total"), 0);
+  // Lookups work again: recorded, and both clear.
+  default_->Set("fault", R"({"mode":"none"})");
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return RouterMetric("rinha_audit_mismatched_windows") == 0 &&
+               RouterMetric("rinha_audit_cleared_windows_total") == 1;
+      },
+      absl::Seconds(40)))
+      << RouterStats().ShortDebugString();
+  EXPECT_EQ(RouterMetric(R"(rinha_router_undecided_payments{state="ambiguous"})"), 0);
+  EXPECT_EQ(RouterMetric("rinha_router_undecided_payments_total"), 1);
+  EXPECT_EQ(RouterMetric(R"(rinha_router_settled_total{processor="default"})"), 1);
+  const Totals d = default_->Summary("", "");
+  EXPECT_EQ(LedgerSummary(std::nullopt, std::nullopt).default_totals().total_requests(),
+            d.requests);
 }
 
 }  // namespace

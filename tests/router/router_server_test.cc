@@ -24,7 +24,8 @@ TEST(RouterServerStartTest, ShutdownRightAfterStartReturns) {
   // A real ledger: Start reads its settled ids before it serves.
   rinha::testing::Subprocess::Options ledger_options;
   ledger_options.args = {"--listen=", "--unix_socket=" + (dir / "ledger.sock").string(),
-                         "--db_path=" + (dir / "ledger.db").string()};
+                         "--db_path=" + (dir / "ledger.db").string(),
+                         "--metrics_listen=127.0.0.1:0"};
   auto ledger = rinha::testing::Subprocess::Spawn(LEDGER_BINARY, ledger_options);
   ASSERT_TRUE(ledger.ok()) << ledger.status();
   ASSERT_TRUE((*ledger)->ReadLineContaining("ledger listening").ok());
