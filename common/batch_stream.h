@@ -8,8 +8,8 @@
 // Each item carries a Tag that comes back with the acknowledgement: the caller's bookkeeping for
 // the item (a journal handle, a receipt time), so that it can release what the peer now holds.
 //
-// Threading: Enqueue, stats and Shutdown from any thread (Shutdown not from the hooks). One
-// sender thread owns the stream and its writes; a reader thread per stream takes the
+// Threading: Enqueue, stats, AnyHeld and Shutdown from any thread (Shutdown not from the hooks).
+// One sender thread owns the stream and its writes; a reader thread per stream takes the
 // acknowledgements and runs Hooks::on_ack, outside the lock.
 #pragma once
 
@@ -80,6 +80,9 @@ class BatchStream {
     int64_t resent = 0;         // batch writes after a broken stream or a kRetryLater
     int64_t retried_later = 0;  // kRetryLater verdicts
     int64_t refused = 0;        // Enqueue calls refused (full or shut down)
+    // A stream is open: opened, and neither broken nor cancelled yet (the peer may still be
+    // unreachable: a stream opens before its channel connects).
+    bool open = false;
   };
 
   // Starts the sender thread; it connects lazily and keeps retrying while the peer is away.
@@ -103,6 +106,22 @@ class BatchStream {
   Stats stats() const {
     std::lock_guard<std::mutex> lock(mu_);
     return stats_;
+  }
+
+  // Whether an item held (queued, or in a batch not yet acknowledged) matches: `in_item(const
+  // Item&)` is asked of the queued items, `in_batch(const Batch&)` of the unacknowledged batches
+  // (their items were moved into them). A scan under the stream's lock, which Enqueue waits for:
+  // for rare questions only.
+  template <typename InItem, typename InBatch>
+  bool AnyHeld(InItem in_item, InBatch in_batch) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const Queued& q : queued_) {
+      if (in_item(q.item)) return true;
+    }
+    for (const auto& [id, u] : unacked_) {
+      if (in_batch(*u.batch)) return true;
+    }
+    return false;
   }
 
   // Refuses new items, waits up to `drain` for everything held to be acknowledged, then cancels
@@ -210,6 +229,7 @@ class BatchStream {
       context_ = &context;
       stream_broken_ = false;
       ++stats_.streams;
+      stats_.open = true;
       // Whatever an earlier stream carried goes again, first (the map is in batch order).
       for (auto& [id, u] : unacked_) {
         if (!u.needs_send) {
@@ -254,6 +274,7 @@ class BatchStream {
       }
       std::lock_guard<std::mutex> lock(mu_);
       stream_broken_ = true;
+      stats_.open = false;
       wake_.notify_all();
     });
 
@@ -324,6 +345,7 @@ class BatchStream {
     {
       std::lock_guard<std::mutex> lock(mu_);
       context_ = nullptr;
+      stats_.open = false;
     }
     return acked_any;
   }

@@ -13,6 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "common/bounded_httplib_server.h"
+#include "common/clock.h"
 #include "common/httplib_listener.h"
 #include "common/log.h"
 #include "edge/payment_codec.h"
@@ -49,9 +50,36 @@ std::optional<std::string_view> Param(const httplib::Request& req, const char* k
   return std::string_view(it->second);
 }
 
-bool IsKnownPath(const std::string& path) {
-  return path == "/payments" || path == "/payments-summary" || path == "/purge-payments";
-}
+// The request this HTTP thread is answering, stamped when its handler starts (the request has
+// been read whole). cpp-httplib serves one request at a time per thread and calls the logger on
+// that thread once the answer is written, which reads and clears the stamp.
+struct RequestStamp {
+  int64_t start_us = -1;  // -1: no handler ran
+  EdgeMetrics::Route route = EdgeMetrics::Route::kOther;
+};
+constinit thread_local RequestStamp t_request;
+
+// Every handler's first statement.
+void Stamp(EdgeMetrics::Route route) { t_request = {SteadyMicros(), route}; }
+
+// Takes one of `limit` places; released on destruction.
+class CallSlot {
+ public:
+  CallSlot(std::atomic<int>& in_use, int limit) : in_use_(in_use) {
+    taken_ = in_use_.fetch_add(1, std::memory_order_relaxed) < limit;
+    if (!taken_) in_use_.fetch_sub(1, std::memory_order_relaxed);
+  }
+  ~CallSlot() {
+    if (taken_) in_use_.fetch_sub(1, std::memory_order_relaxed);
+  }
+  CallSlot(const CallSlot&) = delete;
+  CallSlot& operator=(const CallSlot&) = delete;
+  bool taken() const { return taken_; }
+
+ private:
+  std::atomic<int>& in_use_;
+  bool taken_ = false;
+};
 
 }  // namespace
 
@@ -63,11 +91,14 @@ EdgeServer::~EdgeServer() { Shutdown(absl::ZeroDuration()); }
 absl::StatusOr<std::unique_ptr<EdgeServer>> EdgeServer::Start(const EdgeServerOptions& options,
                                                               Clock& clock) {
   std::unique_ptr<EdgeServer> edge(new EdgeServer(options, clock));
-  std::shared_ptr<grpc::Channel> router_channel = MakeChannel(options.router_target);
-  edge->router_ = rinha::v1::Router::NewStub(router_channel);
+  edge->registry_ = std::make_unique<metrics::Registry>();
+  metrics::AddProcessMetrics(*edge->registry_);
+  edge->metrics_ = std::make_unique<EdgeMetrics>(*edge->registry_);
+  edge->router_channel_ = MakeChannel(options.router_target);
+  edge->router_ = rinha::v1::Router::NewStub(edge->router_channel_);
   edge->ledger_ = rinha::v1::Ledger::NewStub(MakeChannel(options.ledger_target));
   absl::StatusOr<std::unique_ptr<RouterStream>> stream =
-      RouterStream::Start(router_channel, options.stream);
+      RouterStream::Start(edge->router_channel_, options.stream);
   if (!stream.ok()) return stream.status();
   edge->stream_ = *std::move(stream);
 
@@ -79,6 +110,8 @@ absl::StatusOr<std::unique_ptr<EdgeServer>> EdgeServer::Start(const EdgeServerOp
   limits.max_request_bytes = options.max_head_bytes + options.max_body_bytes;
   limits.refusal_body = ErrorJson("busy: every connection slot is taken");
   edge->http_ = std::make_unique<BoundedHttplibServer>(limits);
+  EdgeServer* raw = edge.get();
+  edge->metrics_->AddStateMetrics([raw]() { return raw->State(); });
   BoundedHttplibServer& http = *edge->http_;
   http.set_tcp_nodelay(true);
   http.set_payload_max_length(options.max_body_bytes);
@@ -116,11 +149,94 @@ absl::StatusOr<std::unique_ptr<EdgeServer>> EdgeServer::Start(const EdgeServerOp
 
 BoundedHttplibStats EdgeServer::http_stats() const { return http_->stats(); }
 
+EdgeState EdgeServer::State() const {
+  EdgeState state;
+  const BoundedHttplibStats http = http_->stats();
+  state.busy_threads = http.busy;
+  state.refused_connections = http.refused;
+  state.request_timeouts = http.request_timeouts;
+  const RouterStream::Stats stream = stream_->stats();
+  state.unacknowledged = stream.stream.pending;
+  state.refused_queue_full = stream.queue_full;
+  state.refused_journal = stream.journal_errors;
+  state.journal_live = stream.journal.live;
+  state.journal_segments = stream.journal.segments;
+  state.journal_written_bytes = stream.journal.bytes_written;
+  // A stream opens before its channel connects (and a broken channel ends it): up is both.
+  state.router_stream_up =
+      stream.stream.open && router_channel_->GetState(false) == GRPC_CHANNEL_READY;
+  state.router_streams_opened = stream.stream.streams;
+  return state;
+}
+
+std::pair<int, std::string> EdgeServer::AnswerPaymentStatus(std::string_view raw_id) {
+  using rinha::v1::PaymentStatus;
+  absl::StatusOr<std::string> id = ParsePaymentId(raw_id);
+  if (!id.ok()) return {400, ErrorJson(id.status().message())};
+  CallSlot slot(status_calls_, options_.max_status_calls);
+  if (!slot.taken()) return {503, ErrorJson("busy: too many status requests at once")};
+  auto answer = [&id](PaymentStage stage, const PaymentStatus& details) {
+    std::string body;
+    AppendPaymentStatusJson(*id, stage, details, &body);
+    return std::pair<int, std::string>(200, std::move(body));
+  };
+  // Asked first, and again last: the router may take the payment while the others are asked.
+  const bool held_before = stream_->Holds(*id);
+  rinha::v1::PaymentStatusRequest request;
+  request.set_correlation_id(*id);
+
+  PaymentStatus routed;
+  grpc::ClientContext router_context;
+  router_context.set_deadline(Deadline(options_.status_deadline));
+  const grpc::Status router_status = router_->Status(&router_context, request, &routed);
+  if (!router_status.ok()) {
+    // Still true, and all this edge can tell while the router is away.
+    if (held_before || stream_->Holds(*id)) return answer(PaymentStage::kAccepted, PaymentStatus());
+    return {503, ErrorJson(absl::StrCat("router unavailable: ", router_status.error_message()))};
+  }
+  if (std::optional<PaymentStage> pending = PendingStage(routed.state())) {
+    return answer(*pending, routed);
+  }
+
+  PaymentStatus recorded;
+  grpc::ClientContext ledger_context;
+  ledger_context.set_deadline(Deadline(options_.status_deadline));
+  const grpc::Status ledger_status = ledger_->Get(&ledger_context, request, &recorded);
+  const auto ledger_unreachable = [&ledger_status]() {
+    return std::pair<int, std::string>(
+        503, ErrorJson(absl::StrCat("ledger unavailable: ", ledger_status.error_message())));
+  };
+  if (ledger_status.ok() && recorded.state() == PaymentStatus::STATE_SETTLED) {
+    return answer(PaymentStage::kSettled, recorded);
+  }
+  if (routed.state() == PaymentStatus::STATE_SETTLED) {
+    // Paid at a processor; without the ledger, whether it is recorded yet is unknown.
+    return ledger_status.ok() ? answer(PaymentStage::kSettling, routed) : ledger_unreachable();
+  }
+  // The router has not taken it (yet).
+  if (held_before || stream_->Holds(*id)) return answer(PaymentStage::kAccepted, PaymentStatus());
+  if (!ledger_status.ok()) return ledger_unreachable();
+  return {404, ErrorJson("unknown payment")};
+}
+
 void EdgeServer::InstallHandlers() {
   httplib::Server& http = *http_;
+  using Route = EdgeMetrics::Route;
+
+  // Every answer written is counted, and timed from its handler's Stamp when one ran.
+  http.set_logger(
+      [metrics = metrics_.get()](const httplib::Request& req, const httplib::Response& res) {
+        const RequestStamp stamp = std::exchange(t_request, RequestStamp());
+        if (stamp.start_us < 0) {
+          metrics->OnAnswered(EdgeMetrics::RouteOf(req.path), res.status, -1);
+        } else {
+          metrics->OnAnswered(stamp.route, res.status, SteadyMicros() - stamp.start_us);
+        }
+      });
 
   // The hot path: parse, validate, hand over, answer. No logging, no waiting on the network.
   http.Post("/payments", [this](const httplib::Request& req, httplib::Response& res) {
+    Stamp(Route::kPayments);
     rinha::v1::Payment payment;
     const absl::Status decoded = DecodePayment(req.body, &payment);
     if (!decoded.ok()) {
@@ -135,7 +251,23 @@ void EdgeServer::InstallHandlers() {
     res.status = 202;
   });
 
+  // Where one payment is. Never on the hot path: it waits (within its deadlines) on this
+  // request's own thread, and at most max_status_calls run at once.
+  http.Get(R"(/payments/(.+))", [this](const httplib::Request& req, httplib::Response& res) {
+    Stamp(Route::kPaymentStatus);
+    const auto [status, body] = AnswerPaymentStatus(req.matches[1].str());
+    res.status = status;
+    res.set_content(body, kJson);
+  });
+
+  http.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    Stamp(Route::kOther);
+    res.status = 200;
+    res.set_content(registry_->Render(), metrics::kContentType);
+  });
+
   http.Get("/payments-summary", [this](const httplib::Request& req, httplib::Response& res) {
+    Stamp(Route::kSummary);
     absl::StatusOr<rinha::v1::SummaryRequest> request =
         ParseSummaryQuery(Param(req, "from"), Param(req, "to"));
     if (!request.ok()) {
@@ -160,6 +292,7 @@ void EdgeServer::InstallHandlers() {
   });
 
   http.Post("/purge-payments", [this](const httplib::Request&, httplib::Response& res) {
+    Stamp(Route::kPurge);
     rinha::v1::PurgeRequest request;
     rinha::v1::PurgeResponse response;
     grpc::ClientContext ledger_context;
@@ -183,8 +316,13 @@ void EdgeServer::InstallHandlers() {
   // Registered last, so they match only what the handlers above did not: a known path with
   // the wrong method is 405, anything else 404.
   const auto fallback = [](const httplib::Request& req, httplib::Response& res) {
-    if (IsKnownPath(req.path)) {
-      res.set_header("Allow", req.path == "/payments-summary" ? "GET" : "POST");
+    const Route route = EdgeMetrics::RouteOf(req.path);
+    Stamp(route);
+    const bool is_metrics = req.path == "/metrics";
+    if (route != Route::kOther || is_metrics) {
+      const bool get_only =
+          route == Route::kSummary || route == Route::kPaymentStatus || is_metrics;
+      res.set_header("Allow", get_only ? "GET" : "POST");
       SetError(res, 405, "method not allowed");
     } else {
       SetError(res, 404, "not found");

@@ -1,15 +1,21 @@
 // The edge process minus main(): the contest's HTTP API (cpp-httplib, tuned for latency) in
-// front of the router stream (POST /payments) and the ledger (GET /payments-summary).
+// front of the router stream (POST /payments) and the ledger (GET /payments-summary), plus
+// GET /payments/{id} (router, ledger, then this edge's own queue) and GET /metrics.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "common/metrics.h"
+#include "edge/edge_metrics.h"
 #include "edge/router_stream.h"
 #include "payments.grpc.pb.h"
 
@@ -50,6 +56,11 @@ struct EdgeServerOptions {
   absl::Duration keep_alive_timeout = absl::Seconds(60);
   absl::Duration summary_deadline = absl::Milliseconds(1200);
   absl::Duration purge_deadline = absl::Seconds(5);
+  // GET /payments/{id}: the deadline of each of its two calls (router, then ledger), and how
+  // many may run at once; one more is answered 503 at once. A status call holds its
+  // connection's thread while it waits, so the bound keeps threads for POST /payments.
+  absl::Duration status_deadline = absl::Milliseconds(300);
+  int max_status_calls = 4;
   RouterStream::Options stream;
   // Runs on the HTTP thread before it starts accepting. Tests delay the start through it, to
   // make a stop that races the start certain rather than lucky.
@@ -69,6 +80,7 @@ class EdgeServer {
 
   int port() const { return port_; }
   RouterStream& router_stream() { return *stream_; }
+  const metrics::Registry& registry() const { return *registry_; }
   // The HTTP front's counters (busy threads, refused connections, cut-off requests).
   BoundedHttplibStats http_stats() const;
 
@@ -80,15 +92,24 @@ class EdgeServer {
  private:
   EdgeServer(const EdgeServerOptions& options, Clock& clock);
   void InstallHandlers();
+  // GET /payments/{id}, on the request's HTTP thread: status code and JSON body.
+  std::pair<int, std::string> AnswerPaymentStatus(std::string_view raw_id);
+  // The values other components own, for the scrape.
+  EdgeState State() const;
 
   const EdgeServerOptions options_;
   Clock& clock_;
+  // Declared first: destroyed last, after everything its callbacks read.
+  std::unique_ptr<metrics::Registry> registry_;
+  std::unique_ptr<EdgeMetrics> metrics_;
+  std::shared_ptr<grpc::Channel> router_channel_;
   std::unique_ptr<rinha::v1::Ledger::Stub> ledger_;
   std::unique_ptr<rinha::v1::Router::Stub> router_;
   std::unique_ptr<RouterStream> stream_;
   std::unique_ptr<BoundedHttplibServer> http_;
   std::unique_ptr<HttplibListener> listener_;
   int port_ = 0;
+  std::atomic<int> status_calls_{0};  // GET /payments/{id} running now
   bool shut_down_ = false;
 };
 

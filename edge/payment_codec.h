@@ -1,5 +1,5 @@
-// The edge's HTTP codec: JSON request bodies and query strings in, protobuf out, and the summary
-// JSON back. The only place where the contest's JSON field names live.
+// The edge's HTTP codec: JSON request bodies, query strings and path ids in, protobuf out, and
+// the summary and payment status JSON back. The only place where the JSON field names live.
 #pragma once
 
 #include <cstdint>
@@ -45,5 +45,33 @@ void AppendSummaryJson(const rinha::v1::SummaryResponse& summary, std::string* o
 
 // {"error":"<message>"}, the message JSON-escaped.
 std::string ErrorJson(absl::string_view message);
+
+// The {id} of GET /payments/{id}: any case of a UUID, returned canonical (lower-case);
+// InvalidArgument (-> 400) otherwise.
+absl::StatusOr<std::string> ParsePaymentId(std::string_view text);
+
+// Where a payment is, as GET /payments/{id} says it ("status" in its JSON).
+enum class PaymentStage {
+  kAccepted,    // held by this edge, not yet taken by the router
+  kQueued,      // router: waiting for a processor
+  kInFlight,    // router: a POST of it in flight
+  kAmbiguous,   // router: a processor may hold it; being looked up
+  kRecovering,  // router: taken over from its earlier run, being looked up
+  kSettling,    // router: paid at a processor; the ledger has no row yet
+  kSettled,     // ledger: recorded
+};
+
+// The stage of a router's pending state; nullopt for STATE_UNKNOWN and STATE_SETTLED.
+std::optional<PaymentStage> PendingStage(rinha::v1::PaymentStatus::State state);
+
+// Appends the answer of GET /payments/{id}:
+//   {"correlationId":"...","status":"accepted|queued|in_flight|ambiguous|recovering|settling|
+//    settled","processor":"default|fallback","alsoHeldBy":"default|fallback","amount":19.90,
+//    "requestedAt":"2025-07-15T12:34:56.000Z","pendingMs":12}
+// `details` is what the router (pending stages) or the ledger (kSettled) said; a member is
+// written only when known: processor and alsoHeldBy when specified, amount when positive,
+// requestedAt when settled, pendingMs in the router's pending stages.
+void AppendPaymentStatusJson(std::string_view correlation_id, PaymentStage stage,
+                             const rinha::v1::PaymentStatus& details, std::string* out);
 
 }  // namespace rinha::edge

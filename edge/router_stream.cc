@@ -87,10 +87,17 @@ absl::StatusOr<std::unique_ptr<RouterStream>> RouterStream::Start(
 RouterStream::~RouterStream() { Shutdown(absl::ZeroDuration()); }
 
 bool RouterStream::Enqueue(rinha::v1::Payment payment) {
-  if (journal_ == nullptr) return stream_->Enqueue(std::move(payment), 0);
+  if (journal_ == nullptr) {
+    if (stream_->Enqueue(std::move(payment), 0)) return true;
+    queue_full_.fetch_add(1, std::memory_order_relaxed);  // or shutting down
+    return false;
+  }
   // Cheap early refusal, so that a full edge does not journal what it will refuse anyway (the
   // stream enforces the bound exactly).
-  if (static_cast<size_t>(stream_->stats().pending) >= max_pending_) return false;
+  if (static_cast<size_t>(stream_->stats().pending) >= max_pending_) {
+    queue_full_.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
   const std::string record = payment.SerializeAsString();
   absl::StatusOr<Journal::Handle> handle = journal_->Append(record);
   if (!handle.ok()) {
@@ -101,9 +108,23 @@ bool RouterStream::Enqueue(rinha::v1::Payment payment) {
   }
   if (!stream_->Enqueue(std::move(payment), *handle)) {
     journal_->Release(*handle);
+    queue_full_.fetch_add(1, std::memory_order_relaxed);  // or shutting down
     return false;
   }
   return true;
+}
+
+bool RouterStream::Holds(std::string_view correlation_id) const {
+  return stream_->AnyHeld(
+      [correlation_id](const rinha::v1::Payment& p) {
+        return p.correlation_id() == correlation_id;
+      },
+      [correlation_id](const rinha::v1::PaymentBatch& batch) {
+        for (const rinha::v1::Payment& p : batch.payments()) {
+          if (p.correlation_id() == correlation_id) return true;
+        }
+        return false;
+      });
 }
 
 RouterStream::Stats RouterStream::stats() const {
@@ -112,6 +133,7 @@ RouterStream::Stats RouterStream::stats() const {
   if (journal_ != nullptr) s.journal = journal_->stats();
   s.recovered = recovered_;
   s.journal_errors = journal_errors_.load();
+  s.queue_full = queue_full_.load(std::memory_order_relaxed);
   return s;
 }
 

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -18,6 +19,7 @@
 #include "absl/time/clock.h"
 #include "common/json.h"
 #include "common/money.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "payments.grpc.pb.h"
 #include "tests/testing/subprocess.h"
@@ -137,7 +139,7 @@ class EdgeIntegrationTest : public ::testing::Test {
   void StartLedger() {
     Subprocess::Options o;
     o.args = {"--listen=", absl::StrCat("--unix_socket=", Path("ledger.sock")),
-              absl::StrCat("--db_path=", Path("ledger.db"))};
+              absl::StrCat("--db_path=", Path("ledger.db")), "--metrics_listen=127.0.0.1:0"};
     auto ledger = Subprocess::Spawn(LEDGER_BINARY, o);
     ASSERT_TRUE(ledger.ok()) << ledger.status();
     ledger_ = *std::move(ledger);
@@ -181,6 +183,7 @@ class EdgeIntegrationTest : public ::testing::Test {
               absl::StrCat("--processor_default_url=", default_->url()),
               absl::StrCat("--processor_fallback_url=", fallback_->url()),
               absl::StrCat("--journal_dir=", Path("router-journal")),
+              "--metrics_listen=127.0.0.1:0",
               // The emulators' delays here are at most 800 ms: a 2 s insert window is ample.
               "--ambiguity_settle_ms=2000"};
     auto router = Subprocess::Spawn(ROUTER_BINARY, o);
@@ -201,6 +204,34 @@ class EdgeIntegrationTest : public ::testing::Test {
       ASSERT_TRUE(r) << i;
       ASSERT_EQ(r->status, 202) << i << " " << r->body;
     }
+  }
+
+  // GET /payments/{id}: the status code and the body's members (strings unquoted, numbers as
+  // written).
+  struct Status {
+    int code = -1;
+    std::map<std::string, std::string> members;
+    std::string operator[](const std::string& key) const {
+      auto it = members.find(key);
+      return it == members.end() ? "" : it->second;
+    }
+  };
+  Status PaymentStatus(const std::string& id) {
+    Status out;
+    auto r = client_->Get(absl::StrCat("/payments/", id));
+    if (!r) return out;
+    out.code = r->status;
+    (void)ParseJsonObject(r->body, [&](std::string_view key, const JsonValue& v) {
+      out.members[std::string(key)] = std::string(v.type == JsonType::kString ? v.string : v.raw);
+      return absl::OkStatus();
+    });
+    return out;
+  }
+  // Waits until the payment's "status" is `want`.
+  bool StatusBecomes(const std::string& id, const std::string& want,
+                     absl::Duration timeout = absl::Seconds(30)) {
+    return WaitUntil([&] { return PaymentStatus(id)["status"] == want; }, timeout,
+                     absl::Milliseconds(5));
   }
 
   // Ours, from GET /payments-summary: {default, fallback}.
@@ -324,6 +355,55 @@ TEST_F(EdgeIntegrationTest, RouterKilledAgainBeforeItsRecoveryEndsLosesNothing) 
   default_->SetFailing(false);
   fallback_->SetFailing(false);
   ExpectAllSettledOnce(150);
+}
+
+// GET /payments/{id} along a payment's way: held by the edge while the router is away, queued
+// while both processors fail, in flight at a slow processor, then settled with what the
+// processor holds; unknown ids are 404 and invalid ones 400.
+TEST_F(EdgeIntegrationTest, StatusFollowsAPaymentFromTheEdgeToTheLedger) {
+  EXPECT_EQ(PaymentStatus("not-a-uuid").code, 400);
+  EXPECT_EQ(PaymentStatus(Id(999)).code, 404);
+
+  Post(0, 1);
+  ASSERT_TRUE(StatusBecomes(Id(0), "settled")) << PaymentStatus(Id(0))["status"];
+  const Status settled = PaymentStatus(Id(0));
+  EXPECT_EQ(settled.code, 200);
+  EXPECT_EQ(settled["correlationId"], Id(0));
+  EXPECT_EQ(settled["processor"], "default");
+  EXPECT_TRUE(default_->Holds(Id(0)));
+  EXPECT_EQ(settled["amount"], "20.05");
+  EXPECT_THAT(settled["requestedAt"],
+              ::testing::MatchesRegex("[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\\.[0-9]{3}Z"));
+
+  // Both processors fail: the router holds it, waiting.
+  default_->SetFailing(true);
+  fallback_->SetFailing(true);
+  Post(1, 2);
+  ASSERT_TRUE(StatusBecomes(Id(1), "queued")) << PaymentStatus(Id(1))["status"];
+  EXPECT_EQ(PaymentStatus(Id(1))["amount"], "20.05");
+  EXPECT_NE(PaymentStatus(Id(1))["pendingMs"], "");
+  default_->SetFailing(false);
+  fallback_->SetFailing(false);
+  ASSERT_TRUE(StatusBecomes(Id(1), "settled"));
+
+  // A slow default: the POST is in flight there for a while.
+  default_->SetDelay(1000);
+  Post(2, 3);
+  ASSERT_TRUE(StatusBecomes(Id(2), "in_flight")) << PaymentStatus(Id(2))["status"];
+  default_->SetDelay(0);
+  ASSERT_TRUE(StatusBecomes(Id(2), "settled"));
+
+  // The router is gone: only this edge has it.
+  router_->Kill();
+  Post(3, 4);
+  const Status accepted = PaymentStatus(Id(3));
+  EXPECT_EQ(accepted.code, 200);
+  EXPECT_EQ(accepted["status"], "accepted");
+  // Nobody can say where an id is that this edge does not hold: 503, not a wrong 404.
+  EXPECT_EQ(PaymentStatus(Id(999)).code, 503);
+  StartRouter();
+  ASSERT_TRUE(StatusBecomes(Id(3), "settled"));
+  ExpectAllSettledOnce(4);
 }
 
 TEST_F(EdgeIntegrationTest, RouterKilledWhilePaymentsAreInFlightAtASlowDefaultPaysEachOnce) {

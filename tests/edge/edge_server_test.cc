@@ -6,11 +6,13 @@
 
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/bounded_httplib_server.h"
@@ -20,6 +22,7 @@
 #include "tests/testing/fake_clock.h"
 #include "tests/testing/hang_watchdog.h"
 #include "tests/testing/http1_socket.h"
+#include "tests/testing/temp_dir.h"
 #include "tests/testing/wait.h"
 
 namespace rinha::edge {
@@ -66,7 +69,7 @@ class EdgeServerTest : public ::testing::Test {
     if (options.ledger_target == EdgeServerOptions().ledger_target) {
       options.ledger_target = absl::StrCat("127.0.0.1:", ledger_port_);
     }
-    options.threads = 4;
+    if (options.threads == EdgeServerOptions().threads) options.threads = 4;
     auto edge = EdgeServer::Start(options, clock_);
     ASSERT_TRUE(edge.ok()) << edge.status();
     edge_ = *std::move(edge);
@@ -157,7 +160,7 @@ TEST_F(EdgeServerTest, UnknownPathIs404) {
   auto res = client_->Get("/nope");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 404);
-  res = client_->Post("/payments/x", kBody, "application/json");
+  res = client_->Get("/payments/");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 404);
   res = client_->Get("/");
@@ -181,6 +184,14 @@ TEST_F(EdgeServerTest, WrongMethodOnAKnownPathIs405) {
   res = client_->Put("/payments", kBody, "application/json");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 405);
+  res = client_->Post("/payments/x", kBody, "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 405);
+  EXPECT_EQ(res->get_header_value("Allow"), "GET");
+  res = client_->Post("/metrics", "", "text/plain");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 405);
+  EXPECT_EQ(res->get_header_value("Allow"), "GET");
   EXPECT_EQ(router_.received(), 0u);
 }
 
@@ -329,6 +340,261 @@ TEST_F(EdgeServerTest, AnOversizedHeadIsRejectedWithoutReachingTheHandler) {
   EXPECT_THAT(ending.bytes, StartsWith("HTTP/1.1 400"));
   EXPECT_EQ(edge_->http_stats().oversized, 1);
   EXPECT_EQ(edge_->router_stream().stats().stream.pending, 0);
+}
+
+// ---- GET /payments/{id} ----------------------------------------------------------------------
+
+constexpr char kId[] = "4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3";
+
+rinha::v1::PaymentStatus Status(rinha::v1::PaymentStatus::State state,
+                                rinha::v1::Processor processor = rinha::v1::PROCESSOR_UNSPECIFIED,
+                                int64_t amount_cents = 0) {
+  rinha::v1::PaymentStatus status;
+  status.set_state(state);
+  status.set_processor(processor);
+  status.set_amount_cents(amount_cents);
+  return status;
+}
+
+std::string UnreachableTarget(const char* what) {
+  return absl::StrCat("unix:", ::testing::TempDir(), "edge_no_", what, "_", getpid(), ".sock");
+}
+
+TEST_F(EdgeServerTest, StatusOfAnInvalidIdIs400WithoutAskingAnyone) {
+  StartEdge();
+  auto res = client_->Get("/payments/not-a-uuid");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+  EXPECT_EQ(res->get_header_value("Content-Type"), "application/json");
+  EXPECT_EQ(res->body, R"({"error":"the payment id must be a UUID"})");
+  EXPECT_EQ(router_.status_calls(), 0);
+  EXPECT_EQ(ledger_.gets.load(), 0);
+}
+
+TEST_F(EdgeServerTest, StatusOfAPaymentTheRouterHoldsIsItsStateThere) {
+  rinha::v1::PaymentStatus in_flight =
+      Status(rinha::v1::PaymentStatus::STATE_IN_FLIGHT, rinha::v1::PROCESSOR_DEFAULT, 1990);
+  in_flight.set_pending_ms(35);
+  router_.set_status(kId, in_flight);
+  StartEdge();
+  // Any case of the id: asked canonical.
+  auto res = client_->Get("/payments/4A7901B8-7D26-4D9D-AA19-4DC1C7CF60B3");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->get_header_value("Content-Type"), "application/json");
+  EXPECT_EQ(res->body, absl::StrCat(R"({"correlationId":")", kId,
+                                    R"(","status":"in_flight","processor":"default",)"
+                                    R"("amount":19.90,"pendingMs":35})"));
+  EXPECT_EQ(ledger_.gets.load(), 0);  // the router's answer is enough
+}
+
+TEST_F(EdgeServerTest, StatusOfARecordedPaymentIsTheLedgersRecord) {
+  router_.set_status(kId, Status(rinha::v1::PaymentStatus::STATE_SETTLED));
+  rinha::v1::PaymentStatus recorded =
+      Status(rinha::v1::PaymentStatus::STATE_SETTLED, rinha::v1::PROCESSOR_FALLBACK, 2005);
+  recorded.set_requested_at_ms(1752582896123);
+  ledger_.set_status(kId, recorded);
+  StartEdge();
+  auto res = client_->Get(absl::StrCat("/payments/", kId));
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->body, absl::StrCat(R"({"correlationId":")", kId,
+                                    R"(","status":"settled","processor":"fallback",)"
+                                    R"("amount":20.05,"requestedAt":"2025-07-15T12:34:56.123Z"})"));
+}
+
+TEST_F(EdgeServerTest, StatusOfAPaymentSettledButNotYetRecordedIsSettling) {
+  router_.set_status(kId, Status(rinha::v1::PaymentStatus::STATE_SETTLED));
+  StartEdge();
+  auto res = client_->Get(absl::StrCat("/payments/", kId));
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->body, absl::StrCat(R"({"correlationId":")", kId, R"(","status":"settling"})"));
+}
+
+TEST_F(EdgeServerTest, StatusOfAPaymentNobodyKnowsIs404) {
+  StartEdge();
+  auto res = client_->Get(absl::StrCat("/payments/", kId));
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 404);
+  EXPECT_EQ(res->body, R"({"error":"unknown payment"})");
+  EXPECT_EQ(router_.status_calls(), 1);
+  EXPECT_EQ(ledger_.gets.load(), 1);
+}
+
+TEST_F(EdgeServerTest, StatusOfAPaymentTheRouterHasNotAcknowledgedIsAccepted) {
+  FakeRouter silent(/*ack=*/false);
+  int silent_port = 0;
+  auto silent_server = Serve(&silent, "127.0.0.1:0", &silent_port);
+  EdgeServerOptions options;
+  options.router_target = absl::StrCat("127.0.0.1:", silent_port);
+  StartEdge(options);
+  auto res = client_->Post("/payments", kBody, "application/json");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 202);
+  ASSERT_TRUE(WaitUntil([&] { return silent.received() == 1; }));  // sent, never acknowledged
+
+  res = client_->Get(absl::StrCat("/payments/", kId));
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->body, absl::StrCat(R"({"correlationId":")", kId, R"(","status":"accepted"})"));
+  client_.reset();
+  edge_->Shutdown(absl::ZeroDuration());
+  edge_.reset();
+  StopNow(silent_server);
+}
+
+TEST_F(EdgeServerTest, StatusWhileTheRouterIsDownIsAcceptedForWhatThisEdgeHoldsElse503) {
+  EdgeServerOptions options;
+  options.router_target = UnreachableTarget("router");
+  StartEdge(options);
+  auto res = client_->Post("/payments", kBody, "application/json");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 202);
+
+  res = client_->Get(absl::StrCat("/payments/", kId));
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_THAT(res->body, HasSubstr(R"("status":"accepted")"));
+  // Another id: nobody can say; never a 404.
+  res = client_->Get("/payments/00000000-0000-4000-8000-000000000001");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 503);
+  EXPECT_THAT(res->body, StartsWith(R"({"error":"router unavailable: )"));
+  client_.reset();
+  edge_->Shutdown(absl::ZeroDuration());  // no router to drain to
+}
+
+TEST_F(EdgeServerTest, StatusWhileTheLedgerIsDownIs503NamingTheLedger) {
+  router_.set_status(kId, Status(rinha::v1::PaymentStatus::STATE_SETTLED));
+  EdgeServerOptions options;
+  options.ledger_target = UnreachableTarget("ledger");
+  StartEdge(options);
+  for (const char* id : {kId, "00000000-0000-4000-8000-000000000001"}) {
+    auto res = client_->Get(absl::StrCat("/payments/", id));
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 503) << id;
+    EXPECT_THAT(res->body, StartsWith(R"({"error":"ledger unavailable: )")) << id;
+  }
+}
+
+// A status call waits on the router (here: for as long as the test holds it) on its own
+// connection's thread; POST /payments on another connection is answered meanwhile, and a status
+// call beyond max_status_calls is refused at once instead of taking one more thread.
+TEST_F(EdgeServerTest, StatusCallsStuckAtTheRouterDoNotHoldUpPayments) {
+  rinha::testing::HangWatchdog watchdog(std::chrono::seconds(120));
+  EdgeServerOptions options;
+  options.threads = 8;
+  options.max_status_calls = 2;
+  options.status_deadline = absl::Seconds(60);
+  router_.BlockStatus(true);
+  StartEdge(options);
+
+  std::vector<std::thread> askers;
+  std::vector<int> answers(2, 0);
+  for (int i = 0; i < 2; ++i) {
+    askers.emplace_back([this, i, &answers] {
+      httplib::Client client("127.0.0.1", edge_->port());
+      client.set_read_timeout(std::chrono::seconds(60));
+      auto res = client.Get(absl::StrCat("/payments/", kId));
+      answers[i] = res ? res->status : -1;
+    });
+  }
+  ASSERT_TRUE(WaitUntil([&] { return router_.status_waiting() == 2; }));
+
+  for (int i = 0; i < 20; ++i) {
+    auto res = client_->Post("/payments", PaymentBody(i), "application/json");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 202) << i;
+  }
+  ASSERT_TRUE(WaitUntil([&] { return router_.distinct_ids().size() == 20; }));
+  {
+    httplib::Client third("127.0.0.1", edge_->port());
+    auto res = third.Get(absl::StrCat("/payments/", kId));
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 503);
+    EXPECT_THAT(res->body, HasSubstr("busy"));
+  }
+  EXPECT_EQ(router_.status_waiting(), 2);  // both still stuck
+
+  router_.BlockStatus(false);
+  for (std::thread& t : askers) t.join();
+  EXPECT_EQ(answers, (std::vector<int>{404, 404}));
+}
+
+// ---- GET /metrics -----------------------------------------------------------------------------
+
+TEST_F(EdgeServerTest, MetricsCountEachAnswerByRouteAndStatusAndReadTheStreamAndJournal) {
+  const std::filesystem::path journal = ::rinha::testing::MakeTempDir("edge_metrics");
+  EdgeServerOptions options;
+  options.stream.journal_dir = journal.string();
+  StartEdge(options);
+  ASSERT_EQ(client_->Post("/payments", kBody, "application/json")->status, 202);
+  ASSERT_EQ(
+      client_->Post("/payments", R"({"correlationId":"x","amount":1})", "application/json")->status,
+      422);
+  ASSERT_EQ(client_->Get("/nope")->status, 404);
+  ASSERT_EQ(client_->Get("/payments/nope")->status, 400);
+  ASSERT_TRUE(WaitUntil([&] { return router_.received() == 1; }));
+
+  auto res = client_->Get("/metrics");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->get_header_value("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
+  for (const char* line : {
+           R"(rinha_edge_http_requests_total{route="/payments",status="202"} 1)",
+           R"(rinha_edge_http_requests_total{route="/payments",status="422"} 1)",
+           R"(rinha_edge_http_requests_total{route="/payments",status="503"} 0)",
+           R"(rinha_edge_http_requests_total{route="other",status="404"} 1)",
+           R"(rinha_edge_http_requests_total{route="/payments/{id}",status="400"} 1)",
+           R"(rinha_edge_http_requests_total{route="/payments-summary",status="200"} 0)",
+           R"(rinha_edge_http_request_duration_seconds_count{route="/payments"} 2)",
+           R"(rinha_edge_http_refused_connections_total 0)",
+           R"(rinha_edge_http_request_timeouts_total 0)",
+           R"(rinha_edge_payments_refused_total{reason="queue_full"} 0)",
+           R"(rinha_edge_payments_refused_total{reason="journal"} 0)",
+           R"(rinha_edge_journal_segments 1)",
+           "# TYPE rinha_edge_http_busy_threads gauge",
+           "# TYPE rinha_edge_unacknowledged_payments gauge",
+           "# TYPE rinha_edge_journal_live_records gauge",
+           "# TYPE rinha_edge_journal_written_bytes_total counter",
+           "# TYPE rinha_edge_router_stream_opened_total counter",
+           "# TYPE process_cpu_seconds_total counter",
+       }) {
+    EXPECT_THAT(res->body, HasSubstr(absl::StrCat(line, "\n")));
+  }
+  EXPECT_THAT(res->body, ::testing::Not(HasSubstr("rinha_edge_journal_written_bytes_total 0\n")));
+  // The scrape itself is counted once written; the stream to the router is up.
+  ASSERT_TRUE(WaitUntil([&] {
+    auto again = client_->Get("/metrics");
+    return again && again->status == 200 &&
+           absl::StrContains(again->body,
+                             R"(rinha_edge_http_requests_total{route="other",status="200"})") &&
+           absl::StrContains(again->body, "rinha_edge_router_stream_up 1\n") &&
+           absl::StrContains(again->body, "rinha_edge_unacknowledged_payments 0\n");
+  }));
+  client_.reset();
+  edge_->Shutdown(absl::ZeroDuration());
+  edge_.reset();
+  std::filesystem::remove_all(journal);
+}
+
+TEST_F(EdgeServerTest, MetricsCountPaymentsRefusedWhenTheQueueIsFull) {
+  EdgeServerOptions options;
+  options.router_target = UnreachableTarget("router");
+  options.stream.max_pending = 1;
+  StartEdge(options);
+  ASSERT_EQ(client_->Post("/payments", PaymentBody(0), "application/json")->status, 202);
+  ASSERT_EQ(client_->Post("/payments", PaymentBody(1), "application/json")->status, 503);
+  auto res = client_->Get("/metrics");
+  ASSERT_TRUE(res);
+  EXPECT_THAT(res->body, HasSubstr("rinha_edge_payments_refused_total{reason=\"queue_full\"} 1\n"));
+  EXPECT_THAT(res->body,
+              HasSubstr("rinha_edge_http_requests_total{route=\"/payments\",status=\"503\"} 1\n"));
+  EXPECT_THAT(res->body, HasSubstr("rinha_edge_unacknowledged_payments 1\n"));
+  EXPECT_THAT(res->body, HasSubstr("rinha_edge_router_stream_up 0\n"));
+  client_.reset();
+  edge_->Shutdown(absl::ZeroDuration());  // no router to drain to
 }
 
 TEST(EdgeServerStartTest, FailsWhenThePortIsTaken) {

@@ -5,6 +5,8 @@
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -66,6 +68,42 @@ class FakeRouter final : public rinha::v1::Router::Service {
     return grpc::Status::OK;
   }
 
+  // Answers what set_status() said for the id (STATE_UNKNOWN otherwise); while blocked (see
+  // BlockStatus), waits until released or the caller gives up.
+  grpc::Status Status(grpc::ServerContext* context, const rinha::v1::PaymentStatusRequest* request,
+                      rinha::v1::PaymentStatus* response) override {
+    std::unique_lock<std::mutex> lock(mu_);
+    ++status_calls_;
+    ++status_waiting_;
+    status_cv_.notify_all();
+    while (status_blocked_ && !context->IsCancelled()) {
+      status_cv_.wait_for(lock, std::chrono::milliseconds(10));
+    }
+    --status_waiting_;
+    auto it = statuses_.find(request->correlation_id());
+    if (it != statuses_.end()) *response = it->second;
+    return grpc::Status::OK;
+  }
+
+  void set_status(const std::string& id, const rinha::v1::PaymentStatus& status) {
+    std::lock_guard<std::mutex> lock(mu_);
+    statuses_[id] = status;
+  }
+  // Status calls wait (blocked) or answer (released) from now on.
+  void BlockStatus(bool blocked) {
+    std::lock_guard<std::mutex> lock(mu_);
+    status_blocked_ = blocked;
+    status_cv_.notify_all();
+  }
+  int status_waiting() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return status_waiting_;
+  }
+  int status_calls() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return status_calls_;
+  }
+
   std::vector<rinha::v1::Payment> payments() const {
     std::lock_guard<std::mutex> lock(mu_);
     return payments_;
@@ -89,8 +127,13 @@ class FakeRouter final : public rinha::v1::Router::Service {
  private:
   const bool ack_;
   mutable std::mutex mu_;
+  std::condition_variable status_cv_;
   std::vector<rinha::v1::Payment> payments_;
   int batches_ = 0;
+  std::map<std::string, rinha::v1::PaymentStatus> statuses_;
+  bool status_blocked_ = false;
+  int status_waiting_ = 0;
+  int status_calls_ = 0;
 };
 
 class FakeLedger final : public rinha::v1::Ledger::Service {
@@ -108,6 +151,20 @@ class FakeLedger final : public rinha::v1::Ledger::Service {
     return grpc::Status::OK;
   }
 
+  // Answers what set_status() said for the id (STATE_UNKNOWN otherwise).
+  grpc::Status Get(grpc::ServerContext*, const rinha::v1::PaymentStatusRequest* request,
+                   rinha::v1::PaymentStatus* response) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++gets;
+    auto it = statuses_.find(request->correlation_id());
+    if (it != statuses_.end()) *response = it->second;
+    return grpc::Status::OK;
+  }
+  void set_status(const std::string& id, const rinha::v1::PaymentStatus& status) {
+    std::lock_guard<std::mutex> lock(mu_);
+    statuses_[id] = status;
+  }
+
   void set_summary(const rinha::v1::SummaryResponse& s) {
     std::lock_guard<std::mutex> lock(mu_);
     summary_ = s;
@@ -118,11 +175,13 @@ class FakeLedger final : public rinha::v1::Ledger::Service {
   }
 
   std::atomic<int> purges{0};
+  std::atomic<int> gets{0};
 
  private:
   mutable std::mutex mu_;
   rinha::v1::SummaryResponse summary_;
   rinha::v1::SummaryRequest last_request_;
+  std::map<std::string, rinha::v1::PaymentStatus> statuses_;
 };
 
 // Serves `service` on `address` ("unix:/path" or "127.0.0.1:0"); *port gets the TCP port.

@@ -1,5 +1,6 @@
 #include "edge/payment_codec.h"
 
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -235,10 +236,22 @@ TEST(ParseSummaryQueryTest, HonoursAnOffset) {
   EXPECT_EQ(r->from_ms(), 1752582896000);
 }
 
+// Read as leniently as a processor's echo (common/iso_time.h): a 400 reads as a zero summary to
+// the auditor, which costs far more than leniency.
+TEST(ParseSummaryQueryTest, AcceptsAMissingZoneAndASpaceForTheT) {
+  for (std::string_view text : {"2025-07-15T12:34:56", "2025-07-15T12:34:56.000",
+                                "2025-07-15 12:34:56Z", "2025-07-15 12:34:56.000"}) {
+    absl::StatusOr<rinha::v1::SummaryRequest> r = ParseSummaryQuery(text, text);
+    ASSERT_TRUE(r.ok()) << text << ": " << r.status();
+    EXPECT_EQ(r->from_ms(), 1752582896000) << text;
+    EXPECT_EQ(r->to_ms(), 1752582896000) << text;
+  }
+}
+
 TEST(ParseSummaryQueryTest, UnparsableBoundIsInvalidArgument) {
   for (std::string_view bad :
        {"x", "2025-07-15", "2025-13-15T12:34:56Z", "2025-07-15T25:00:00Z", "1752582896000",
-        "2025-07-15T12:34:56.000ZZ", "2025-07-15 12:34:56Z", "2025-07-15T12:34:56.Z"}) {
+        "2025-07-15T12:34:56.000ZZ", "2025-07-15T12:34:56.Z", "2025-07-15T12:34:56 "}) {
     EXPECT_EQ(ParseSummaryQuery(bad, std::nullopt).status().code(),
               absl::StatusCode::kInvalidArgument)
         << bad;
@@ -276,6 +289,99 @@ TEST(AppendSummaryJsonTest, LargeTotalsStayExact) {
   AppendSummaryJson(s, &out);
   EXPECT_EQ(out, R"({"default":{"totalRequests":90600,"totalAmount":1816530.00},)"
                  R"("fallback":{"totalRequests":0,"totalAmount":0.05}})");
+}
+
+TEST(ParsePaymentIdTest, AnyCaseOfAUuidIsCanonical) {
+  absl::StatusOr<std::string> id = ParsePaymentId("4A7901B8-7d26-4D9D-aa19-4DC1C7CF60B3");
+  ASSERT_TRUE(id.ok()) << id.status();
+  EXPECT_EQ(*id, "4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3");
+}
+
+TEST(ParsePaymentIdTest, AnythingElseIsInvalidArgument) {
+  for (const char* text :
+       {"", "x", "4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b", "{4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3}",
+        "4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3/x", "4a7901b87d264d9daa194dc1c7cf60b3"}) {
+    absl::StatusOr<std::string> id = ParsePaymentId(text);
+    EXPECT_EQ(id.status().code(), absl::StatusCode::kInvalidArgument) << text;
+  }
+}
+
+TEST(PendingStageTest, MapsTheRoutersPendingStatesOnly) {
+  using State = rinha::v1::PaymentStatus;
+  EXPECT_EQ(PendingStage(State::STATE_QUEUED), PaymentStage::kQueued);
+  EXPECT_EQ(PendingStage(State::STATE_IN_FLIGHT), PaymentStage::kInFlight);
+  EXPECT_EQ(PendingStage(State::STATE_AMBIGUOUS), PaymentStage::kAmbiguous);
+  EXPECT_EQ(PendingStage(State::STATE_RECOVERING), PaymentStage::kRecovering);
+  EXPECT_EQ(PendingStage(State::STATE_SETTLED), std::nullopt);
+  EXPECT_EQ(PendingStage(State::STATE_UNKNOWN), std::nullopt);
+}
+
+constexpr char kStatusId[] = "4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3";
+
+std::string StatusJson(PaymentStage stage, const rinha::v1::PaymentStatus& details) {
+  std::string out;
+  AppendPaymentStatusJson(kStatusId, stage, details, &out);
+  return out;
+}
+
+TEST(AppendPaymentStatusJsonTest, ARouterStateHasWhatTheRouterKnowsAndHowLongItWaited) {
+  rinha::v1::PaymentStatus queued;
+  queued.set_state(rinha::v1::PaymentStatus::STATE_QUEUED);
+  queued.set_amount_cents(1990);
+  queued.set_pending_ms(0);
+  EXPECT_EQ(StatusJson(PaymentStage::kQueued, queued),
+            R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3","status":"queued",)"
+            R"("amount":19.90,"pendingMs":0})");
+  rinha::v1::PaymentStatus ambiguous = queued;
+  ambiguous.set_state(rinha::v1::PaymentStatus::STATE_AMBIGUOUS);
+  ambiguous.set_processor(rinha::v1::PROCESSOR_FALLBACK);
+  ambiguous.set_pending_ms(12'345);
+  EXPECT_EQ(StatusJson(PaymentStage::kAmbiguous, ambiguous),
+            R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3","status":"ambiguous",)"
+            R"("processor":"fallback","amount":19.90,"pendingMs":12345})");
+  rinha::v1::PaymentStatus in_flight = ambiguous;
+  in_flight.set_state(rinha::v1::PaymentStatus::STATE_IN_FLIGHT);
+  in_flight.set_processor(rinha::v1::PROCESSOR_DEFAULT);
+  EXPECT_THAT(StatusJson(PaymentStage::kInFlight, in_flight),
+              HasSubstr(R"("status":"in_flight","processor":"default")"));
+  rinha::v1::PaymentStatus recovering = queued;
+  recovering.set_state(rinha::v1::PaymentStatus::STATE_RECOVERING);
+  EXPECT_THAT(StatusJson(PaymentStage::kRecovering, recovering),
+              HasSubstr(R"("status":"recovering")"));
+}
+
+TEST(AppendPaymentStatusJsonTest, ASettledPaymentHasItsProcessorAmountAndRequestedAtAsSent) {
+  rinha::v1::PaymentStatus settled;
+  settled.set_state(rinha::v1::PaymentStatus::STATE_SETTLED);
+  settled.set_processor(rinha::v1::PROCESSOR_DEFAULT);
+  settled.set_amount_cents(100'000'000'000);
+  settled.set_requested_at_ms(1752582896000);
+  EXPECT_EQ(StatusJson(PaymentStage::kSettled, settled),
+            R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3","status":"settled",)"
+            R"("processor":"default","amount":1000000000.00,)"
+            R"("requestedAt":"2025-07-15T12:34:56.000Z"})");
+}
+
+TEST(AppendPaymentStatusJsonTest, ADetectedDoublePaymentNamesTheOtherProcessor) {
+  rinha::v1::PaymentStatus settled;
+  settled.set_state(rinha::v1::PaymentStatus::STATE_SETTLED);
+  settled.set_processor(rinha::v1::PROCESSOR_FALLBACK);
+  settled.set_also_held_by(rinha::v1::PROCESSOR_DEFAULT);
+  settled.set_amount_cents(5);
+  settled.set_requested_at_ms(1);
+  EXPECT_EQ(StatusJson(PaymentStage::kSettled, settled),
+            R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3","status":"settled",)"
+            R"("processor":"fallback","alsoHeldBy":"default","amount":0.05,)"
+            R"("requestedAt":"1970-01-01T00:00:00.001Z"})");
+}
+
+TEST(AppendPaymentStatusJsonTest, TheEdgesOwnStagesCarryNoDetails) {
+  EXPECT_EQ(StatusJson(PaymentStage::kAccepted, rinha::v1::PaymentStatus()),
+            R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3","status":"accepted"})");
+  rinha::v1::PaymentStatus router_settled;
+  router_settled.set_state(rinha::v1::PaymentStatus::STATE_SETTLED);
+  EXPECT_EQ(StatusJson(PaymentStage::kSettling, router_settled),
+            R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3","status":"settling"})");
 }
 
 }  // namespace

@@ -278,5 +278,65 @@ TEST_F(RouterStreamTest, TwoStreamsCannotShareAJournal) {
   EXPECT_FALSE(second.ok());
 }
 
+TEST_F(RouterStreamTest, HoldsAPaymentFromEnqueueUntilTheRouterAcknowledgesIt) {
+  auto silent = std::make_unique<FakeRouter>(/*ack=*/false);
+  auto server = Serve(silent.get(), address_);
+  RouterStream::Options options;
+  options.batch_window = absl::Hours(1);  // queued, not sent: wait for the batch to fill
+  options.max_batch = 3;
+  auto stream = StartStream(options);
+  EXPECT_FALSE(stream->Holds(MakePayment(0).correlation_id()));
+  ASSERT_TRUE(stream->Enqueue(MakePayment(0)));
+  EXPECT_TRUE(stream->Holds(MakePayment(0).correlation_id()));  // queued
+  ASSERT_TRUE(stream->Enqueue(MakePayment(1)));
+  ASSERT_TRUE(stream->Enqueue(MakePayment(2)));
+  ASSERT_TRUE(WaitUntil([&] { return silent->received() == 3; }));
+  EXPECT_TRUE(stream->Holds(MakePayment(1).correlation_id()));  // sent, not acknowledged
+  EXPECT_FALSE(stream->Holds(MakePayment(3).correlation_id()));
+
+  StopNow(server);  // the router "restarts", and acknowledges this time
+  FakeRouter router;
+  server = Serve(&router, address_);
+  ASSERT_TRUE(WaitUntil([&] { return stream->stats().stream.pending == 0; }));
+  for (int i = 0; i < 3; ++i) EXPECT_FALSE(stream->Holds(MakePayment(i).correlation_id())) << i;
+  stream->Shutdown(absl::Seconds(1));
+  StopNow(server);
+}
+
+TEST_F(RouterStreamTest, RefusalsOfAFullStreamAreCountedAsQueueFull) {
+  for (bool journaled : {false, true}) {
+    FakeRouter silent(/*ack=*/false);
+    auto server = Serve(&silent, address_);
+    RouterStream::Options options = journaled ? Journaled() : RouterStream::Options();
+    options.max_pending = 2;
+    auto stream = StartStream(options);
+    ASSERT_TRUE(stream->Enqueue(MakePayment(0)));
+    ASSERT_TRUE(stream->Enqueue(MakePayment(1)));
+    EXPECT_FALSE(stream->Enqueue(MakePayment(2)));
+    EXPECT_FALSE(stream->Enqueue(MakePayment(3)));
+    EXPECT_EQ(stream->stats().queue_full, 2) << journaled;
+    EXPECT_EQ(stream->stats().journal_errors, 0) << journaled;
+    stream->Shutdown(absl::ZeroDuration());
+    StopNow(server);
+    std::filesystem::remove_all(dir_);
+  }
+}
+
+TEST_F(RouterStreamTest, TheStreamIsOpenWhileItRunsAndNotWhileTheRouterIsAway) {
+  FakeRouter router;
+  auto server = Serve(&router, address_);
+  auto stream = StartStream();
+  ASSERT_TRUE(stream->Enqueue(MakePayment(0)));
+  ASSERT_TRUE(WaitUntil([&] { return stream->stats().stream.pending == 0; }));
+  EXPECT_TRUE(stream->stats().stream.open);
+  EXPECT_GE(stream->stats().stream.streams, 1);
+
+  StopNow(server);
+  // Between attempts nothing is open; an attempt on a refusing socket ends at once.
+  ASSERT_TRUE(WaitUntil([&] { return !stream->stats().stream.open; }));
+  stream->Shutdown(absl::ZeroDuration());
+  EXPECT_FALSE(stream->stats().stream.open);
+}
+
 }  // namespace
 }  // namespace rinha::edge
