@@ -1,8 +1,11 @@
 // rinha-check: after a contest run (typically one with a fault injected), waits until the system
 // is quiet, then checks the fate of every payment: the load's request log against what each
-// processor holds (our emulator's GET /admin/payments/ids) and what the ledger recorded
-// (Ledger/List). Prints one line and writes OUT/check.json; exits 1 when a payment answered 2xx
-// was lost, one was paid twice, or the ledger differs from the processors.
+// processor holds (our emulator's GET /admin/payments/ids?with=inserted_at) and what the ledger
+// recorded (Ledger/List), and how long after a processor held each payment the ledger recorded
+// it (record lag; with --ready_at_s also how long after the faulted service was back the ledger
+// held everything the processors held then). Prints one line and writes OUT/check.json; exits 1
+// when a payment answered 2xx was lost, one was paid twice, or the ledger differs from the
+// processors.
 //
 //   rinha-check --run_dir=OUT --ledger=unix:/path/ledger.sock [--router=unix:/path/router.sock]
 //               [--default_processor=URL --fallback_processor=URL --admin_token=123]
@@ -13,6 +16,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -25,7 +29,7 @@
 #include "common/json.h"
 #include "contest/load/contest_http.h"
 #include "contest/load/settlement_check.h"
-#include "contest/report/json_reader.h"
+#include "contest/report/run_data.h"
 #include "payments.grpc.pb.h"
 
 ABSL_FLAG(std::string, run_dir, "", "the run's output directory (requests.log, run.json)");
@@ -35,7 +39,9 @@ ABSL_FLAG(std::string, default_processor, "http://127.0.0.1:8001", "default proc
 ABSL_FLAG(std::string, fallback_processor, "http://127.0.0.1:8002", "fallback processor");
 ABSL_FLAG(std::string, admin_token, "123", "X-Rinha-Token of the processors' admin endpoints");
 ABSL_FLAG(double, fault_at_s, -1, "seconds into the load when the fault began (-1: none)");
-ABSL_FLAG(double, ready_at_s, -1, "seconds into the load when the service was back");
+ABSL_FLAG(double, ready_at_s, -1,
+          "seconds into the load when the service was back (the load's start: run.json's "
+          "started_at_ms)");
 ABSL_FLAG(int, quiet_timeout_s, 120, "how long to wait for the system to be quiet");
 
 namespace {
@@ -45,8 +51,10 @@ using rinha::contest::ContestHttp;
 using rinha::contest::Holdings;
 using rinha::contest::LedgerProcessor;
 using rinha::contest::LoggedRequest;
+using rinha::contest::MeasureRecordLag;
 using rinha::contest::P99InWindowMs;
 using rinha::contest::Processor;
+using rinha::contest::RecordLag;
 using rinha::contest::SettlementCheck;
 
 std::string ReadFile(const std::string& path) {
@@ -127,10 +135,12 @@ absl::Status ReadHoldings(const ContestHttp& http, rinha::v1::Ledger::Stub& ledg
   for (Processor p : {Processor::kDefault, Processor::kFallback}) {
     absl::StatusOr<std::string> body = http.ProcessorIdsJson(p);
     if (!body.ok()) return body.status();
-    absl::StatusOr<rinha::report::Json> ids = rinha::report::ParseJson(*body);
-    if (!ids.ok()) return ids.status();
-    auto& side = p == Processor::kDefault ? holdings->at_default : holdings->at_fallback;
-    for (const auto& id : ids->items()) side.insert(id.string());
+    absl::StatusOr<std::vector<rinha::contest::HeldPayment>> held =
+        rinha::contest::ParseProcessorIds(*body);
+    if (!held.ok()) return held.status();
+    const LedgerProcessor side =
+        p == Processor::kDefault ? LedgerProcessor::kDefault : LedgerProcessor::kFallback;
+    for (const auto& h : *held) holdings->Hold(h.id, side, h.inserted_at_ms);
   }
   std::string after;
   for (;;) {
@@ -142,9 +152,10 @@ absl::Status ReadHoldings(const ContestHttp& http, rinha::v1::Ledger::Stub& ledg
     const grpc::Status status = ledger.List(&context, request, &page);
     if (!status.ok()) return absl::UnavailableError("Ledger/List: " + status.error_message());
     for (const auto& s : page.settlements()) {
-      holdings->Record(s.correlation_id(), s.processor() == rinha::v1::PROCESSOR_DEFAULT
-                                               ? LedgerProcessor::kDefault
-                                               : LedgerProcessor::kFallback);
+      holdings->Record(s.correlation_id(),
+                       s.processor() == rinha::v1::PROCESSOR_DEFAULT ? LedgerProcessor::kDefault
+                                                                     : LedgerProcessor::kFallback,
+                       s.recorded_at_ms());
     }
     if (!page.more() || page.settlements_size() == 0) return absl::OkStatus();
     after = page.settlements(page.settlements_size() - 1).correlation_id();
@@ -193,10 +204,24 @@ int main(int argc, char** argv) {
   }
   const SettlementCheck check = CheckSettlements(*requests, holdings);
 
-  // Latency around the fault: from the kill until 5 s after the service was back, against the
-  // window of the same length just before the kill (same run, same load level give or take).
+  // The fault's times are seconds since the load began: run.json's started_at_ms on the wall
+  // clock, which the processors' insertedAtMs and the ledger's recorded_at_ms also read.
   const double fault_at = absl::GetFlag(FLAGS_fault_at_s);
   const double ready_at = absl::GetFlag(FLAGS_ready_at_s);
+  std::optional<int64_t> ready_wall_ms;
+  if (ready_at >= 0) {
+    auto run = rinha::report::ReadFileAs(dir + "/run.json", rinha::report::RunDataFromJson);
+    if (run.ok() && run->started_at_ms.has_value()) {
+      ready_wall_ms = *run->started_at_ms + std::llround(ready_at * 1000);
+    } else {
+      std::fprintf(stderr, "rinha-check: no started_at_ms in %s/run.json (%s): no catch-up time\n",
+                   dir.c_str(), run.ok() ? "absent" : std::string(run.status().message()).c_str());
+    }
+  }
+  const RecordLag lag = MeasureRecordLag(holdings, ready_wall_ms);
+
+  // Latency around the fault: from the kill until 5 s after the service was back, against the
+  // window of the same length just before the kill (same run, same load level give or take).
   double p99_during = 0, p99_before = 0;
   int64_t n_during = 0, n_before = 0;
   if (fault_at >= 0) {
@@ -236,6 +261,20 @@ int main(int argc, char** argv) {
       .Int(check.paid_client_failed)
       .Key("foreign")
       .Int(check.foreign)
+      .Key("record_lag_samples")
+      .Int(lag.samples)
+      .Key("record_lag_p50_ms")
+      .Int(lag.p50_ms)
+      .Key("record_lag_p99_ms")
+      .Int(lag.p99_ms)
+      .Key("record_lag_max_ms")
+      .Int(lag.max_ms)
+      .Key("held_at_ready")
+      .Raw(lag.has_ready ? absl::StrCat(lag.held_at_ready) : "null")
+      .Key("held_at_ready_unrecorded")
+      .Raw(lag.has_ready ? absl::StrCat(lag.held_at_ready_unrecorded) : "null")
+      .Key("recorded_after_ready_max_ms")
+      .Raw(lag.has_ready ? absl::StrCat(lag.recorded_after_ready_max_ms) : "null")
       .Key("quiet")
       .Raw(quiet.reached ? "true" : "false")
       .Key("quiet_after_s")

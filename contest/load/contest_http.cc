@@ -145,7 +145,7 @@ absl::StatusOr<BackendSummary> ContestHttp::TargetSummary(int64_t from_ms, int64
 absl::StatusOr<std::string> ContestHttp::ProcessorIdsJson(Processor p) const {
   auto client = MakeClient(Of(p), admin_timeout_ms_);
   const httplib::Headers headers = {{"X-Rinha-Token", token_}};
-  httplib::Result res = client->Get("/admin/payments/ids", headers);
+  httplib::Result res = client->Get("/admin/payments/ids?with=inserted_at", headers);
   if (!res) return absl::UnavailableError(httplib::to_string(res.error()));
   if (res->status != 200) {
     return absl::UnavailableError(absl::StrCat("GET /admin/payments/ids on the ", ProcessorName(p),

@@ -48,8 +48,10 @@ class ContestHttp {
                                                    int64_t to_ms) const;
   absl::StatusOr<BackendSummary> TargetSummary(int64_t from_ms, int64_t to_ms) const;
 
-  // Every correlation id the processor holds, as the JSON array our emulator's
-  // GET /admin/payments/ids answers (the official processors have no such endpoint).
+  // Every correlation id the processor holds with when it inserted each, as the JSON array our
+  // emulator's GET /admin/payments/ids?with=inserted_at answers (ParseProcessorIds reads it, and
+  // the plain array of ids of an emulator without the times). The official processors have no
+  // such endpoint.
   absl::StatusOr<std::string> ProcessorIdsJson(Processor p) const;
 
  private:

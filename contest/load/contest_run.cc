@@ -3,6 +3,7 @@
 #include <grpcpp/grpcpp.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <fstream>
@@ -111,12 +112,7 @@ class RouterStatsPoller {
     rinha::v1::RouterStatsRequest request;
     rinha::v1::RouterStatsResponse response;
     if (!stub_->Stats(&context, request, &response).ok()) return false;
-    out->t_s = t_s;
-    out->queued = response.queued();
-    out->in_flight = response.in_flight();
-    out->settled_default = response.settled_default();
-    out->settled_fallback = response.settled_fallback();
-    out->recovering = response.recovering();
+    *out = RouterSampleOf(t_s, response);
     return true;
   }
 
@@ -165,6 +161,23 @@ void SelfUsage(double* cpu_s, int64_t* max_rss_kb) {
 }
 
 }  // namespace
+
+RouterSample RouterSampleOf(int64_t t_s, const rinha::v1::RouterStatsResponse& stats) {
+  RouterSample sample;
+  sample.t_s = t_s;
+  sample.queued = stats.queued();
+  sample.in_flight = stats.in_flight();
+  sample.settled_default = stats.settled_default();
+  sample.settled_fallback = stats.settled_fallback();
+  sample.recovering = stats.recovering();
+  sample.undecided = stats.undecided();
+  for (const rinha::v1::PaymentStateCount& state : stats.states()) {
+    if (state.undecided() > 0) {
+      sample.oldest_undecided_ms = std::max(sample.oldest_undecided_ms, state.oldest_age_ms());
+    }
+  }
+  return sample;
+}
 
 absl::StatusOr<RunRecord> RunContest(const RunConfig& config, Clock& clock, std::FILE* progress) {
   absl::StatusOr<TestShape> shape = TestShapeByName(config.test);

@@ -16,6 +16,10 @@
 #include "common/clock.h"
 #include "contest/load/run_record.h"
 
+namespace rinha::v1 {
+class RouterStatsResponse;
+}
+
 namespace rinha::contest {
 
 struct RunConfig {
@@ -50,5 +54,10 @@ struct RunConfig {
 // bad configuration, target not ready, an admin endpoint answering another code than the
 // contest's (the run is aborted then), output files not writable.
 absl::StatusOr<RunRecord> RunContest(const RunConfig& config, Clock& clock, std::FILE* progress);
+
+// What a run records of one Router.Stats answer taken t_s seconds into the load: the gauges and
+// counters as they are, undecided payments as their count and the oldest age over the states
+// that have any.
+RouterSample RouterSampleOf(int64_t t_s, const rinha::v1::RouterStatsResponse& stats);
 
 }  // namespace rinha::contest

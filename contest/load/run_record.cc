@@ -161,6 +161,8 @@ std::string RunJson(const RunRecord& run) {
     sw.Key("router_queued").Int(now.queued);
     sw.Key("router_in_flight").Int(now.in_flight);
     sw.Key("router_recovering").Int(now.recovering);
+    sw.Key("router_undecided").Int(now.undecided);
+    sw.Key("router_oldest_undecided_ms").Int(now.oldest_undecided_ms);
   });
   ObjectArray(w, &out, "audits", run.audits, [](JsonWriter& aw, const AuditRecord& a) {
     aw.Key("t_s").Int(a.t_s);

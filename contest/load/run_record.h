@@ -35,6 +35,10 @@ struct RouterSample {
   int64_t settled_default = 0;
   int64_t settled_fallback = 0;
   int64_t recovering = 0;  // payments of an earlier router run not yet resolved
+  // Payments pending longer than the router's undecided bound (--undecided_after_ms, 30 s), and
+  // the age of the oldest of them in ms (0: none).
+  int64_t undecided = 0;
+  int64_t oldest_undecided_ms = 0;
 };
 
 struct RunRecord {

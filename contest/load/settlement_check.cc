@@ -1,10 +1,13 @@
 #include "contest/load/settlement_check.h"
 
+#include <algorithm>
 #include <charconv>
+#include <cmath>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "contest/load/latency.h"
+#include "contest/report/json_reader.h"
 
 namespace rinha::contest {
 namespace {
@@ -108,6 +111,76 @@ SettlementCheck CheckSettlements(const std::vector<LoggedRequest>& requests,
     }
   }
   return check;
+}
+
+absl::StatusOr<std::vector<HeldPayment>> ParseProcessorIds(std::string_view json) {
+  absl::StatusOr<report::Json> parsed =
+      report::ParseJson(absl::string_view(json.data(), json.size()));
+  if (!parsed.ok()) return parsed.status();
+  if (!parsed->is_array()) {
+    return absl::InvalidArgumentError("processor ids: expected a JSON array");
+  }
+  std::vector<HeldPayment> out;
+  out.reserve(parsed->items().size());
+  for (size_t i = 0; i < parsed->items().size(); ++i) {
+    const report::Json& item = parsed->items()[i];
+    HeldPayment held;
+    if (item.is_string()) {
+      held.id = item.string();
+    } else if (const report::Json* id = item.Find("correlationId");
+               id != nullptr && id->is_string()) {
+      held.id = id->string();
+      const report::Json* at = item.Find("insertedAtMs");
+      // An absent or odd time leaves the payment held, its time unknown.
+      if (at != nullptr && at->is_number() && at->number() > 0 && at->number() < 9.0e15 &&
+          at->number() == std::floor(at->number())) {
+        held.inserted_at_ms = static_cast<int64_t>(at->number());
+      }
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "processor ids[", i, "]: expected an id string or an object with a correlationId"));
+    }
+    out.push_back(std::move(held));
+  }
+  return out;
+}
+
+RecordLag MeasureRecordLag(const Holdings& holdings, std::optional<int64_t> ready_at_ms) {
+  RecordLag lag;
+  lag.has_ready = ready_at_ms.has_value();
+  std::vector<int64_t> samples_ns;
+  int64_t max_lag_ms = 0;
+  int64_t after_ready_ms = 0;
+  for (LedgerProcessor p : {LedgerProcessor::kDefault, LedgerProcessor::kFallback}) {
+    const auto& held = p == LedgerProcessor::kDefault ? holdings.at_default : holdings.at_fallback;
+    const auto& inserted = p == LedgerProcessor::kDefault ? holdings.inserted_at_default
+                                                          : holdings.inserted_at_fallback;
+    for (const std::string& id : held) {
+      const auto in = inserted.find(id);
+      const int64_t inserted_at = in == inserted.end() ? 0 : in->second;
+      const auto row = holdings.ledger.find(id);
+      const bool recorded = row != holdings.ledger.end() && row->second.under(p);
+      const int64_t recorded_at = recorded ? row->second.recorded_at_ms(p) : 0;
+      if (inserted_at > 0 && recorded_at > 0) {
+        const int64_t ms = recorded_at - inserted_at;
+        max_lag_ms = samples_ns.empty() ? ms : std::max(max_lag_ms, ms);
+        samples_ns.push_back(ms * 1'000'000);
+      }
+      if (!ready_at_ms.has_value() || inserted_at <= 0 || inserted_at > *ready_at_ms) continue;
+      ++lag.held_at_ready;
+      if (!recorded) {
+        ++lag.held_at_ready_unrecorded;
+      } else if (recorded_at > 0) {
+        after_ready_ms = std::max(after_ready_ms, recorded_at - *ready_at_ms);
+      }
+    }
+  }
+  lag.samples = static_cast<int64_t>(samples_ns.size());
+  lag.p50_ms = std::llround(PercentileMs(samples_ns, 0.50));
+  lag.p99_ms = std::llround(PercentileMs(samples_ns, 0.99));
+  lag.max_ms = max_lag_ms;
+  lag.recorded_after_ready_max_ms = after_ready_ms;
+  return lag;
 }
 
 double P99InWindowMs(const std::vector<LoggedRequest>& requests, int64_t from_us, int64_t to_us,

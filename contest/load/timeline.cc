@@ -36,7 +36,8 @@ constexpr NominalStage kFaults[] = {
     {1, 0, false, 0, false},     // normal
     {10, 800, false, 0, false},  // default slow but preferred: hundreds of POSTs in flight
     {25, 0, true, 0, true},      // both failing: the router's queue fills
-    {40, 0, false, 0, false},    // recovery
+    {35, 0, true, 0, false},     // default failing: everything goes to the fallback
+    {45, 0, false, 0, false},    // recovery
 };
 
 std::vector<Stage> Scale(const std::vector<NominalStage>& nominal, int64_t nominal_s,

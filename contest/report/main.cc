@@ -18,8 +18,9 @@ ABSL_FLAG(std::string, resources, "", "resources.json written by cgroup-resource
 ABSL_FLAG(std::string, probe, "", "probe.json written by stall-probe (optional; needs --run)");
 ABSL_FLAG(std::string, out, "", "the HTML file to write (required for the page)");
 ABSL_FLAG(bool, tables, false,
-          "instead of the page, print the score lines (--results), the resources table "
-          "(--resources) and the machine's stall lines (--probe) to stdout");
+          "instead of the page, print the score lines (--results), the router's undecided "
+          "payments (--run), the resources table (--resources) and the machine's stall lines "
+          "(--probe) to stdout");
 
 namespace {
 
@@ -76,7 +77,9 @@ int main(int argc, char** argv) {
 
   if (tables) {
     std::string text;
-    if (!results_path.empty()) text += report::ScoreLines(input.results) + "\n";
+    if (!results_path.empty()) text += report::ScoreLines(input.results);
+    if (!run_path.empty()) text += report::UndecidedLines(input.run);
+    if (!text.empty()) text += "\n";
     if (input.resources.has_value()) text += report::ResourcesLines(*input.resources);
     if (input.probe.has_value()) text += report::ProbeLines(*input.probe, input.run) + "\n";
     std::fputs(text.c_str(), stdout);

@@ -313,6 +313,12 @@ std::string RunTable(const RunData& run) {
                                                          Fixed(run.summary.p99_ms, 2), " ms"));
   html += Row("requests", Fixed(run.summary.requests, 0));
   html += Row("audits", absl::StrCat(run.audits.size()));
+  if (const std::optional<UndecidedPeak> peak = PeakUndecided(run)) {
+    html += Row("undecided payments (> 30 s)",
+                absl::StrCat("max ", Fixed(peak->max_count, 0), ", oldest ",
+                             Fixed(peak->oldest_ms / 1000, 1), " s"),
+                peak->max_count > 0 ? "bad" : "");
+  }
   html += Row("load generator",
               absl::StrCat(Fixed(run.loadgen_cpu_s, 1), " CPU s, ",
                            Fixed(run.loadgen_max_rss_kb.has_value()
@@ -613,7 +619,14 @@ std::string RenderReport(const ReportInput& input) {
     spec.lines = {
         {"queued", kColorFallback, Column(s, [](const Second& x) { return x.router_queued; })},
         {"in flight", kColorDefault, Column(s, [](const Second& x) { return x.router_in_flight; })},
+        {"undecided (> 30 s)", kColorFailed,
+         Column(s, [](const Second& x) { return x.router_undecided; }), true},
     };
+    if (const std::optional<UndecidedPeak> peak = PeakUndecided(run)) {
+      spec.note = absl::StrCat("Undecided: pending in the router longer than 30 s; at most ",
+                               Fixed(peak->max_count, 0), " at once, the oldest ",
+                               Fixed(peak->oldest_ms / 1000, 1), " s old.");
+    }
     if (AnyValue(spec.lines[0].values) || AnyValue(spec.lines[1].values)) {
       html += RenderTimeChart(spec, frame);
     } else {

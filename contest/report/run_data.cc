@@ -179,6 +179,8 @@ void ReadSecond(ObjectReader& r, Second* second) {
   r.Number("settled_fallback", &second->settled_fallback);
   r.Number("router_queued", &second->router_queued);
   r.Number("router_in_flight", &second->router_in_flight);
+  r.Number("router_undecided", &second->router_undecided);
+  r.Number("router_oldest_undecided_ms", &second->router_oldest_undecided_ms);
 }
 
 void ReadAudit(ObjectReader& r, Audit* audit) {
@@ -352,6 +354,17 @@ absl::StatusOr<Probe> PlaceProbeOnRun(Probe probe, const RunData& run) {
   }
   probe.seconds = std::move(kept);
   return probe;
+}
+
+std::optional<UndecidedPeak> PeakUndecided(const RunData& run) {
+  std::optional<UndecidedPeak> peak;
+  for (const Second& second : run.series) {
+    if (!second.router_undecided.has_value()) continue;
+    if (!peak.has_value()) peak.emplace();
+    peak->max_count = std::max(peak->max_count, *second.router_undecided);
+    peak->oldest_ms = std::max(peak->oldest_ms, second.router_oldest_undecided_ms.value_or(0));
+  }
+  return peak;
 }
 
 SlowSeconds CountSlowSecondsInStalls(const Probe& probe, const RunData& run) {

@@ -40,6 +40,10 @@ struct Second {
   std::optional<double> settled_fallback;
   std::optional<double> router_queued;
   std::optional<double> router_in_flight;
+  // Payments pending longer than the router's undecided bound (30 s by default), and the age of
+  // the oldest of them in ms (0: none).
+  std::optional<double> router_undecided;
+  std::optional<double> router_oldest_undecided_ms;
 };
 
 struct Audit {
@@ -185,6 +189,14 @@ absl::StatusOr<Probe> ProbeFromJson(const Json& json);
 // seconds and load seconds at started_at_ms, so a probe second's t_s is fractional in general.
 // InvalidArgument when run.json has no started_at_ms (nothing to align with).
 absl::StatusOr<Probe> PlaceProbeOnRun(Probe probe, const RunData& run);
+
+// The most undecided payments the router had in one second of the run, and the oldest age one
+// reached, over the seconds that have the series; absent without router_undecided.
+struct UndecidedPeak {
+  double max_count = 0;
+  double oldest_ms = 0;
+};
+std::optional<UndecidedPeak> PeakUndecided(const RunData& run);
 
 // A load second whose p99 is above this is slow, when the load is set beside the machine's stalls
 // (report.html's machine table and the runner's summary line).

@@ -61,6 +61,15 @@ std::string ResourcesLines(const std::vector<ServiceResources>& services) {
   return text;
 }
 
+std::string UndecidedLines(const RunData& run) {
+  const std::optional<UndecidedPeak> peak = PeakUndecided(run);
+  if (!peak.has_value()) return "";
+  // Seconds to a tenth.
+  const double oldest_s = std::round(peak->oldest_ms / 100) / 10;
+  return absl::StrCat("undecided payments (> 30 s): max ", Number(peak->max_count), ", oldest ",
+                      Number(oldest_s), " s\n");
+}
+
 std::string ProbeLines(const Probe& probe, const RunData& run) {
   const ProbeSummary& s = probe.summary;
   const SlowSeconds slow = CountSlowSecondsInStalls(probe, run);

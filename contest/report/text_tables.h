@@ -20,6 +20,11 @@ std::string ScoreLines(const Results& results);
 // failcnt, oom.
 std::string ResourcesLines(const std::vector<ServiceResources>& services);
 
+// "undecided payments (> 30 s): max 3, oldest 41.2 s": the most payments the router had pending
+// past its undecided bound in one second, and the oldest age one reached; "" when run.json has
+// no router_undecided series (no --router_stats).
+std::string UndecidedLines(const RunData& run);
+
 // Two lines: the machine's stalls over the probe's life, and how many of the load's slow seconds
 // fell in one. `probe` placed on `run` (PlaceProbeOnRun).
 std::string ProbeLines(const Probe& probe, const RunData& run);

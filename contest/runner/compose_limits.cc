@@ -110,6 +110,9 @@ absl::StatusOr<std::vector<ServiceLimits>> ReadComposeLimits(absl::string_view y
   std::vector<ServiceLimits> result;
   std::vector<std::string> problems;
   for (const auto& [name, service] : services->map) {
+    // A service with profiles starts only when one is asked for (`--profile monitoring`); the
+    // contest runs `docker compose up` without any, so it is outside the budget.
+    if (service->Find("profiles") != nullptr) continue;
     const YamlNode* limits = nullptr;
     if (const YamlNode* deploy = service->Find("deploy")) {
       if (const YamlNode* resources = deploy->Find("resources")) limits = resources->Find("limits");

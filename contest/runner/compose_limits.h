@@ -34,7 +34,9 @@ absl::StatusOr<int64_t> ParseCpuMillis(absl::string_view text);
 absl::StatusOr<int64_t> ParseMemoryBytes(absl::string_view text);
 
 // Every service of the compose document with both limits, in file order. An error lists every
-// service whose cpus or memory limit is missing or unparsable.
+// service whose cpus or memory limit is missing or unparsable. Services with `profiles:` (e.g.
+// the optional Prometheus) are left out: `docker compose up` without `--profile`, as the contest
+// runs it, does not start them, so they are outside the budget and need no limits.
 absl::StatusOr<std::vector<ServiceLimits>> ReadComposeLimits(absl::string_view yaml);
 
 struct Totals {

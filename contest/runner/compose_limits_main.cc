@@ -1,6 +1,7 @@
 // compose-limits FILE: prints "service cpus memory_bytes" per service of a compose file and
 // checks the totals against the contest's budget (exit 1 with a message when a limit is
-// missing, unparsable, or the totals are over 1.5 CPU / 350 MB).
+// missing, unparsable, or the totals are over 1.5 CPU / 350 MB). Services with `profiles:` are
+// not started by a plain `docker compose up` and are left out.
 #include <cstdio>
 #include <fstream>
 #include <sstream>

@@ -3,6 +3,7 @@
 // servers on port 0.
 #include "contest/load/contest_run.h"
 
+#include <grpcpp/grpcpp.h>
 #include <httplib.h>
 
 #include <atomic>
@@ -21,6 +22,7 @@
 #include "common/httplib_listener.h"
 #include "common/json.h"
 #include "gtest/gtest.h"
+#include "payments.grpc.pb.h"
 #include "tests/testing/httplib_tsan_suppression.h"
 
 namespace rinha::contest {
@@ -261,6 +263,94 @@ TEST(ContestRunTest, ShortRunCountsRequestsDrivesTheTimelineAndWritesFiles) {
   EXPECT_NE(run_json.find(R"("series":[{"t_s":1,)"), std::string::npos) << run_json;
   EXPECT_NE(run_json.find(R"("loadgen":{"cpu_s":)"), std::string::npos) << run_json;
   EXPECT_EQ(run_json.find("router_queued"), std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
+rinha::v1::PaymentStateCount* AddState(rinha::v1::RouterStatsResponse& stats, const char* name,
+                                       int64_t pending, int64_t undecided, int64_t oldest_ms) {
+  rinha::v1::PaymentStateCount* state = stats.add_states();
+  state->set_state(name);
+  state->set_pending(pending);
+  state->set_undecided(undecided);
+  state->set_oldest_age_ms(oldest_ms);
+  return state;
+}
+
+TEST(RouterSampleOfTest, TakesTheGaugesAndTheOldestUndecidedPayment) {
+  rinha::v1::RouterStatsResponse stats;
+  stats.set_queued(7);
+  stats.set_in_flight(3);
+  stats.set_settled_default(100);
+  stats.set_settled_fallback(20);
+  stats.set_recovering(2);
+  stats.set_undecided(4);
+  AddState(stats, "queued", 7, 0, 52'000);  // old, but not undecided: not counted
+  AddState(stats, "ambiguous", 5, 3, 41'200);
+  AddState(stats, "recovering", 2, 1, 35'000);
+  const RouterSample sample = RouterSampleOf(9, stats);
+  EXPECT_EQ(sample.t_s, 9);
+  EXPECT_EQ(sample.queued, 7);
+  EXPECT_EQ(sample.in_flight, 3);
+  EXPECT_EQ(sample.settled_default, 100);
+  EXPECT_EQ(sample.settled_fallback, 20);
+  EXPECT_EQ(sample.recovering, 2);
+  EXPECT_EQ(sample.undecided, 4);
+  EXPECT_EQ(sample.oldest_undecided_ms, 41'200);
+
+  EXPECT_EQ(RouterSampleOf(1, rinha::v1::RouterStatsResponse()).oldest_undecided_ms, 0);
+}
+
+// Router/Stats on port 0 answering two undecided payments, the oldest 41.2 s old.
+class FakeRouterStats final : public rinha::v1::Router::Service {
+ public:
+  grpc::Status Stats(grpc::ServerContext*, const rinha::v1::RouterStatsRequest*,
+                     rinha::v1::RouterStatsResponse* response) override {
+    ++calls;
+    response->set_queued(1);
+    response->set_undecided(2);
+    AddState(*response, "ambiguous", 2, 2, 41'200);
+    return grpc::Status::OK;
+  }
+  std::atomic<int> calls{0};
+};
+
+TEST(ContestRunTest, RouterStatsBecomeTheRunsPerSecondRouterSeries) {
+#if defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "gRPC under TSan: Debian's gRPC is uninstrumented";
+#endif
+  FakeRouterStats router;
+  int router_port = 0;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &router_port);
+  builder.RegisterService(&router);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ASSERT_NE(server, nullptr);
+  ASSERT_GT(router_port, 0);
+
+  FakeTarget target;
+  FakeProcessor def(kDefaultSummary);
+  FakeProcessor fb(kFallbackSummary);
+  RunConfig config = ShortRun(target, def, fb);
+  config.duration_s = 2;
+  config.timeline = "none";
+  config.router_stats = absl::StrCat("127.0.0.1:", router_port);
+  const std::string dir = (std::filesystem::temp_directory_path() /
+                           ("rinha_contest_run_router_" + std::to_string(getpid())))
+                              .string();
+  config.out_dir = dir;
+  absl::StatusOr<RunRecord> run = RunContest(config, RealClock::Get(), nullptr);
+  server->Shutdown();
+  ASSERT_TRUE(run.ok()) << run.status();
+
+  EXPECT_GE(router.calls.load(), 2);  // the base sample and one a second
+  ASSERT_FALSE(run->router.empty());
+  EXPECT_EQ(run->router.back().undecided, 2);
+  EXPECT_EQ(run->router.back().oldest_undecided_ms, 41'200);
+  const std::string run_json = ReadFile(dir + "/run.json");
+  EXPECT_NE(run_json.find(R"("router_queued":1,"router_in_flight":0,"router_recovering":0,)"
+                          R"("router_undecided":2,"router_oldest_undecided_ms":41200})"),
+            std::string::npos)
+      << run_json;
   std::filesystem::remove_all(dir);
 }
 

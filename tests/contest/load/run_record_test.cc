@@ -30,7 +30,10 @@ RunRecord SampleRun() {
     run.series.push_back(s);
   }
   run.has_router_stats = true;
-  run.router = {{0, 0, 0, 0, 0}, {1, 2, 1, 3, 0}, {2, 0, 0, 5, 1}, {3, 1, 1, 9, 1}};
+  run.router = {{0, 0, 0, 0, 0, 0, 0, 0},
+                {1, 2, 1, 3, 0, 0, 0, 0},
+                {2, 0, 0, 5, 1, 0, 3, 41'200},
+                {3, 1, 1, 9, 1, 0, 0, 0}};
   AuditRecord a;
   a.t_s = 10;
   a.from_ms = 1752582891000;
@@ -116,7 +119,8 @@ TEST(RunJsonTest, HasTheAgreedSchema) {
       m.at("series").find(
           R"("t_s":2,"vus":2,"requests":2,"ok":2,"failed":0,"p50_ms":0.61,)"
           R"("p99_ms":0.93,"max_ms":1.2,"settled_default":2,)"
-          R"("settled_fallback":1,"router_queued":0,"router_in_flight":0,"router_recovering":0})"),
+          R"("settled_fallback":1,"router_queued":0,"router_in_flight":0,"router_recovering":0,)"
+          R"("router_undecided":3,"router_oldest_undecided_ms":41200})"),
       std::string::npos)
       << m.at("series");
   EXPECT_NE(
@@ -134,6 +138,7 @@ TEST(RunJsonTest, NoRouterFieldsWithoutRouterStats) {
   RunRecord run = SampleRun();
   run.has_router_stats = false;
   EXPECT_EQ(RunJson(run).find("router_queued"), std::string::npos);
+  EXPECT_EQ(RunJson(run).find("router_undecided"), std::string::npos);
   EXPECT_EQ(RunJson(run).find("settled_default"), std::string::npos);
 }
 

@@ -81,17 +81,20 @@ TEST(TimelineTest, BothFailHasTwentySecondsOfBothFailingThenRecovery) {
   EXPECT_EQ(last.default_delay_ms + last.fallback_delay_ms, 0);
 }
 
-TEST(TimelineTest, FaultsHasASlowDefaultThenBothFailingThenRecovery) {
+TEST(TimelineTest, FaultsHasASlowDefaultThenBothFailingThenDefaultFailingThenRecovery) {
   absl::StatusOr<std::vector<Stage>> t = TimelineByName("faults", 30);
   ASSERT_TRUE(t.ok());
-  ASSERT_EQ(t->size(), 4u);
+  ASSERT_EQ(t->size(), 5u);
   EXPECT_EQ((*t)[1].from_ms, 5000);
   EXPECT_EQ((*t)[1].default_delay_ms, 800);
   EXPECT_FALSE((*t)[1].default_failing || (*t)[1].fallback_failing);
   EXPECT_EQ((*t)[2].from_ms, 12500);
   EXPECT_TRUE((*t)[2].default_failing && (*t)[2].fallback_failing);
-  EXPECT_EQ((*t)[3].from_ms, 20000);
-  EXPECT_FALSE((*t)[3].default_failing || (*t)[3].fallback_failing);
+  EXPECT_EQ((*t)[3].from_ms, 17500);
+  EXPECT_TRUE((*t)[3].default_failing);
+  EXPECT_FALSE((*t)[3].fallback_failing);
+  EXPECT_EQ((*t)[4].from_ms, 22500);
+  EXPECT_FALSE((*t)[4].default_failing || (*t)[4].fallback_failing);
 }
 
 TEST(TimelineTest, StagesScaleWithTheDuration) {

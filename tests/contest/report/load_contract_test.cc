@@ -30,7 +30,9 @@ contest::RunRecord SmallRun(bool with_router_stats) {
   }
   run.has_router_stats = with_router_stats;
   if (with_router_stats) {
-    for (int t = 0; t <= 3; ++t) run.router.push_back({t, 3 - t, 1, 2 * t, t});
+    for (int t = 0; t <= 3; ++t) {
+      run.router.push_back({t, 3 - t, 1, 2 * t, t, 0, t == 2 ? 4 : 0, t == 2 ? 45'600 : 0});
+    }
   }
   run.audits.push_back({2, 1795636785000, 1795636800000, 4, 1, 4, 0, 1, true});
   run.p50_ms = 0.5;
@@ -67,6 +69,9 @@ TEST(LoadContractTest, ReportReadsWhatTheLoadGeneratorWrites) {
   EXPECT_EQ(run->series[2].p99_ms, 1.25);
   EXPECT_TRUE(run->series[2].settled_default.has_value());
   EXPECT_TRUE(run->series[2].router_queued.has_value());
+  EXPECT_EQ(run->series[1].router_undecided, 4);
+  EXPECT_EQ(run->series[1].router_oldest_undecided_ms, 45'600);
+  EXPECT_EQ(run->series[2].router_undecided, 0);
   ASSERT_EQ(run->audits.size(), 1u);
   EXPECT_EQ(run->audits[0].inconsistencies, 1);
   EXPECT_EQ(run->summary.p99_ms, 2.55);
@@ -89,6 +94,9 @@ TEST(LoadContractTest, ReportReadsWhatTheLoadGeneratorWrites) {
   const std::string html = RenderReport(input);
   EXPECT_THAT(html, HasSubstr("id=\"router\""));
   EXPECT_THAT(html, HasSubstr("default failing (2000 ms), fallback 1000 ms"));
+  EXPECT_THAT(html, HasSubstr("<td>max 4, oldest 45.6 s</td>"));
+  // And the runner's closing tables.
+  EXPECT_EQ(UndecidedLines(*run), "undecided payments (> 30 s): max 4, oldest 45.6 s\n");
 }
 
 // The runner prints these lines at the end of a run; they repeat final-results.json as written.

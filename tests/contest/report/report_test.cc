@@ -47,6 +47,8 @@ ReportInput PreviewLikeInput(bool with_router_series = true) {
       s.settled_fallback = t < 20 ? 0 : t;
       s.router_queued = t > 30 && t < 40 ? 10 * (t - 30) : 0;
       s.router_in_flight = 2;
+      s.router_undecided = t > 40 && t < 45 ? 3 : 0;
+      s.router_oldest_undecided_ms = t > 40 && t < 45 ? 30'000 + 1000 * (t - 40) : 0;
     }
     run.series.push_back(s);
   }
@@ -121,6 +123,29 @@ TEST(RenderReportTest, AbsentRouterSeriesLeaveANoteInsteadOfACharts) {
   EXPECT_THAT(html, HasSubstr("id=\"latency\""));
 }
 
+TEST(RenderReportTest, RouterChartAndRunTableShowUndecidedPayments) {
+  const std::string html = RenderReport(PreviewLikeInput());
+  // A line in the router chart, its peak in the chart's note and in the run table.
+  const size_t router = html.find("id=\"router\"");
+  ASSERT_NE(router, std::string::npos);
+  EXPECT_NE(html.find("<title>undecided (&gt; 30 s)</title>", router), std::string::npos);
+  EXPECT_THAT(html, HasSubstr("Undecided: pending in the router longer than 30 s; at most 3 at "
+                              "once, the oldest 34.0 s old."));
+  EXPECT_THAT(html, HasSubstr("<tr class=\"bad\"><th>undecided payments (&gt; 30 s)</th>"
+                              "<td>max 3, oldest 34.0 s</td></tr>"));
+
+  ReportInput calm = PreviewLikeInput();
+  for (Second& second : calm.run.series) {
+    second.router_undecided = 0;
+    second.router_oldest_undecided_ms = 0;
+  }
+  EXPECT_THAT(RenderReport(calm),
+              HasSubstr("<tr><th>undecided payments (&gt; 30 s)</th><td>max 0, oldest 0.0 s</td>"));
+  // Without the series (no --router_stats, or an older run.json): no row.
+  EXPECT_THAT(RenderReport(PreviewLikeInput(/*with_router_series=*/false)),
+              Not(HasSubstr("undecided payments")));
+}
+
 TEST(RenderReportTest, LatencyChartHasTheOverallP99Line) {
   const std::string html = RenderReport(PreviewLikeInput());
   EXPECT_THAT(html, HasSubstr("overall p99 2.31 ms"));
@@ -159,7 +184,7 @@ TEST(RenderReportTest, EveryPlottedCoordinateIsInsideTheChart) {
       EXPECT_LE(y, 210);
     }
   }
-  EXPECT_EQ(paths, 3 + 2 + 2 + 2);
+  EXPECT_EQ(paths, 3 + 2 + 2 + 3);  // throughput, latency, settled, router (with undecided)
 }
 
 TEST(RenderReportTest, ScoreAndResourceTables) {

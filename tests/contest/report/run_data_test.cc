@@ -39,6 +39,9 @@ TEST(RunDataTest, ReadsTheFixtureRun) {
   EXPECT_TRUE(run->series[0].p99_ms.has_value());
   EXPECT_TRUE(run->series[0].router_queued.has_value());
   EXPECT_TRUE(run->series[59].settled_default.has_value());
+  EXPECT_EQ(run->series[0].router_undecided, 0);
+  EXPECT_EQ(run->series[45].router_undecided, 2);
+  EXPECT_EQ(run->series[45].router_oldest_undecided_ms, 31500);
   ASSERT_EQ(run->audits.size(), 6u);
   EXPECT_EQ(run->audits[3].t_s, 40);
   EXPECT_EQ(run->audits[3].inconsistencies, 1);

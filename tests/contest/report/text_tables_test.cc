@@ -83,6 +83,32 @@ TEST(TextTablesTest, ResourcesTableShowsUnknownCountersAsDashes) {
                   "       -    -\n"));
 }
 
+TEST(TextTablesTest, UndecidedLineOfTheFixture) {
+  EXPECT_EQ(UndecidedLines(Read("run.json", RunDataFromJson)),
+            "undecided payments (> 30 s): max 2, oldest 33.5 s\n");
+}
+
+TEST(TextTablesTest, UndecidedLineHasThePeakCountAndTheOldestAge) {
+  RunData run;
+  for (int t = 1; t <= 4; ++t) {
+    Second second;
+    second.t_s = t;
+    second.router_undecided = t == 2 ? 3 : t == 3 ? 1 : 0;
+    second.router_oldest_undecided_ms = t == 2 ? 31'000 : t == 3 ? 41'240 : 0;
+    run.series.push_back(second);
+  }
+  EXPECT_EQ(UndecidedLines(run), "undecided payments (> 30 s): max 3, oldest 41.2 s\n");
+  for (Second& second : run.series) second.router_undecided = 0;
+  for (Second& second : run.series) second.router_oldest_undecided_ms = 0;
+  EXPECT_EQ(UndecidedLines(run), "undecided payments (> 30 s): max 0, oldest 0 s\n");
+}
+
+TEST(TextTablesTest, NoUndecidedLineWithoutTheSeries) {
+  RunData run;
+  run.series.push_back(Second{});
+  EXPECT_EQ(UndecidedLines(run), "");
+}
+
 TEST(TextTablesTest, ProbeLinesOfTheFixture) {
   absl::StatusOr<Probe> probe =
       PlaceProbeOnRun(Read("probe.json", ProbeFromJson), Read("run.json", RunDataFromJson));

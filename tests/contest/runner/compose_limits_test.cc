@@ -106,6 +106,44 @@ services:
   EXPECT_FALSE(ReadComposeLimits("volumes:\n  x:\n").ok());
 }
 
+// `docker compose up` without --profile (the contest) starts no service that has profiles: such
+// a service needs no limits and does not count against the budget, whatever it declares.
+TEST(ReadComposeLimitsTest, ServicesWithProfilesAreOutsideTheBudget) {
+  auto services = ReadComposeLimits(R"(
+services:
+  app:
+    deploy: {resources: {limits: {cpus: "1.5", memory: 350MB}}}
+  prometheus:
+    profiles: ["monitoring"]
+    image: prom
+  grafana:
+    profiles:
+      - "monitoring"
+    deploy:
+      resources:
+        limits:
+          cpus: "2"
+          memory: 1GB
+)");
+  ASSERT_TRUE(services.ok()) << services.status();
+  ASSERT_EQ(services->size(), 1u);
+  EXPECT_EQ((*services)[0].name, "app");
+  EXPECT_TRUE(CheckBudget(SumLimits(*services)).ok());
+
+  // Without the profile the same service is one of the contest's: its missing limits are named.
+  auto unprofiled = ReadComposeLimits(R"(
+services:
+  app:
+    deploy: {resources: {limits: {cpus: "1.5", memory: 350MB}}}
+  prometheus:
+    image: prom
+)");
+  ASSERT_FALSE(unprofiled.ok());
+  EXPECT_NE(unprofiled.status().message().find("prometheus: deploy.resources.limits.cpus"),
+            absl::string_view::npos)
+      << unprofiled.status().message();
+}
+
 TEST(CheckBudgetTest, OverBudgetPrintsTotals) {
   auto services = ReadComposeLimits(R"(
 services:
@@ -135,6 +173,8 @@ TEST(RepositoryComposeTest, FitsTheBudgetWithEveryServiceLimited) {
   for (const char* name : {"lb", "edge1", "edge2", "router", "ledger"}) {
     EXPECT_TRUE(by_name.contains(name)) << name;
   }
+  EXPECT_FALSE(by_name.contains("prometheus")) << "the monitoring profile is outside the budget";
+  EXPECT_EQ(by_name.size(), 5u);
   EXPECT_EQ(by_name["edge1"].cpu_millis, by_name["edge2"].cpu_millis);
   EXPECT_EQ(by_name["edge1"].memory_bytes, by_name["edge2"].memory_bytes);
   const Totals totals = SumLimits(*services);
