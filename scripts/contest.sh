@@ -5,6 +5,9 @@
 #   edge1, edge2                TCP on free ports, behind the load balancer (HAProxy or nginx)
 #   load balancer               127.0.0.1:--port (9999 by default; 0 picks a free one)
 #   rinha-load                  the k6 test shape, timeline, audit and score
+#   Prometheus (--prometheus)   outside the budget, scraping every service's /metrics once a
+#                               second (router, ledger and HAProxy on free 127.0.0.1 ports, the
+#                               edges on their HTTP port), with the dashboard
 # Each budget service runs inside its own cgroup v1 group (cpu quota, memory + swap limit) with
 # the limits read from compose.yaml by compose-limits, from its first instruction on. At the end
 # cgroup-resources writes OUT/resources.json from the groups' counters, rinha-report draws
@@ -24,6 +27,9 @@
 #                                 group, DOWN_S seconds later (default 1); OUT/fault.json has the
 #                                 times. Implies --check.
 #                      [--fault_signal=KILL|TERM]  how it is killed (default KILL: a crash)
+#                      [--fault_again_s=S]  once the killed service is back, kill it again S
+#                                 seconds later (in the middle of its recovery) and start it
+#                                 again DOWN_S later; OUT/fault.json's ready_at_s is the last
 #                      [--check]  after the load, wait until the system is quiet and check every
 #                                 payment's fate (rinha-check: lost, paid twice, unrecorded);
 #                                 a failed check fails the run. OUT/check.json.
@@ -31,6 +37,11 @@
 #                                 sleeping 1 ms wakes up, per second, to tell the machine's own
 #                                 stalls from ours (OUT/probe.json, a line in the summary
 #                                 and a chart in report.html)
+#                      [--prometheus]  also run Prometheus (outside the budget) on 127.0.0.1:
+#                                 --prometheus_port, to watch the run: the dashboard at
+#                                 /consoles/rinha.html (docs/operations.md); stopped, and its
+#                                 data removed, with the rest
+#                      [--prometheus_port=9090]  its port (0: a free one); implies --prometheus
 # --backend=null replaces the edges with null-responder (no router or ledger): a floor run that
 # measures the load generator and the load balancer only.
 # Exit status: 0 when the run completed and no service died or hit its memory limit.
@@ -43,7 +54,8 @@ repo=$PWD
 
 test_name=final timeline="" duration_s="" max_vus="" backend=ours lb=haproxy port=9999
 out="" build_dir=build build=1 compose=compose.yaml ready_timeout_s=30 stop_timeout_s=10
-load_timeout_s="" probe=0 journal=on fault="" fault_signal=KILL check=0
+load_timeout_s="" probe=0 journal=on fault="" fault_signal=KILL check=0 prometheus=0
+prometheus_port=9090
 router_extra=()
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
 for arg in "$@"; do
@@ -64,9 +76,12 @@ for arg in "$@"; do
     --load_timeout_s=*) load_timeout_s=${arg#*=} ;;
     --router_flag=*) router_extra+=("${arg#*=}") ;;
     --probe) probe=1 ;;
+    --prometheus) prometheus=1 ;;
+    --prometheus_port=*) prometheus_port=${arg#*=}; prometheus=1 ;;
     --journal=*) journal=${arg#*=} ;;
     --fault=*) fault=${arg#*=}; check=1 ;;
     --fault_signal=*) fault_signal=${arg#*=} ;;
+    --fault_again_s=*) fault_again_s=${arg#*=} ;;
     --check) check=1 ;;
     -h | --help) usage; exit 0 ;;
     *) echo "contest.sh: unknown option $arg (--help lists them)" >&2; exit 2 ;;
@@ -76,6 +91,8 @@ case "$test_name" in final | preview) ;; *) echo "contest.sh: --test=final|previ
 case "$journal" in on | off) ;; *) echo "contest.sh: --journal=on|off" >&2; exit 2 ;; esac
 case "$fault_signal" in KILL | TERM) ;; *) echo "contest.sh: --fault_signal=KILL|TERM" >&2; exit 2 ;; esac
 fault_service="" fault_at_s="" fault_down_s=1
+[[ "${fault_again_s:-}" =~ ^([0-9]+(\.[0-9]+)?)?$ ]] ||
+  { echo "contest.sh: --fault_again_s=S (seconds)" >&2; exit 2; }
 if [ -n "$fault" ]; then
   [[ "$fault" =~ ^(router|ledger|edge1|edge2|lb)@([0-9]+(\.[0-9]+)?)(\+([0-9]+(\.[0-9]+)?))?$ ]] ||
     { echo "contest.sh: --fault=SERVICE@AT_S[+DOWN_S] (router|ledger|edge1|edge2|lb)" >&2; exit 2; }
@@ -84,8 +101,12 @@ fi
 case "$backend" in ours | null) ;; *) echo "contest.sh: --backend=ours|null" >&2; exit 2 ;; esac
 case "$lb" in haproxy | nginx) ;; *) echo "contest.sh: --lb=haproxy|nginx" >&2; exit 2 ;; esac
 [[ "$port" =~ ^[0-9]+$ ]] || { echo "contest.sh: --port=N" >&2; exit 2; }
+[[ "$prometheus_port" =~ ^[0-9]+$ ]] || { echo "contest.sh: --prometheus_port=N" >&2; exit 2; }
 [ "$(id -u)" -eq 0 ] || { echo "contest.sh: needs root for the cgroups" >&2; exit 2; }
 command -v "$lb" >/dev/null || { echo "contest.sh: $lb not installed (scripts/install-deps.sh)" >&2; exit 2; }
+if ((prometheus)) && ! command -v prometheus >/dev/null; then
+  echo "contest.sh: prometheus not installed (scripts/install-deps.sh)" >&2; exit 2
+fi
 
 log() { printf '[contest %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 
@@ -196,7 +217,7 @@ cleanup() {
   # As compose stops it, dependents first: load, load balancer, edges (together), router,
   # ledger, then the emulators.
   local stage s pids
-  for stage in "load probe" lb "edge1 edge2" router ledger "processor-default processor-fallback"; do
+  for stage in "load probe prometheus" lb "edge1 edge2" router ledger "processor-default processor-fallback"; do
     pids=()
     for s in $stage; do [ -n "${pid_of[$s]:-}" ] && pids+=("${pid_of[$s]}"); done
     ((${#pids[@]})) && stop_pids "${pids[@]}"
@@ -283,6 +304,8 @@ journal_dir() { [ "$journal" = on ] && echo "$state/$1-journal"; }
 
 # shellcheck source=scripts/free-port.sh
 source "$repo/scripts/free-port.sh"
+# shellcheck source=scripts/prometheus.sh
+source "$repo/scripts/prometheus.sh"
 
 # ---------------------------------------------------------------------------------------------
 # Start, in compose's dependency order.
@@ -297,12 +320,15 @@ fallback_port=$(ready_port processor-fallback port)
 log "processors: default :$default_port (fee ${fees[0]}), fallback :$fallback_port (fee ${fees[1]})"
 
 for s in lb edge1 edge2 router ledger; do make_group "$s" "${cpu_limit[$s]}" "${mem_limit[$s]}"; done
-router_port=""
+router_port="" router_metrics="" ledger_metrics=""
 if [ "$backend" = ours ]; then
+  # Metrics on loopback ports picked here (not the binaries' 0.0.0.0 defaults): a restarted
+  # service (--fault) gets the same one, and runs side by side do not collide.
+  ledger_metrics=127.0.0.1:$(free_port) router_metrics=127.0.0.1:$(free_port)
   start ledger "listening" "$bin_ledger" --listen=127.0.0.1:0 --unix_socket="$state/ledger.sock" \
-    --db_path="$state/ledger.db"
+    --db_path="$state/ledger.db" --metrics_listen="$ledger_metrics"
   start router "listening" "$bin_router" --listen=127.0.0.1:0 --unix_socket="$state/router.sock" \
-    --ledger="unix:$state/ledger.sock" \
+    --ledger="unix:$state/ledger.sock" --metrics_listen="$router_metrics" \
     --processor_default_url="http://127.0.0.1:$default_port" \
     --processor_fallback_url="http://127.0.0.1:$fallback_port" \
     --journal_dir="$(journal_dir router)" ${router_extra[@]+"${router_extra[@]}"}
@@ -322,7 +348,9 @@ export EDGE1_ADDR=127.0.0.1:$edge1_port EDGE2_ADDR=127.0.0.1:$edge2_port
 # checks it (GET /payments-summary answers below 400). Returns 1 when the load balancer exits
 # first (its log is in OUT/logs/lb.err); exits the script when it is not ready in time.
 start_lb() {
-  export LB_BIND=127.0.0.1:$port
+  local metrics_port
+  metrics_port=$(free_port) || { status=1; exit 1; }
+  export LB_BIND=127.0.0.1:$port LB_METRICS_BIND=127.0.0.1:$metrics_port
   target=http://127.0.0.1:$port
   if [ "$lb" = haproxy ]; then
     start lb "" haproxy -db -f "$repo/config/haproxy.cfg"
@@ -361,6 +389,31 @@ fi
 log "ready: $lb on $target -> edges :$edge1_port :$edge2_port ($backend)${router_port:+, router stats 127.0.0.1:$router_port}"
 
 # ---------------------------------------------------------------------------------------------
+# Prometheus, outside the budget: every service's /metrics once a second (null-responder has
+# none; nginx no exporter).
+if ((prometheus)); then
+  lb_metrics=""
+  [ "$lb" = haproxy ] && lb_metrics=$LB_METRICS_BIND
+  edge_metrics=("127.0.0.1:$edge1_port" "127.0.0.1:$edge2_port")
+  [ "$backend" = ours ] || edge_metrics=("" "")
+  prometheus_config "$state/prometheus.yml" "${edge_metrics[@]}" "$router_metrics" \
+    "$ledger_metrics" "$lb_metrics"
+  if ((prometheus_port == 0)); then prometheus_port=$(free_port) || { status=1; exit 1; }; fi
+  if ss -Htln "sport = :$prometheus_port" | grep -q .; then
+    log "port $prometheus_port is taken (--prometheus_port=0 picks a free one)"; status=1; exit 1
+  fi
+  prometheus_command "$state/prometheus.yml" "$state/prometheus" "127.0.0.1:$prometheus_port"
+  make_group prometheus
+  start prometheus "" "${prometheus_cmd[@]}"
+  prometheus_url=http://127.0.0.1:$prometheus_port
+  if ! prometheus_wait_ready "$prometheus_url" "$ready_timeout_s" "${pid_of[prometheus]}"; then
+    log "prometheus not ready:"; tail -n 20 "$out/logs/prometheus.err" >&2; status=1; exit 1
+  fi
+  log "prometheus on $prometheus_url, scraping every second:"
+  prometheus_banner "$prometheus_url" >&2
+fi
+
+# ---------------------------------------------------------------------------------------------
 # Load
 load_args=(--target="$target" --default_processor="http://127.0.0.1:$default_port"
   --fallback_processor="http://127.0.0.1:$fallback_port" --admin_token=123 --test="$test_name"
@@ -383,11 +436,28 @@ now_ms() { date +%s%3N; }
 # OUT/fault.json with the times in seconds since the load began. Runs in the background; the
 # main loop below expects that one process to die.
 fault_job() {
-  local svc=$fault_service pid=${pid_of[$fault_service]} started killed restarted ready_ms
+  local svc=$fault_service started first_killed
   until [ -s "$state/load.started" ]; do sleep 0.02; done
   started=$(cat "$state/load.started")
   sleep "$(awk -v s="$started" -v a="$fault_at_s" -v n="$(now_ms)" \
     'BEGIN { w = (s + a * 1000 - n) / 1000; printf "%.3f", (w > 0 ? w : 0) }')"
+  kill_and_restart
+  first_killed=$killed
+  if [ -n "${fault_again_s:-}" ]; then
+    sleep "$fault_again_s"
+    kill_and_restart
+  fi
+  jq -n --arg s "$svc" --arg sig "$fault_signal" --argjson k $((first_killed - started)) \
+    --argjson r $((restarted - started)) --argjson y $((ready_ms - started)) \
+    --argjson k2 "$([ -n "${fault_again_s:-}" ] && echo $((killed - started)) || echo null)" \
+    '{service: $s, signal: $sig, killed_at_s: ($k / 1000), restarted_at_s: ($r / 1000),
+      ready_at_s: ($y / 1000), killed_again_at_s: (if $k2 == null then null else $k2 / 1000 end)}' \
+    >"$out/fault.json"
+}
+# One kill of $fault_service and its restart (fault_job's variables: svc, killed, restarted,
+# ready_ms).
+kill_and_restart() {
+  local pid=${pid_of[$svc]}
   killed=$(now_ms)
   echo "[contest] fault: SIG$fault_signal to $svc (pid $pid)" >&2
   kill -"$fault_signal" "$pid" 2>/dev/null || true
@@ -399,7 +469,7 @@ fault_job() {
     [ -n "$old" ] && cmd=${cmd//--listen=127.0.0.1:0/--listen=127.0.0.1:$old}
   done
   restarted=$(now_ms)
-  log_suffix=.restart
+  log_suffix=.restart${log_suffix:+2}  # .restart, then .restart2
   eval "start \"$svc\" \"\${ready_of[$svc]}\" $cmd"
   if [ "$svc" = lb ]; then
     until code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$target/payments-summary") &&
@@ -407,10 +477,6 @@ fault_job() {
   fi
   ready_ms=$(now_ms)
   echo "[contest] fault: $svc back (pid ${pid_of[$svc]}) after $((ready_ms - killed)) ms" >&2
-  jq -n --arg s "$svc" --arg sig "$fault_signal" --argjson k $((killed - started)) \
-    --argjson r $((restarted - started)) --argjson y $((ready_ms - started)) \
-    '{service: $s, signal: $sig, killed_at_s: ($k / 1000), restarted_at_s: ($r / 1000),
-      ready_at_s: ($y / 1000)}' >"$out/fault.json"
 }
 load_cmd=${RINHA_LOAD_CMD:-$bin_load}
 make_group load

@@ -35,16 +35,18 @@ json_num() {
 }
 
 # compose_limits FILE: "service cpus memory_mb" per service from deploy.resources.limits, merge
-# keys resolved (via `docker-compose config`, which also validates the file).
+# keys resolved (via `docker-compose config`, which also validates the file). Services with
+# `profiles:` are left out: a plain `docker compose up` (the contest) does not start them.
 compose_limits() {
   local file=$1
   docker-compose -f "$file" config 2>/dev/null | awk '
     /^services:/ { in_s = 1; next }
     /^[^ ]/ { in_s = 0 }
     in_s && /^  [A-Za-z0-9_.-]+:$/ { svc = $1; sub(":", "", svc); cpus[svc] = ""; mem[svc] = "" }
+    in_s && /^    profiles:/ { profiled[svc] = 1 }
     in_s && /^ +cpus:/ { v = $2; gsub("[\"'\'']", "", v); cpus[svc] = v }
     in_s && /^ +memory:/ { v = $2; gsub("[\"'\'']", "", v); mem[svc] = v }
-    END { for (s in cpus) print s, cpus[s], mem[s] }' | sort
+    END { for (s in cpus) if (!(s in profiled)) print s, cpus[s], mem[s] }' | sort
 }
 
 # to_mib "30M" | "30MB" | "31457280" | "1G": MiB (Compose's "MB" means MiB).

@@ -12,7 +12,8 @@ packages=(
   python3-grpcio python3-grpc-tools
   haproxy wrk procps iproute2
   nginx jq gettext-base  # scripts/contest.sh: --lb=nginx, envsubst for its config, result checks
-  chromium  # headless render test of the run report (tests/contest/report)
+  chromium  # headless render tests: the run report (tests/contest/report), the dashboard
+  prometheus  # --prometheus of scripts/run.sh --serve and scripts/contest.sh; tests/monitoring
 )
 
 missing=()

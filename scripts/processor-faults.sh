@@ -4,7 +4,9 @@
 # nothing answered 2xx lost, nothing paid twice (unless the fault makes it unavoidable, and then
 # detected and recorded in the ledger), the ledger equal to what the processors hold. A run
 # without a fault comes first, for the p99 to compare with. Prints one row per scenario; exits 1
-# when any scenario fails that, or fails to run.
+# when any scenario fails that (a payment paid and not recorded included), or fails to run. The
+# record lag is how long after a processor held a payment the ledger recorded it (p99 and max
+# over every payment).
 #
 #   scripts/processor-faults.sh [--short] [--scenarios=a,b,...] [--out=DIR] [--build-dir=build]
 #                               [--no-build]
@@ -93,7 +95,7 @@ for s in "${list[@]}"; do
     echo "processor-faults.sh: $s did not complete (exit $rc); last lines of $out/$s.log:" >&2
     tail -n 30 "$out/$s.log" >&2
     failed=1
-    rows+=("$s	-	-	-	-	-	-	-	-	-	FAILED TO RUN")
+    rows+=("$s	-	-	-	-	-	-	-	-	-	-	-	FAILED TO RUN")
     continue
   fi
   p99=$(jq -r '.p99.valor // "n/a"' "$out/$s/final-results.json")
@@ -106,7 +108,9 @@ for s in "${list[@]}"; do
      .inconsistencies_after_quiet == 0 and ($s == "refuse" or ($a | tonumber) == 0) and
      (.paid_twice == 0 or ($s == "store_then_500" and .paid_twice == .paid_twice_recorded))) as $ok |
     [$s, .answered_2xx, .settled, "\($p99) / \($base)", .lost, .paid_twice, .paid_twice_recorded,
-     .unrecorded + .recorded_unpaid, $a, .inconsistencies_after_quiet,
+     .unrecorded, .unrecorded + .recorded_unpaid, $a, .inconsistencies_after_quiet,
+     (if (.record_lag_samples // 0) == 0 then "-"
+      else "\(.record_lag_p99_ms) / \(.record_lag_max_ms)" end),
      (if $ok then "ok" else "FAIL" end)] | @tsv' "$out/$s/check.json")
   [[ "$row" == *$'\tok' ]] || failed=1
   rows+=("$row")
@@ -114,7 +118,8 @@ done
 
 {
   printf 'scenario\t2xx\tsettled\tp99 / without fault\tlost\tpaid twice\tdetected\t'
-  printf 'ledger differs\tinconsistencies (audits)\tafter quiet\tresult\n'
+  printf 'paid, not recorded\tledger differs\tinconsistencies (audits)\tafter quiet\t'
+  printf 'record lag p99 / max (ms)\tresult\n'
   printf '%s\n' "${rows[@]}"
 } | tee "$out/table.tsv" | column -t -s $'\t'
 echo "results in $out"

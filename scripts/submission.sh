@@ -6,7 +6,8 @@
 #     LB_IMAGE  public name of the load balancer image (docker build --target lb -t LB_IMAGE .)
 # Environment for info.json: RINHA_NAME, RINHA_SOCIAL (comma-separated URLs), RINHA_SOURCE_REPO.
 # docker-compose.yml is compose.yaml with the images pinned and nothing to build: same services,
-# commands, volumes, networks, health checks and limits (tests/docker/submission_test.sh checks it).
+# commands, volumes, networks, health checks and limits (tests/docker/submission_test.sh checks it),
+# less the services with profiles (the optional Prometheus, outside the contest).
 # Push both images for linux/amd64 before submitting; the contest pulls them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,9 +23,22 @@ for name in "$image" "$lb_image"; do
 done
 mkdir -p "$out"
 
-# docker-compose.yml: compose.yaml without its header comment, every `build:` block (key plus its
-# deeper-indented lines) and the host-only gRPC ports; images pinned, port 9999 fixed. Everything
-# else (commands, volumes, networks, health checks, limits) stays verbatim.
+# docker-compose.yml: compose.yaml without its header comment, the services with `profiles:`
+# (with the comment lines just above them), every `build:` block (key plus its deeper-indented
+# lines) and the host-only gRPC ports; images pinned, port 9999 fixed. Everything else (commands,
+# volumes, networks, health checks, limits) stays verbatim.
+without_profiles() {
+  awk '
+    function flush() { if (!drop) printf "%s", block; block = ""; drop = 0 }
+    /^services:/ { print; in_s = 1; next }
+    in_s && /^[^ #]/ { flush(); printf "%s", comments; comments = ""; in_s = 0 }
+    in_s && /^  #/ { comments = comments $0 "\n"; next }
+    in_s && /^  [A-Za-z0-9_.-]+:/ { flush(); block = comments $0 "\n"; comments = ""; next }
+    in_s && /^    profiles:/ { drop = 1 }
+    in_s { block = block comments $0 "\n"; comments = ""; next }
+    { print }
+    END { flush(); printf "%s", comments }' "$1"
+}
 {
   cat <<HEADER
 # Rinha de Backend 2025 submission: lb (HAProxy) on :9999 -> edge1/edge2 -> router -> processors,
@@ -42,7 +56,7 @@ HEADER
     /^ +image: *"\$\{RINHA_LB_IMAGE/ { sub(/image: .*/, "image: \"" lb_image "\"") }
     /^ +image: *"\$\{RINHA_IMAGE/ { sub(/image: .*/, "image: \"" image "\"") }
     { gsub(/\$\{LB_HOST_PORT:-9999\}/, "9999"); print }
-  ' compose.yaml
+  ' <(without_profiles compose.yaml)
 } >"$out/docker-compose.yml"
 if grep -Eq 'build:|\$\{' "$out/docker-compose.yml"; then
   echo "submission compose still has a build section or a variable" >&2

@@ -6,8 +6,13 @@
 #   release  builds and runs every GoogleTest suite (RelWithDebInfo)
 #   contest  a 30 s contest through scripts/contest.sh on the release build (cgroups, so root):
 #            0 inconsistencies, 0 lag, 0 failed POSTs, nothing left behind
-#   faults   scripts/faults.sh --short: six 30 s contest runs, each with one service killed and
-#            restarted mid-load (router twice, router SIGTERM, ledger, edge, HAProxy); fails when
+#   monitoring  tests/monitoring/monitoring_test.sh: a 30 s contest run with --prometheus; while
+#            it runs every Prometheus target is up, the key series move, and the dashboard draws
+#            every panel in headless Chromium (and notices one without data); Prometheus stops
+#            with the run
+#   faults   scripts/faults.sh --short: eight 30 s contest runs, each with one service killed and
+#            restarted mid-load (the router while default is slow, both fail or default fails,
+#            and twice in a row; the router with SIGTERM; ledger, edge, HAProxy); fails when
 #            a payment answered 2xx is lost, one is paid twice, or the ledger differs
 #   hostile  scripts/hostile.sh --short: three 20 s contest runs at the contest's rate, without an
 #            attack, then every attack of rinha-hostile at once against the load balancer, then
@@ -19,7 +24,8 @@
 #   tsan     the same under TSan
 #   fuzz     runs the JSON/money/time fuzzer for a bounded time (clang-14)
 #   docker   the Docker tests: images, processors' compose, submission folder, our compose stack
-#            under its limits with a short load (starts dockerd itself)
+#            under its limits with a short load, its `monitoring` profile's Prometheus scraping
+#            every service (starts dockerd itself)
 #   scripts/test.sh               every stage
 #   scripts/test.sh release tsan  only those stages
 set -euo pipefail
@@ -28,7 +34,7 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 
 jobs=$(nproc)
-variants=("${@:-lint release contest faults hostile asan tsan fuzz docker}")
+variants=("${@:-lint release contest monitoring faults hostile asan tsan fuzz docker}")
 read -r -a variants <<<"${variants[*]}"
 
 run_variant() {
@@ -57,6 +63,11 @@ for v in "${variants[@]}"; do
       cmake -S . -B build-test-release -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRINHA_SANITIZE= \
         -DRINHA_BUILD_BENCHMARKS=OFF >/dev/null
       bash tests/contest/runner/contest_short_test.sh build-test-release ;;
+    monitoring)
+      echo "=== [monitoring] Prometheus and the dashboard over a 30 s native run (build-test-release)"
+      cmake -S . -B build-test-release -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRINHA_SANITIZE= \
+        -DRINHA_BUILD_BENCHMARKS=OFF >/dev/null
+      bash tests/monitoring/monitoring_test.sh build-test-release ;;
     faults)
       echo "=== [faults] crash scenarios, short (build-test-release)"
       cmake -S . -B build-test-release -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRINHA_SANITIZE= \
@@ -86,7 +97,7 @@ for v in "${variants[@]}"; do
       [ $status != 0 ] || bash tests/docker/compose_stack_test.sh || status=$?
       bash scripts/docker-teardown.sh
       [ $status = 0 ] || exit $status ;;
-    *) echo "unknown stage: $v (lint | release | contest | faults | hostile | asan | tsan | fuzz | docker)" >&2; exit 2 ;;
+    *) echo "unknown stage: $v (lint | release | contest | monitoring | faults | hostile | asan | tsan | fuzz | docker)" >&2; exit 2 ;;
   esac
 done
 echo "=== all test stages passed: ${variants[*]}"

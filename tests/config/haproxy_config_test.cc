@@ -3,7 +3,8 @@
 // oversized request reach an edge, and passes the API through. Raw sockets; nothing timed (a slow
 // request is answered 408 once timeout http-request passes; the test only checks the answer).
 // With LB_DNS (Docker's setting) the edges' names are resolved through a stub DNS server, and an
-// edge that comes back at another address is found again without restarting HAProxy.
+// edge that comes back at another address is found again without restarting HAProxy. The
+// Prometheus exporter answers on LB_METRICS_BIND only, outside the API frontend's limits.
 #include <arpa/inet.h>
 #include <httplib.h>
 #include <netinet/in.h>
@@ -24,6 +25,8 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "common/httplib_listener.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -40,6 +43,7 @@ using ::rinha::testing::Http1Socket;
 using ::rinha::testing::Subprocess;
 using ::rinha::testing::WaitUntil;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 constexpr char kHaproxy[] = "/usr/sbin/haproxy";
@@ -64,10 +68,12 @@ int FreePort() {
   return ntohs(address.sin_port);
 }
 
-std::vector<std::pair<std::string, std::string>> Env(int lb_port, int edge1, int edge2) {
+std::vector<std::pair<std::string, std::string>> Env(int lb_port, int edge1, int edge2,
+                                                     int metrics_port) {
   return {{"LB_BIND", absl::StrCat("127.0.0.1:", lb_port)},
           {"EDGE1_ADDR", absl::StrCat("127.0.0.1:", edge1)},
-          {"EDGE2_ADDR", absl::StrCat("127.0.0.1:", edge2)}};
+          {"EDGE2_ADDR", absl::StrCat("127.0.0.1:", edge2)},
+          {"LB_METRICS_BIND", absl::StrCat("127.0.0.1:", metrics_port)}};
 }
 
 // Runs `haproxy -c` on the configuration with `env`; true when it exits 0.
@@ -86,7 +92,15 @@ void ExpectValid(const std::vector<std::pair<std::string, std::string>>& env) {
 
 TEST(HaproxyConfigTest, IsValid) {
   if (access(kHaproxy, X_OK) != 0) GTEST_SKIP() << "haproxy not installed";
-  ExpectValid(Env(9999, 8081, 8082));
+  ExpectValid(Env(9999, 8081, 8082, 8405));
+}
+
+// LB_METRICS_BIND unset (the Docker image, a run by hand): the config's own default (:8405).
+TEST(HaproxyConfigTest, IsValidWithoutAMetricsAddress) {
+  if (access(kHaproxy, X_OK) != 0) GTEST_SKIP() << "haproxy not installed";
+  ExpectValid({{"LB_BIND", "127.0.0.1:9999"},
+               {"EDGE1_ADDR", "127.0.0.1:8081"},
+               {"EDGE2_ADDR", "127.0.0.1:8082"}});
 }
 
 // As the Docker image runs it: names that do not resolve yet (the edges may start later) are no
@@ -113,6 +127,12 @@ class HaproxyInFrontTest : public ::testing::Test {
       edges_[i]->Get("/payments-summary", [](const httplib::Request&, httplib::Response& res) {
         res.set_content(R"({"default":{},"fallback":{}})", "application/json");
       });
+      edges_[i]->Get(
+          R"(/payments/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
+            statuses_.fetch_add(1);
+            res.set_content(absl::StrCat(R"({"correlationId":")", req.matches[1].str(), R"("})"),
+                            "application/json");
+          });
       edge_ports[i] = edges_[i]->bind_to_any_port("127.0.0.1");
       ASSERT_GT(edge_ports[i], 0);
       listeners_[i] = HttplibListener::Start(*edges_[i]);
@@ -120,14 +140,17 @@ class HaproxyInFrontTest : public ::testing::Test {
     // A port picked free can be taken before HAProxy binds it: then pick another.
     for (int attempt = 0; attempt < 5 && lb_ == nullptr; ++attempt) {
       port_ = FreePort();
+      metrics_port_ = FreePort();
       Subprocess::Options options;
       options.args = {"-db", "-f", HAPROXY_CONFIG};
-      options.env = Env(port_, edge_ports[0], edge_ports[1]);
+      options.env = Env(port_, edge_ports[0], edge_ports[1], metrics_port_);
       auto lb = Subprocess::Spawn(kHaproxy, options);
       ASSERT_TRUE(lb.ok()) << lb.status();
       const bool up = WaitUntil([&] {
         Http1Socket probe(port_);
-        return probe.connected() || (*lb)->Wait(absl::ZeroDuration()).ok();
+        Http1Socket metrics_probe(metrics_port_);
+        return (probe.connected() && metrics_probe.connected()) ||
+               (*lb)->Wait(absl::ZeroDuration()).ok();
       });
       if (up && !(*lb)->Wait(absl::ZeroDuration()).ok()) lb_ = *std::move(lb);
     }
@@ -145,7 +168,9 @@ class HaproxyInFrontTest : public ::testing::Test {
   std::unique_ptr<HttplibListener> listeners_[2];
   std::unique_ptr<Subprocess> lb_;
   std::atomic<int> payments_{0};
+  std::atomic<int> statuses_{0};
   int port_ = 0;
+  int metrics_port_ = 0;
 };
 
 TEST_F(HaproxyInFrontTest, PassesTheApiThroughOnAKeptConnection) {
@@ -187,6 +212,79 @@ TEST_F(HaproxyInFrontTest, AnswersWhatAnEdgeWouldRefuseWithoutReachingOne) {
       "POST /payments HTTP/1.1\r\nHost: lb\r\nX-Pad: ", std::string(5000, 'p'), "\r\n\r\n")));
   EXPECT_THAT(huge_head.ReadUntilClosed().bytes, StartsWith("HTTP/1.1 400"));
   EXPECT_EQ(payments_.load(), 0);
+}
+
+// A payment's status reaches an edge through the load balancer, on the status backend's own
+// connections; other methods and paths under /payments/ do not, and a flood is capped.
+TEST_F(HaproxyInFrontTest, RoutesAPaymentsStatusToAnEdgeAndCapsItsRate) {
+  Http1Socket client(port_);
+  const std::string id = "4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3";
+  ASSERT_TRUE(client.Send(absl::StrCat("GET /payments/", id, " HTTP/1.1\r\nHost: lb\r\n\r\n")));
+  Http1Socket::Response res = client.Read();
+  EXPECT_EQ(res.status, 200);
+  EXPECT_THAT(res.body, HasSubstr(id));
+  EXPECT_EQ(statuses_.load(), 1);
+  ASSERT_TRUE(client.Send(absl::StrCat("DELETE /payments/", id, " HTTP/1.1\r\nHost: lb\r\n\r\n")));
+  res = client.Read();
+  EXPECT_EQ(res.status, 405);
+  EXPECT_EQ(res.headers["allow"], "GET");
+  ASSERT_TRUE(client.Send("GET /payments/a/b HTTP/1.1\r\nHost: lb\r\n\r\n"));
+  EXPECT_EQ(client.Read().status, 404);
+  int limited = 0;
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_TRUE(client.Send(absl::StrCat("GET /payments/", id, " HTTP/1.1\r\nHost: lb\r\n\r\n")));
+    limited += client.Read().status == 429 ? 1 : 0;
+  }
+  EXPECT_GT(limited, 0);
+  EXPECT_LE(statuses_.load(), 1 + 21 + 20);  // at most about 20 a second got through
+  EXPECT_EQ(payments_.load(), 0);
+}
+
+// The value of one series (`name{labels}`) in Prometheus text, or "(absent)".
+std::string SeriesValue(const std::string& text, const std::string& series) {
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    if (absl::ConsumePrefix(&line, series) && absl::ConsumePrefix(&line, " ")) {
+      return std::string(line);
+    }
+  }
+  return "(absent)";
+}
+
+// The exporter's page: Prometheus text with the haproxy_ series, on LB_METRICS_BIND only.
+TEST_F(HaproxyInFrontTest, ServesPrometheusMetricsOnItsOwnPortOnly) {
+  Http1Socket client(port_);
+  ASSERT_TRUE(client.Send(PostPayment()));
+  ASSERT_EQ(client.Read().status, 202);  // kept open: one API session while scraped
+
+  httplib::Client scraper("127.0.0.1", metrics_port_);
+  scraper.set_read_timeout(10, 0);
+  const httplib::Result res = scraper.Get("/metrics");
+  ASSERT_TRUE(res) << httplib::to_string(res.error());
+  EXPECT_EQ(res->status, 200);
+  EXPECT_THAT(res->get_header_value("Content-Type"), StartsWith("text/plain"));
+  const std::string& text = res->body;
+  EXPECT_THAT(text, HasSubstr("\n# TYPE haproxy_frontend_current_sessions gauge\n"));
+  EXPECT_EQ(SeriesValue(text, R"(haproxy_frontend_current_sessions{proxy="api"})"), "1");
+  EXPECT_EQ(SeriesValue(text, R"(haproxy_server_status{proxy="edges",server="edge1",state="UP"})"),
+            "1");
+  EXPECT_EQ(SeriesValue(text, R"(haproxy_backend_http_requests_total{proxy="edges"})"), "1");
+  // The scraper's connection is the metrics frontend's, and the hard cap is the API's 2,600
+  // plus the metrics frontend's own 10: a scrape never takes a contest client's place.
+  EXPECT_EQ(SeriesValue(text, R"(haproxy_frontend_current_sessions{proxy="metrics"})"), "1");
+  EXPECT_EQ(SeriesValue(text, R"(haproxy_frontend_limit_sessions{proxy="api"})"), "2600");
+  EXPECT_EQ(SeriesValue(text, R"(haproxy_frontend_limit_sessions{proxy="metrics"})"), "10");
+  EXPECT_EQ(SeriesValue(text, "haproxy_process_max_connections"), "2610");
+
+  const httplib::Result other = scraper.Get("/stats");
+  ASSERT_TRUE(other) << httplib::to_string(other.error());
+  EXPECT_EQ(other->status, 404);
+
+  // Through the API's port, /metrics is one more path an edge would refuse.
+  ASSERT_TRUE(client.Send("GET /metrics HTTP/1.1\r\nHost: lb\r\n\r\n"));
+  const Http1Socket::Response through_api = client.Read();
+  EXPECT_EQ(through_api.status, 404);
+  EXPECT_THAT(through_api.body, Not(HasSubstr("haproxy_")));
+  EXPECT_EQ(payments_.load(), 1);
 }
 
 // The summary cap (50/s, all clients together) counts only what reaches an edge: a flood of
@@ -374,7 +472,8 @@ TEST(HaproxyDnsTest, FindsARecreatedEdgeAtItsNewAddressWithoutRestarting) {
     options.env = {{"LB_BIND", absl::StrCat("127.0.0.1:", lb_port)},
                    {"EDGE1_ADDR", absl::StrCat("edge1.rinha.invalid:", edge_port)},
                    {"EDGE2_ADDR", absl::StrCat("edge2.rinha.invalid:", edge_port)},
-                   {"LB_DNS", absl::StrCat("127.0.0.1:", dns.port())}};
+                   {"LB_DNS", absl::StrCat("127.0.0.1:", dns.port())},
+                   {"LB_METRICS_BIND", absl::StrCat("127.0.0.1:", FreePort())}};
     auto started = Subprocess::Spawn(kHaproxy, options);
     ASSERT_TRUE(started.ok()) << started.status();
     const bool up = WaitUntil([&] {

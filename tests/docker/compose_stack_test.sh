@@ -6,14 +6,17 @@
 # as uid 10001, healthy, only the router on the payment-processor network; a short load gives
 # 0 inconsistencies and lag 0; the router crashed under load (SIGKILL from the host) comes back
 # by its restart policy and loses or double-pays nothing; edge1 recreated with a new address is
-# found by the load balancer without a restart; `down -v` leaves no container, network or volume
-# behind.
+# found by the load balancer without a restart; the `monitoring` profile, which the plain `up`
+# does not start, adds a Prometheus that finds every service's /metrics up; `down -v` leaves no
+# container, network or volume behind.
 # rinha-load and rinha-check: RINHA_LOAD_BIN's, else from build-test-release/, build/ or
 # build-loadgen/, else built natively in build-loadgen/.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 # shellcheck source=scripts/docker-lib.sh
 source scripts/docker-lib.sh
+# shellcheck source=tests/monitoring/prometheus_checks.sh
+source tests/monitoring/prometheus_checks.sh
 DLOG_TAG=compose-stack-test
 
 passed=0
@@ -60,17 +63,20 @@ pproject=rinha-stack-test-proc-$id bproject=rinha-stack-test-$id
 export PROCESSOR_DEFAULT_HOST_PORT=$(free_port)
 export PROCESSOR_FALLBACK_HOST_PORT=$(free_port)
 export LB_HOST_PORT=$(free_port) ROUTER_GRPC_HOST_PORT=$(free_port) LEDGER_GRPC_HOST_PORT=$(free_port)
+PROMETHEUS_HOST_PORT=$(free_port)
+export PROMETHEUS_HOST_PORT
 pc() { docker-compose -f compose.processors.yaml -p "$pproject" "$@"; }
 bc() { docker-compose -f compose.yaml -p "$bproject" "$@"; }
 log=/tmp/$bproject.log
 cleanup() {
-  bc down -v --remove-orphans --timeout 5 >>"$log" 2>&1 || true
+  # With the profile: its Prometheus, when the test started it, goes too.
+  bc --profile monitoring down -v --remove-orphans --timeout 5 >>"$log" 2>&1 || true
   pc down -v --remove-orphans --timeout 5 >>"$log" 2>&1 || true
 }
 trap cleanup EXIT
 
-# The two images every service uses.
-bc build lb ledger >"$log" 2>&1 || { tail -40 "$log"; fail "build"; }
+# The two images every service uses, and the monitoring profile's Prometheus (one apt layer).
+bc --profile monitoring build lb ledger prometheus >"$log" 2>&1 || { tail -40 "$log"; fail "build"; }
 pc up -d >>"$log" 2>&1 || { tail -20 "$log"; fail "processors up"; }
 t_up=$(date +%s.%N)
 bc up -d >>"$log" 2>&1 || { tail -30 "$log"; bc logs --tail=20; fail "compose up"; }
@@ -78,6 +84,11 @@ lb=http://127.0.0.1:$LB_HOST_PORT
 wait_http "$lb/payments-summary" 90 || { bc ps; bc logs --tail=20; fail "LB not ready"; }
 echo "  up -> ready in $(awk -v a="$t_up" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b - a}') s"
 pass "stack up, GET /payments-summary < 400 on :$LB_HOST_PORT"
+# What the contest runs, `up` without a profile, starts exactly the budgeted services.
+started=$(docker ps -a --filter "label=com.docker.compose.project=$bproject" \
+  --format '{{.Label "com.docker.compose.service"}}' | sort | paste -sd' ')
+[[ $started == "edge1 edge2 lb ledger router" ]] || fail "plain up started: $started"
+pass "plain up starts lb, edge1, edge2, router, ledger only (no Prometheus)"
 
 # Every container with a health check healthy (router, ledger; lb and edges have none).
 deadline=$(($(date +%s) + 60))
@@ -169,6 +180,29 @@ echo "  rinha-load: score $(json_num "$results" score), inconsistencies $incons,
 [[ $incons == 0 ]] || fail "inconsistencies: $incons"
 [[ $lag == 0 ]] || fail "lag: $lag"
 pass "short load: 0 inconsistencies, lag 0"
+
+# ---- the monitoring profile ----------------------------------------------------------------------
+# Prometheus added beside the running stack: it scrapes every service's /metrics on the compose
+# network (edges :8080, router :9101, ledger :9102, HAProxy :8405); all five targets up, the
+# short load's figures in it, and the dashboard served (drawn in Chromium by the monitoring stage).
+prom=http://127.0.0.1:$PROMETHEUS_HOST_PORT
+t_prom=$(date +%s.%N)
+bc --profile monitoring up -d --no-deps prometheus >>"$log" 2>&1 || { tail -20 "$log"; fail "monitoring profile up"; }
+deadline=$(($(date +%s) + 90))
+until prom_all_up "$prom" "$prom_stack_targets"; do
+  (($(date +%s) < deadline)) || { bc logs --tail=20 prometheus; fail "Prometheus targets: $(prom_targets "$prom" | tr '\n' ';')"; }
+  sleep 1
+done
+for condition in 'sum(rinha_edge_http_requests_total{route="/payments"}) > 0' \
+  'sum(rinha_router_settled_total) > 0' 'sum(rinha_ledger_rows) > 0' \
+  'haproxy_frontend_limit_sessions{proxy="api"} == 2600'; do
+  prom_holds "$prom" "$condition" || fail "Prometheus: not true: $condition"
+done
+page=$(curl -sf -m 5 "$prom/consoles/rinha.html") || fail "no dashboard at $prom/consoles/rinha.html"
+grep -q 'RinhaDashboard.start' <<<"$page" || fail "the dashboard page lacks its script"
+ss -Hltn "sport = :$PROMETHEUS_HOST_PORT" | grep -qv '127.0.0.1:' && fail "Prometheus published beyond 127.0.0.1"
+bc --profile monitoring rm -s -f prometheus >>"$log" 2>&1 || fail "remove prometheus"
+pass "monitoring profile: Prometheus on 127.0.0.1:$PROMETHEUS_HOST_PORT, all 5 targets up, the load's series there, dashboard served ($(awk -v a="$t_prom" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b - a}') s)"
 
 # ---- a crash under load ------------------------------------------------------------------------------
 # The router's process is killed from the host (as the OOM killer would) while default is slow and

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Test of scripts/submission.sh: the generated docker-compose.yml validates, builds nothing, uses
 # exactly the image names given, publishes 9999, and has the same services, commands, health
-# checks and limits as compose.yaml; info.json has the contest's fields. Needs docker-compose only
-# (no engine).
+# checks and limits as compose.yaml, less the services with profiles (the optional Prometheus);
+# info.json has the contest's fields. Needs docker-compose only (no engine).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 # shellcheck source=scripts/docker-lib.sh
@@ -21,7 +21,19 @@ if bash scripts/submission.sh "$out/x" rinha-backend-2025:local "$lb_image" 2>/d
 fi
 
 sub=$(docker-compose -f "$out/docker-compose.yml" config) || fail "docker-compose.yml does not validate"
-ours=$(docker-compose -f compose.yaml config)
+# `config` lists every service, those with profiles too: compose.yaml's less those.
+without_profiled() {
+  awk 'function flush() { if (!drop) printf "%s", block; block = ""; drop = 0 }
+       /^services:/ { print; in_s = 1; next }
+       in_s && /^[^ ]/ { flush(); in_s = 0 }
+       in_s && /^  [A-Za-z0-9_.-]+:$/ { flush() }
+       in_s && /^    profiles:/ { drop = 1 }
+       in_s { block = block $0 "\n"; next }
+       { print } END { flush() }'
+}
+ours=$(docker-compose -f compose.yaml config | without_profiled)
+grep -q '^  prometheus:$' <<<"$ours" && fail "compose.yaml's prometheus is not left out of the comparison"
+grep -Eq '^  prometheus:$|profiles:' <<<"$sub" && fail "the submission has a service with profiles"
 grep -q 'build:' <<<"$sub" && fail "build section in the submission"
 grep -q '\${' "$out/docker-compose.yml" && fail "variable left in the submission"
 images=$(grep -E '^ +image:' <<<"$sub" | awk '{print $2}' | tr -d "\"'" | sort -u | tr '\n' ' ')

@@ -44,13 +44,13 @@ for pair in "$@"; do
 done
 
 # Environment variables: ${NAME:-...}, ${NAME:=...}, ${NAME:+...} and ${NAME-...} in scripts and compose files,
-# ${NAME} in the load balancer configs (HAProxy and envsubst), getenv("NAME") in C++.
+# ${NAME} in config/ (the load balancer configs: HAProxy and envsubst), getenv("NAME") in C++.
 cd "$root"
 shopt -s nullglob
 env_names=$( {
   grep -ohE '\$\{[A-Z][A-Z0-9_]*(:-|:=|:\+|-)' scripts/*.sh bench/*/*.sh tests/*/*.sh tests/*/*/*.sh \
     compose*.yaml .ci/run --exclude=configuration_test.sh || true
-  grep -ohE '\$\{[A-Z][A-Z0-9_]*\}' config/* || true
+  grep -rhoE '\$\{[A-Z][A-Z0-9_]*\}' config || true  # config/prometheus/ too
   grep -rhoE --include='*.cc' --include='*.h' 'getenv\("[A-Z][A-Z0-9_]*"\)' \
     common edge router ledger processor contest tests bench || true
 } | sed -E 's/^\$\{//; s/(:-|:=|:\+|-|\})$//; s/^getenv\("//; s/"\)$//' | grep -vxE 'PATH|HOME' |
