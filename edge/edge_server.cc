@@ -6,9 +6,13 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include <condition_variable>
+#include <mutex>
 #include <optional>
 #include <string_view>
+#include <thread>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -16,7 +20,9 @@
 #include "common/clock.h"
 #include "common/httplib_listener.h"
 #include "common/log.h"
+#include "common/shard.h"
 #include "edge/payment_codec.h"
+#include "edge/sharding.h"
 
 namespace rinha::edge {
 namespace {
@@ -94,13 +100,35 @@ absl::StatusOr<std::unique_ptr<EdgeServer>> EdgeServer::Start(const EdgeServerOp
   edge->registry_ = std::make_unique<metrics::Registry>();
   metrics::AddProcessMetrics(*edge->registry_);
   edge->metrics_ = std::make_unique<EdgeMetrics>(*edge->registry_);
-  edge->router_channel_ = MakeChannel(options.router_target);
-  edge->router_ = rinha::v1::Router::NewStub(edge->router_channel_);
-  edge->ledger_ = rinha::v1::Ledger::NewStub(MakeChannel(options.ledger_target));
-  absl::StatusOr<std::unique_ptr<RouterStream>> stream =
-      RouterStream::Start(edge->router_channel_, options.stream);
-  if (!stream.ok()) return stream.status();
-  edge->stream_ = *std::move(stream);
+  const size_t shards = options.router_targets.size();
+  if (shards == 0 || options.ledger_targets.size() != shards) {
+    return absl::InvalidArgumentError(absl::StrCat("edge: one ledger per router shard: ", shards,
+                                                   " routers, ", options.ledger_targets.size(),
+                                                   " ledgers"));
+  }
+  if (absl::Status layout =
+          CheckJournalLayout(options.stream.journal_dir, static_cast<int>(shards));
+      !layout.ok()) {
+    return layout;
+  }
+  edge->shards_.resize(shards);
+  for (size_t i = 0; i < shards; ++i) {
+    Shard& shard = edge->shards_[i];
+    shard.router_channel = MakeChannel(options.router_targets[i]);
+    shard.router = rinha::v1::Router::NewStub(shard.router_channel);
+    shard.ledger = rinha::v1::Ledger::NewStub(MakeChannel(options.ledger_targets[i]));
+    RouterStream::Options stream_options = options.stream;
+    stream_options.journal_dir =
+        ShardJournalDir(options.stream.journal_dir, static_cast<int>(i), static_cast<int>(shards));
+    if (shards > 1) stream_options.name = absl::StrCat(stream_options.name, " ", i);
+    absl::StatusOr<std::unique_ptr<RouterStream>> stream =
+        RouterStream::Start(shard.router_channel, stream_options);
+    if (!stream.ok()) {
+      edge->StopStreams();
+      return stream.status();
+    }
+    shard.stream = *std::move(stream);
+  }
 
   BoundedHttplibLimits limits;
   limits.threads = options.threads;
@@ -130,7 +158,7 @@ absl::StatusOr<std::unique_ptr<EdgeServer>> EdgeServer::Start(const EdgeServerOp
                        ? http.bind_to_any_port(options.host)
                        : (http.bind_to_port(options.host, options.port) ? options.port : -1);
   if (port <= 0 || listen_fd < 0) {
-    edge->stream_->Shutdown(absl::ZeroDuration());
+    edge->StopStreams();
     return absl::UnavailableError(
         absl::StrCat("edge: cannot listen on ", options.host, ":", options.port));
   }
@@ -141,7 +169,7 @@ absl::StatusOr<std::unique_ptr<EdgeServer>> EdgeServer::Start(const EdgeServerOp
   edge->port_ = port;
   edge->listener_ = HttplibListener::Start(http, options.before_listen);
   if (!edge->listener_->running()) {
-    edge->stream_->Shutdown(absl::ZeroDuration());
+    edge->StopStreams();
     return absl::InternalError("edge: the HTTP server stopped as it started");
   }
   return edge;
@@ -155,17 +183,21 @@ EdgeState EdgeServer::State() const {
   state.busy_threads = http.busy;
   state.refused_connections = http.refused;
   state.request_timeouts = http.request_timeouts;
-  const RouterStream::Stats stream = stream_->stats();
-  state.unacknowledged = stream.stream.pending;
-  state.refused_queue_full = stream.queue_full;
-  state.refused_journal = stream.journal_errors;
-  state.journal_live = stream.journal.live;
-  state.journal_segments = stream.journal.segments;
-  state.journal_written_bytes = stream.journal.bytes_written;
-  // A stream opens before its channel connects (and a broken channel ends it): up is both.
-  state.router_stream_up =
-      stream.stream.open && router_channel_->GetState(false) == GRPC_CHANNEL_READY;
-  state.router_streams_opened = stream.stream.streams;
+  // Shards add up; the stream is up while every shard's is.
+  state.router_stream_up = true;
+  for (const Shard& shard : shards_) {
+    const RouterStream::Stats stream = shard.stream->stats();
+    state.unacknowledged += stream.stream.pending;
+    state.refused_queue_full += stream.queue_full;
+    state.refused_journal += stream.journal_errors;
+    state.journal_live += stream.journal.live;
+    state.journal_segments += stream.journal.segments;
+    state.journal_written_bytes += stream.journal.bytes_written;
+    // A stream opens before its channel connects (and a broken channel ends it): up is both.
+    state.router_stream_up = state.router_stream_up && stream.stream.open &&
+                             shard.router_channel->GetState(false) == GRPC_CHANNEL_READY;
+    state.router_streams_opened += stream.stream.streams;
+  }
   return state;
 }
 
@@ -180,18 +212,20 @@ std::pair<int, std::string> EdgeServer::AnswerPaymentStatus(std::string_view raw
     AppendPaymentStatusJson(*id, stage, details, &body);
     return std::pair<int, std::string>(200, std::move(body));
   };
+  const Shard& shard = shards_[ShardOf(*id, static_cast<int>(shards_.size()))];
+  const RouterStream& stream = *shard.stream;
   // Asked first, and again last: the router may take the payment while the others are asked.
-  const bool held_before = stream_->Holds(*id);
+  const bool held_before = stream.Holds(*id);
   rinha::v1::PaymentStatusRequest request;
   request.set_correlation_id(*id);
 
   PaymentStatus routed;
   grpc::ClientContext router_context;
   router_context.set_deadline(Deadline(options_.status_deadline));
-  const grpc::Status router_status = router_->Status(&router_context, request, &routed);
+  const grpc::Status router_status = shard.router->Status(&router_context, request, &routed);
   if (!router_status.ok()) {
     // Still true, and all this edge can tell while the router is away.
-    if (held_before || stream_->Holds(*id)) return answer(PaymentStage::kAccepted, PaymentStatus());
+    if (held_before || stream.Holds(*id)) return answer(PaymentStage::kAccepted, PaymentStatus());
     return {503, ErrorJson(absl::StrCat("router unavailable: ", router_status.error_message()))};
   }
   if (std::optional<PaymentStage> pending = PendingStage(routed.state())) {
@@ -201,7 +235,7 @@ std::pair<int, std::string> EdgeServer::AnswerPaymentStatus(std::string_view raw
   PaymentStatus recorded;
   grpc::ClientContext ledger_context;
   ledger_context.set_deadline(Deadline(options_.status_deadline));
-  const grpc::Status ledger_status = ledger_->Get(&ledger_context, request, &recorded);
+  const grpc::Status ledger_status = shard.ledger->Get(&ledger_context, request, &recorded);
   const auto ledger_unreachable = [&ledger_status]() {
     return std::pair<int, std::string>(
         503, ErrorJson(absl::StrCat("ledger unavailable: ", ledger_status.error_message())));
@@ -214,7 +248,7 @@ std::pair<int, std::string> EdgeServer::AnswerPaymentStatus(std::string_view raw
     return ledger_status.ok() ? answer(PaymentStage::kSettling, routed) : ledger_unreachable();
   }
   // The router has not taken it (yet).
-  if (held_before || stream_->Holds(*id)) return answer(PaymentStage::kAccepted, PaymentStatus());
+  if (held_before || stream.Holds(*id)) return answer(PaymentStage::kAccepted, PaymentStatus());
   if (!ledger_status.ok()) return ledger_unreachable();
   return {404, ErrorJson("unknown payment")};
 }
@@ -244,7 +278,9 @@ void EdgeServer::InstallHandlers() {
       return;
     }
     payment.set_accepted_at_ms(clock_.NowMillis());
-    if (!stream_->Enqueue(std::move(payment))) {
+    RouterStream& stream =
+        *shards_[ShardOf(payment.correlation_id(), static_cast<int>(shards_.size()))].stream;
+    if (!stream.Enqueue(std::move(payment))) {
       SetError(res, 503, "too many payments pending");
       return;
     }
@@ -274,15 +310,10 @@ void EdgeServer::InstallHandlers() {
       SetError(res, 400, request.status().message());
       return;
     }
-    grpc::ClientContext context;
-    context.set_deadline(Deadline(options_.summary_deadline));
-    // A ledger that is restarting is waited for (within the deadline) rather than failed at once:
-    // an audit that reads an error counts zeros.
-    context.set_wait_for_ready(true);
     rinha::v1::SummaryResponse summary;
-    const grpc::Status status = ledger_->Summary(&context, *request, &summary);
+    const grpc::Status status = SummaryOfAllShards(*request, &summary);
     if (!status.ok()) {
-      SetError(res, 503, absl::StrCat("ledger: ", status.error_message()));
+      SetError(res, 503, status.error_message());
       return;
     }
     std::string body;
@@ -293,21 +324,27 @@ void EdgeServer::InstallHandlers() {
 
   http.Post("/purge-payments", [this](const httplib::Request&, httplib::Response& res) {
     Stamp(Route::kPurge);
+    // Every ledger, then every router (as with one shard: the records first, then the
+    // routers' memory of ids). A failure stops there with 503; a purge again finishes it.
     rinha::v1::PurgeRequest request;
     rinha::v1::PurgeResponse response;
-    grpc::ClientContext ledger_context;
-    ledger_context.set_deadline(Deadline(options_.purge_deadline));
-    grpc::Status status = ledger_->Purge(&ledger_context, request, &response);
-    if (!status.ok()) {
-      SetError(res, 503, absl::StrCat("ledger: ", status.error_message()));
-      return;
+    for (size_t i = 0; i < shards_.size(); ++i) {
+      grpc::ClientContext context;
+      context.set_deadline(Deadline(options_.purge_deadline));
+      const grpc::Status status = shards_[i].ledger->Purge(&context, request, &response);
+      if (!status.ok()) {
+        SetError(res, 503, absl::StrCat(ServiceName("ledger", i), ": ", status.error_message()));
+        return;
+      }
     }
-    grpc::ClientContext router_context;
-    router_context.set_deadline(Deadline(options_.purge_deadline));
-    status = router_->Purge(&router_context, request, &response);
-    if (!status.ok()) {
-      SetError(res, 503, absl::StrCat("router: ", status.error_message()));
-      return;
+    for (size_t i = 0; i < shards_.size(); ++i) {
+      grpc::ClientContext context;
+      context.set_deadline(Deadline(options_.purge_deadline));
+      const grpc::Status status = shards_[i].router->Purge(&context, request, &response);
+      if (!status.ok()) {
+        SetError(res, 503, absl::StrCat(ServiceName("router", i), ": ", status.error_message()));
+        return;
+      }
     }
     res.status = 200;
     res.set_content(R"({"message":"purged"})", kJson);
@@ -336,11 +373,72 @@ void EdgeServer::InstallHandlers() {
   http.Options(".*", fallback);
 }
 
+grpc::Status EdgeServer::SummaryOfAllShards(const rinha::v1::SummaryRequest& request,
+                                            rinha::v1::SummaryResponse* total) {
+  struct Call {
+    grpc::ClientContext context;
+    rinha::v1::SummaryResponse response;
+    grpc::Status status;
+  };
+  std::vector<Call> calls(shards_.size());  // never resized: the callbacks hold addresses
+  std::mutex mu;
+  std::condition_variable all_done;
+  size_t done = 0;
+  for (size_t i = 0; i < shards_.size(); ++i) {
+    Call& call = calls[i];
+    call.context.set_deadline(Deadline(options_.summary_deadline));
+    // A ledger that is restarting is waited for (within the deadline) rather than failed at
+    // once: an audit that reads an error counts zeros.
+    call.context.set_wait_for_ready(true);
+    shards_[i].ledger->async()->Summary(&call.context, &request, &call.response,
+                                        [&call, &mu, &all_done, &done](grpc::Status status) {
+                                          std::lock_guard<std::mutex> lock(mu);
+                                          call.status = std::move(status);
+                                          ++done;
+                                          all_done.notify_all();
+                                        });
+  }
+  {
+    // Every call ends by its deadline, so this wait does too.
+    std::unique_lock<std::mutex> lock(mu);
+    all_done.wait(lock, [&] { return done == calls.size(); });
+  }
+  for (size_t i = 0; i < calls.size(); ++i) {
+    if (!calls[i].status.ok()) {
+      return grpc::Status(
+          calls[i].status.error_code(),
+          absl::StrCat(ServiceName("ledger", i), ": ", calls[i].status.error_message()));
+    }
+    AddSummary(calls[i].response, total);
+  }
+  return grpc::Status::OK;
+}
+
+std::string EdgeServer::ServiceName(const char* service, size_t shard) const {
+  return shards_.size() == 1 ? std::string(service) : absl::StrCat(service, " ", shard);
+}
+
+void EdgeServer::StopStreams() {
+  for (Shard& shard : shards_) {
+    if (shard.stream != nullptr) shard.stream->Shutdown(absl::ZeroDuration());
+  }
+}
+
 void EdgeServer::Shutdown(absl::Duration drain) {
   if (shut_down_) return;
   shut_down_ = true;
   if (listener_ != nullptr) listener_->Stop();
-  if (stream_ != nullptr) stream_->Shutdown(drain);
+  // Every shard drains at once, within the same `drain`.
+  std::vector<std::thread> drains;
+  for (Shard& shard : shards_) {
+    if (shard.stream == nullptr) continue;
+    if (shards_.size() == 1) {
+      shard.stream->Shutdown(drain);
+    } else {
+      drains.emplace_back([&shard, drain] { shard.stream->Shutdown(drain); });
+    }
+  }
+  for (std::thread& t : drains) t.join();
 }
 
 }  // namespace rinha::edge

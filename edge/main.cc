@@ -3,6 +3,8 @@
 
 #include <cstdio>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -11,6 +13,7 @@
 #include "common/clock.h"
 #include "common/host_port.h"
 #include "common/log.h"
+#include "common/shard.h"
 #include "common/stop_signal.h"
 #include "edge/edge_server.h"
 
@@ -21,8 +24,12 @@ using rinha::edge::RouterStream;
 ABSL_FLAG(std::string, listen,
           absl::StrCat(EdgeServerOptions().host, ":", EdgeServerOptions().port),
           "HTTP address host:port (port 0 = any)");
-ABSL_FLAG(std::string, router, EdgeServerOptions().router_target, "gRPC target of the router");
-ABSL_FLAG(std::string, ledger, EdgeServerOptions().ledger_target, "gRPC target of the ledger");
+ABSL_FLAG(std::string, router, EdgeServerOptions().router_targets[0],
+          "gRPC target of the router; with router shards, one per shard in shard order, "
+          "comma-separated (a payment goes to shard FNV-1a64(id) mod K)");
+ABSL_FLAG(std::string, ledger, EdgeServerOptions().ledger_targets[0],
+          "gRPC target of the ledger; with router shards, each shard's ledger in shard order, "
+          "comma-separated (as many as --router)");
 ABSL_FLAG(int, threads, EdgeServerOptions().threads,
           "HTTP threads = connections served at once; one more is answered 503 at once, unread");
 ABSL_FLAG(int, request_timeout_ms,
@@ -63,8 +70,20 @@ int main(int argc, char** argv) {
     RINHA_LOG_ERROR("--listen must be host:port, got '%s'", listen);
     return 2;
   }
-  options.router_target = absl::GetFlag(FLAGS_router);
-  options.ledger_target = absl::GetFlag(FLAGS_ledger);
+  absl::StatusOr<std::vector<std::string>> routers =
+      rinha::ParseTargetList(absl::GetFlag(FLAGS_router));
+  absl::StatusOr<std::vector<std::string>> ledgers =
+      rinha::ParseTargetList(absl::GetFlag(FLAGS_ledger));
+  if (!routers.ok() || !ledgers.ok() || routers->size() != ledgers->size()) {
+    RINHA_LOG_ERROR("--router and --ledger must list one target per shard, as many of each: %s",
+                    !routers.ok() ? routers.status().ToString()
+                    : !ledgers.ok()
+                        ? ledgers.status().ToString()
+                        : absl::StrCat(routers->size(), " routers, ", ledgers->size(), " ledgers"));
+    return 2;
+  }
+  options.router_targets = *std::move(routers);
+  options.ledger_targets = *std::move(ledgers);
   options.threads = absl::GetFlag(FLAGS_threads);
   options.request_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_request_timeout_ms));
   options.keep_alive_timeout = absl::Seconds(absl::GetFlag(FLAGS_keep_alive_timeout_s));

@@ -40,7 +40,7 @@ absl::StatusOr<std::unique_ptr<RouterStream>> RouterStream::Start(
   rs->stub_ = rinha::v1::Router::NewStub(std::move(channel));
 
   Stream::Options stream_options;
-  stream_options.name = "edge: router stream";
+  stream_options.name = options.name;
   stream_options.max_pending = options.max_pending;
   stream_options.max_batch = options.max_batch;
   stream_options.batch_window = options.batch_window;

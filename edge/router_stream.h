@@ -28,6 +28,8 @@ namespace rinha::edge {
 class RouterStream {
  public:
   struct Options {
+    // Names the stream in the log ("edge: router stream 1" for shard 1 of several).
+    std::string name = "edge: router stream";
     // Upper bound on payments held (queued + sent but unacknowledged). Above it Enqueue refuses
     // new payments (the HTTP answer is then 503): the bound is enforced at the door. About
     // 150 bytes each in memory (see bench/edge), plus their journal records on disk.

@@ -63,11 +63,11 @@ class EdgeServerTest : public ::testing::Test {
   void StartEdge(EdgeServerOptions options = {}) {
     options.host = "127.0.0.1";
     options.port = 0;
-    if (options.router_target == EdgeServerOptions().router_target) {
-      options.router_target = absl::StrCat("127.0.0.1:", router_port_);
+    if (options.router_targets == EdgeServerOptions().router_targets) {
+      options.router_targets = {absl::StrCat("127.0.0.1:", router_port_)};
     }
-    if (options.ledger_target == EdgeServerOptions().ledger_target) {
-      options.ledger_target = absl::StrCat("127.0.0.1:", ledger_port_);
+    if (options.ledger_targets == EdgeServerOptions().ledger_targets) {
+      options.ledger_targets = {absl::StrCat("127.0.0.1:", ledger_port_)};
     }
     if (options.threads == EdgeServerOptions().threads) options.threads = 4;
     auto edge = EdgeServer::Start(options, clock_);
@@ -236,8 +236,8 @@ TEST_F(EdgeServerTest, SummaryWithAnUnparsableBoundIs400) {
 
 TEST_F(EdgeServerTest, SummaryIs503WhenTheLedgerIsDown) {
   EdgeServerOptions options;
-  options.ledger_target =
-      absl::StrCat("unix:", ::testing::TempDir(), "edge_no_ledger_", getpid(), ".sock");
+  options.ledger_targets = {
+      absl::StrCat("unix:", ::testing::TempDir(), "edge_no_ledger_", getpid(), ".sock")};
   options.summary_deadline = absl::Milliseconds(300);
   StartEdge(options);
   auto res = client_->Get("/payments-summary");
@@ -257,8 +257,8 @@ TEST_F(EdgeServerTest, PurgeClearsTheLedgerAndTheRouterThenAnswers200) {
 
 TEST_F(EdgeServerTest, PostIs503WhenTooManyPaymentsArePendingAndAcceptedOnesSurvive) {
   EdgeServerOptions options;
-  options.router_target =
-      absl::StrCat("unix:", ::testing::TempDir(), "edge_late_router_", getpid(), ".sock");
+  options.router_targets = {
+      absl::StrCat("unix:", ::testing::TempDir(), "edge_late_router_", getpid(), ".sock")};
   options.stream.max_pending = 3;
   StartEdge(options);
   for (int i = 0; i < 3; ++i) {
@@ -272,13 +272,13 @@ TEST_F(EdgeServerTest, PostIs503WhenTooManyPaymentsArePendingAndAcceptedOnesSurv
 
   // The router appears on that socket: the three accepted payments reach it.
   FakeRouter late;
-  auto late_server = Serve(&late, options.router_target);
+  auto late_server = Serve(&late, options.router_targets[0]);
   ASSERT_TRUE(WaitUntil([&] { return late.distinct_ids().size() == 3; }));
   client_.reset();
   edge_->Shutdown(absl::Seconds(1));
   edge_.reset();
   StopNow(late_server);
-  unlink(options.router_target.substr(5).c_str());
+  unlink(options.router_targets[0].substr(5).c_str());
 }
 
 // The case: half-open connections (a head started, never finished) held every thread, and
@@ -427,7 +427,7 @@ TEST_F(EdgeServerTest, StatusOfAPaymentTheRouterHasNotAcknowledgedIsAccepted) {
   int silent_port = 0;
   auto silent_server = Serve(&silent, "127.0.0.1:0", &silent_port);
   EdgeServerOptions options;
-  options.router_target = absl::StrCat("127.0.0.1:", silent_port);
+  options.router_targets = {absl::StrCat("127.0.0.1:", silent_port)};
   StartEdge(options);
   auto res = client_->Post("/payments", kBody, "application/json");
   ASSERT_TRUE(res);
@@ -446,7 +446,7 @@ TEST_F(EdgeServerTest, StatusOfAPaymentTheRouterHasNotAcknowledgedIsAccepted) {
 
 TEST_F(EdgeServerTest, StatusWhileTheRouterIsDownIsAcceptedForWhatThisEdgeHoldsElse503) {
   EdgeServerOptions options;
-  options.router_target = UnreachableTarget("router");
+  options.router_targets = {UnreachableTarget("router")};
   StartEdge(options);
   auto res = client_->Post("/payments", kBody, "application/json");
   ASSERT_TRUE(res);
@@ -468,7 +468,7 @@ TEST_F(EdgeServerTest, StatusWhileTheRouterIsDownIsAcceptedForWhatThisEdgeHoldsE
 TEST_F(EdgeServerTest, StatusWhileTheLedgerIsDownIs503NamingTheLedger) {
   router_.set_status(kId, Status(rinha::v1::PaymentStatus::STATE_SETTLED));
   EdgeServerOptions options;
-  options.ledger_target = UnreachableTarget("ledger");
+  options.ledger_targets = {UnreachableTarget("ledger")};
   StartEdge(options);
   for (const char* id : {kId, "00000000-0000-4000-8000-000000000001"}) {
     auto res = client_->Get(absl::StrCat("/payments/", id));
@@ -581,7 +581,7 @@ TEST_F(EdgeServerTest, MetricsCountEachAnswerByRouteAndStatusAndReadTheStreamAnd
 
 TEST_F(EdgeServerTest, MetricsCountPaymentsRefusedWhenTheQueueIsFull) {
   EdgeServerOptions options;
-  options.router_target = UnreachableTarget("router");
+  options.router_targets = {UnreachableTarget("router")};
   options.stream.max_pending = 1;
   StartEdge(options);
   ASSERT_EQ(client_->Post("/payments", PaymentBody(0), "application/json")->status, 202);
