@@ -68,6 +68,12 @@ ABSL_FLAG(std::string, journal_dir, "/var/lib/rinha/router-journal",
 ABSL_FLAG(std::string, journal_sync, "none",
           "none: a journaled payment survives the router's crash (write(2) into the page cache); "
           "data: it survives power loss too (fdatasync per batch)");
+ABSL_FLAG(int, health_slot, rinha::router::HealthConfig().slot,
+          "with router shards: this router's shard index (0 .. --health_slots - 1); it polls the "
+          "processors' health only in its own slots of the wall clock, so that all shards "
+          "together keep to the processors' one call per 5 s");
+ABSL_FLAG(int, health_slots, rinha::router::HealthConfig().slots,
+          "the number of router shards sharing the processors' health budget (1: no shards)");
 ABSL_FLAG(int64_t, drain_ms, 3000,
           "on SIGTERM, how long to wait for processor calls in flight, and then for the ledger to "
           "take their settlements (what is left stays journaled)");
@@ -93,6 +99,13 @@ int main(int argc, char** argv) {
   options.router.routing.max_lookups_per_s = absl::GetFlag(FLAGS_max_lookups_per_s);
   options.router.undecided_after_ms = absl::GetFlag(FLAGS_undecided_after_ms);
   options.router.resolve.ttl_ms = absl::GetFlag(FLAGS_resolve_ttl_ms);
+  options.router.health.slot = absl::GetFlag(FLAGS_health_slot);
+  options.router.health.slots = absl::GetFlag(FLAGS_health_slots);
+  if (options.router.health.slots < 1 || options.router.health.slot < 0 ||
+      options.router.health.slot >= options.router.health.slots) {
+    RINHA_LOG_ERROR("--health_slot must be in [0, --health_slots) and --health_slots >= 1");
+    return 2;
+  }
   options.journal_dir = absl::GetFlag(FLAGS_journal_dir);
   absl::StatusOr<rinha::Journal::Sync> sync =
       rinha::Journal::ParseSync(absl::GetFlag(FLAGS_journal_sync));

@@ -56,6 +56,14 @@ struct HealthConfig {
   // The processors allow one health call per 5 s, shared by all callers (fixed window). A little
   // more than 5 s keeps two of our calls out of the same window despite clock skew.
   int64_t min_interval_ms = 5100;
+  // Router shards divide that budget (router/health_poll_gate.h, HealthSlots): this router is
+  // shard `slot` of `slots` and polls only in its own slots of the wall clock, within the first
+  // slot_open_ms of each (slots of min_interval_ms + slot_open_ms). One slot: no division. The
+  // opening is wide enough for a router throttled by its CPU quota (up to ~90 ms per 100 ms
+  // period at 0.1 CPU) to still meet it.
+  int slot = 0;
+  int slots = 1;
+  int64_t slot_open_ms = 400;
 };
 
 // The processors' host names, looked up off the event loop (resolver.h). An IP literal is used

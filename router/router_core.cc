@@ -111,6 +111,8 @@ RouterCore::RouterCore(const RouterConfig& config, Transport& transport, Settlem
               ProcessorHealth(config.fallback_fee_bp, config.routing, config.retry)},
       gates_{HealthPollGate(config.health.min_interval_ms),
              HealthPollGate(config.health.min_interval_ms)},
+      health_slots_(config.health.slot, config.health.slots, config.health.min_interval_ms,
+                    config.health.slot_open_ms),
       lookup_budget_{LookupBudget(config.routing), LookupBudget(config.routing)} {}
 
 RouterCore::AcceptResult RouterCore::Accept(std::string_view correlation_id, int64_t amount_cents,
@@ -791,15 +793,21 @@ int64_t RouterCore::Run(Now now) {
   RunDoubleChecks(now, &next);
   RunLookups(now, &next);
 
-  // Health polls.
+  // Health polls: the gate's interval on the monotonic clock and, with shards, this shard's
+  // slots of the wall clock (HealthSlots), the one clock shards on different hosts share.
   for (int i = 0; i < kTargets; ++i) {
-    if (gates_[i].MayStart(mono_ms)) {
+    if (gates_[i].MayStart(mono_ms) && health_slots_.Open(now.wall_ms)) {
       gates_[i].OnStart(mono_ms);
       const uint64_t token = next_token_++;
       requests_[token] = Request{RequestKind::kHealth, static_cast<Target>(i), 0, mono_ms};
       transport_.GetHealth(token, static_cast<Target>(i));
     }
-    if (!gates_[i].outstanding()) next = std::min(next, gates_[i].NextStartMs());
+    if (!gates_[i].outstanding()) {
+      // When the gate allows the next call, then when this shard's slot opens after that.
+      const int64_t gate_ms = std::max(gates_[i].NextStartMs(), mono_ms);
+      const int64_t slot_wall_ms = health_slots_.NextOpenMs(now.wall_ms + (gate_ms - mono_ms));
+      next = std::min(next, mono_ms + (slot_wall_ms - now.wall_ms));
+    }
   }
 
   // Free payments, oldest first, for as long as a processor can take one (and the journal can

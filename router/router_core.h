@@ -438,6 +438,7 @@ class RouterCore {
   absl::flat_hash_map<uint64_t, Request> requests_;
   ProcessorHealth health_[kTargets];
   HealthPollGate gates_[kTargets];
+  HealthSlots health_slots_;
   int64_t waiting_pinned_ = 0;
   absl::flat_hash_map<uint64_t, DoubleCheck> checks_;
   // Due lookups of checks (Timer::seq is the check's id; generation unused).

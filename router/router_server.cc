@@ -104,9 +104,11 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
   server->server_ = std::move(started->server);
   server->tcp_port_ = started->tcp_port;
   server->unix_socket_path_ = options.unix_socket_path;
-  RINHA_LOG_INFO("router serving tcp_port=%d unix=%s default=%s fallback=%s ledger=%s",
-                 server->tcp_port_, server->unix_socket_path_, options.router.default_url,
-                 options.router.fallback_url, options.ledger_target);
+  RINHA_LOG_INFO(
+      "router serving tcp_port=%d unix=%s default=%s fallback=%s ledger=%s health_slot=%d/%d",
+      server->tcp_port_, server->unix_socket_path_, options.router.default_url,
+      options.router.fallback_url, options.ledger_target, options.router.health.slot,
+      options.router.health.slots);
   return server;
 }
 

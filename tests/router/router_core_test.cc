@@ -1,5 +1,7 @@
 #include "router/router_core.h"
 
+#include <algorithm>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -927,6 +929,53 @@ TEST_F(RouterCoreTest, ARefusingDefaultSendsEveryPaymentToTheFallbackAtOnceAndPi
   Answer(gets[0], Response(200, kHeld));
   EXPECT_EQ(core_.pending(), 0);
   EXPECT_EQ(sink_.settled.size(), 51u);
+}
+
+// Two shards of the router, each with its own core, transport and gate, sharing nothing but the
+// clock, as on two hosts: their health calls to each processor, together, start at least the
+// gate's interval apart, every one answered at once; each wakes for its own slot, also when the
+// wake-up comes late (a throttled process) within the slot's opening.
+TEST(RouterCoreShardsTest, ShardsTakeTurnsAtTheHealthEndpointNeverTwicePerInterval) {
+  for (const int64_t late_ms : {int64_t{0}, int64_t{350}}) {
+    testing::FakeClock clock;
+    RouterConfig configs[2];
+    FakeTransport transports[2];
+    RecordingSink sinks[2];
+    for (int i = 0; i < 2; ++i) {
+      configs[i].health.slot = i;
+      configs[i].health.slots = 2;
+    }
+    RouterCore cores[2] = {RouterCore(configs[0], transports[0], sinks[0]),
+                           RouterCore(configs[1], transports[1], sinks[1])};
+    std::vector<int64_t> starts[kTargets];  // wall ms of every call, per processor
+    int per_shard[2] = {0, 0};
+    const int64_t end = clock.MonotonicMillis() + 120'000;
+    while (clock.MonotonicMillis() < end) {
+      int64_t next = std::numeric_limits<int64_t>::max();
+      for (int i = 0; i < 2; ++i) {
+        const Now now{clock.MonotonicMillis(), clock.NowMillis()};
+        next = std::min(next, cores[i].Run(now));
+        for (const Call& c : transports[i].Take(Call::Kind::kHealth)) {
+          starts[static_cast<int>(c.target)].push_back(now.wall_ms);
+          ++per_shard[i];
+          cores[i].OnHttpDone(c.token, Response(200, R"({"failing":false,"minResponseTime":0})"),
+                              now);
+        }
+      }
+      ASSERT_GT(next, clock.MonotonicMillis()) << "a core asks to run again at once";
+      clock.Advance(absl::Milliseconds(next - clock.MonotonicMillis() + late_ms));
+    }
+    for (int t = 0; t < kTargets; ++t) {
+      // 120 s of 5.5 s slots: 21 or 22 calls per processor, all shards together.
+      EXPECT_GE(starts[t].size(), 20u) << "late " << late_ms;
+      for (size_t k = 1; k < starts[t].size(); ++k) {
+        EXPECT_GE(starts[t][k] - starts[t][k - 1], configs[0].health.min_interval_ms)
+            << "late " << late_ms << ", call " << k;
+      }
+    }
+    EXPECT_GE(per_shard[0], 20) << "late " << late_ms;  // about 11 per processor each
+    EXPECT_GE(per_shard[1], 20) << "late " << late_ms;
+  }
 }
 
 TEST(RouterCoreParsingTest, ReadsHealthAnswers) {
