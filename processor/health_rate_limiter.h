@@ -25,6 +25,18 @@ class FixedWindowRateLimiter {
   // the caller waits until the returned time.
   absl::StatusOr<absl::Time> Reserve();
 
+  // What callers did, all of them together, since the start (an emulator extra, to measure
+  // whether a client keeps to the budget): calls received, of them those that came while their
+  // window's call was taken (queued for a later window) and those refused (429), and the most
+  // calls that arrived within one window.
+  struct Stats {
+    int64_t calls = 0;
+    int64_t queued = 0;
+    int64_t rejected = 0;
+    int64_t max_per_window = 0;
+  };
+  Stats stats() const;
+
  private:
   Clock& clock_;
   const absl::Duration window_;
@@ -32,9 +44,12 @@ class FixedWindowRateLimiter {
   const absl::Time origin_;
   // std::mutex, not absl::Mutex: Debian's Abseil is not built with TSan, so absl::Mutex hand-offs
   // are invisible to the TSan build; pthread-based locks are intercepted.
-  std::mutex mu_;
+  mutable std::mutex mu_;
   // Index of the first window whose call is not yet taken.
   int64_t next_free_window_ ABSL_GUARDED_BY(mu_) = 0;
+  Stats stats_ ABSL_GUARDED_BY(mu_);
+  int64_t counted_window_ ABSL_GUARDED_BY(mu_) = -1;  // the window calls_in_window_ counts
+  int64_t calls_in_window_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace rinha::processor

@@ -130,6 +130,10 @@ HttpReply Route(ProcessorService& service, const Http1Request& request) {
                                    View(QueryValue(request, "to")),
                                    View(QueryValue(request, "with")));
   }
+  if (lower == "/admin/health-calls") {  // an emulator extra
+    if (method != "GET") return MethodNotAllowed("GET");
+    return service.AdminHealthCalls(token);
+  }
   if (lower == "/admin/purge-payments") {
     if (method == "POST") return service.AdminPurge(token);
     return MethodNotAllowed("POST");

@@ -313,6 +313,26 @@ HttpReply ProcessorService::AdminSummary(std::optional<std::string_view> token,
   return Json(200, std::move(body));
 }
 
+HttpReply ProcessorService::AdminHealthCalls(std::optional<std::string_view> token) {
+  if (!config_.TokenMatches(token)) return Empty(401);
+  const FixedWindowRateLimiter::Stats stats = health_limiter_.stats();
+  std::string body;
+  JsonWriter(&body)
+      .BeginObject()
+      .Key("calls")
+      .Int(stats.calls)
+      .Key("queued")
+      .Int(stats.queued)
+      .Key("rejected")
+      .Int(stats.rejected)
+      .Key("maxPerWindow")
+      .Int(stats.max_per_window)
+      .Key("windowMs")
+      .Int(absl::ToInt64Milliseconds(options_.health_window))
+      .EndObject();
+  return Json(200, std::move(body));
+}
+
 HttpReply ProcessorService::AdminPaymentIds(std::optional<std::string_view> token,
                                             std::optional<std::string_view> from,
                                             std::optional<std::string_view> to,

@@ -100,6 +100,13 @@ class ProcessorService {
                             std::optional<std::string_view> from,
                             std::optional<std::string_view> to,
                             std::optional<std::string_view> with = std::nullopt);
+  // GET /admin/health-calls (not an official endpoint): what GET /payments/service-health
+  // received since the start, all callers together:
+  // {"calls":N,"queued":Q,"rejected":R,"maxPerWindow":M,"windowMs":W}; queued: calls that came
+  // while their window's call was taken (answered in a later window), rejected: 429s,
+  // maxPerWindow: the most calls that arrived within one window. For measuring whether clients
+  // keep to the budget of one call per window.
+  HttpReply AdminHealthCalls(std::optional<std::string_view> token);
   HttpReply AdminSetToken(std::optional<std::string_view> token, std::string_view body,
                           std::optional<std::string_view> content_type = "application/json");
   HttpReply AdminSetDelay(std::optional<std::string_view> token, std::string_view body,

@@ -41,6 +41,27 @@ TEST(FixedWindowRateLimiterTest, AQueuedTurnStopsCountingOnceItsWindowOpens) {
   EXPECT_FALSE(limiter.Reserve().ok());
 }
 
+TEST(FixedWindowRateLimiterTest, CountsCallsQueuedRejectedAndTheMostInOneWindow) {
+  testing::FakeClock clock;
+  FixedWindowRateLimiter limiter(clock, kWindow, 2);
+  EXPECT_EQ(limiter.stats().calls, 0);
+  ASSERT_TRUE(limiter.Reserve().ok());  // window 0
+  clock.Advance(kWindow);
+  ASSERT_TRUE(limiter.Reserve().ok());  // window 1
+  clock.Advance(absl::Seconds(4));
+  EXPECT_EQ(limiter.stats().max_per_window, 1);  // one per window so far
+  ASSERT_TRUE(limiter.Reserve().ok());           // window 1 again: queued for window 2
+  clock.Advance(absl::Seconds(1));
+  ASSERT_TRUE(limiter.Reserve().ok());   // window 2, taken by the queued one: queued for 3
+  ASSERT_TRUE(limiter.Reserve().ok());   // queued for 4
+  EXPECT_FALSE(limiter.Reserve().ok());  // two waiting: refused
+  const FixedWindowRateLimiter::Stats stats = limiter.stats();
+  EXPECT_EQ(stats.calls, 6);
+  EXPECT_EQ(stats.queued, 3);
+  EXPECT_EQ(stats.rejected, 1);
+  EXPECT_EQ(stats.max_per_window, 3);  // window 2 saw three arrive
+}
+
 TEST(FixedWindowRateLimiterTest, WindowsAreFixedNotSliding) {
   testing::FakeClock clock;
   FixedWindowRateLimiter limiter(clock, kWindow, 0);

@@ -192,7 +192,8 @@ TEST_F(ProcessorServerTest, AdminEndpointsAnswer401WithoutTheToken) {
                         {"PUT", "/admin/configurations/delay", R"({"delay":10})"},
                         {"PUT", "/admin/configurations/failure", R"({"failure":true})"},
                         {"POST", "/admin/purge-payments", ""},
-                        {"GET", "/admin/payments/ids", ""}};
+                        {"GET", "/admin/payments/ids", ""},
+                        {"GET", "/admin/health-calls", ""}};
   for (const Call& call : calls) {
     httplib::Result wrong = Admin(call.method, call.path, call.body, "wrong");
     ASSERT_TRUE(wrong) << call.path;
@@ -375,6 +376,22 @@ TEST_F(ProcessorServerTest, HealthCheckQueuesTwoCallsThenAnswers429) {
   EXPECT_EQ(third.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout);
   clock_.Advance(absl::Seconds(5));
   EXPECT_EQ(third.get()->status, 200);
+  // The emulator's count of them: four calls within one window, two queued, one refused.
+  EXPECT_EQ(Admin("GET", "/admin/health-calls")->body,
+            R"({"calls":4,"queued":2,"rejected":1,"maxPerWindow":4,"windowMs":5000})");
+}
+
+TEST_F(ProcessorServerTest, HealthCallsCountsACallerThatKeepsToTheBudget) {
+  Start();
+  EXPECT_EQ(Admin("GET", "/admin/health-calls")->body,
+            R"({"calls":0,"queued":0,"rejected":0,"maxPerWindow":0,"windowMs":5000})");
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(Client().Get("/payments/service-health")->status, 200);
+    clock_.Advance(absl::Milliseconds(5100));
+  }
+  EXPECT_EQ(Admin("GET", "/admin/health-calls")->body,
+            R"({"calls":3,"queued":0,"rejected":0,"maxPerWindow":1,"windowMs":5000})");
+  EXPECT_EQ(Admin("POST", "/admin/health-calls")->status, 405);
 }
 
 TEST(ProcessorServerStartTest, RejectsSettingsThatWouldHangOrDivideByZero) {
