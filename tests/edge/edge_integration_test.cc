@@ -22,6 +22,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "payments.grpc.pb.h"
+#include "tests/edge/real_processes.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/wait.h"
@@ -29,78 +30,12 @@
 namespace rinha::edge {
 namespace {
 
+using ::rinha::edge::testing::Processor;
+using ::rinha::edge::testing::ReadTotals;
+using ::rinha::edge::testing::Totals;
 using ::rinha::testing::IntFieldAfter;
 using ::rinha::testing::Subprocess;
 using ::rinha::testing::WaitUntil;
-
-struct Totals {
-  int64_t requests = -1;
-  int64_t cents = -1;
-};
-
-// Reads {"totalRequests":N,"totalAmount":X} members (a processor's admin summary or one side of
-// ours).
-Totals ReadTotals(std::string_view json) {
-  Totals t;
-  (void)ParseJsonObject(json, [&](std::string_view key, const JsonValue& v) {
-    if (key == "totalRequests") t.requests = std::strtoll(std::string(v.raw).c_str(), nullptr, 10);
-    if (key == "totalAmount") {
-      auto c = ParseDecimalCents(v.raw, CentsRounding::kHalfEven);
-      if (c.ok()) t.cents = *c;
-    }
-    return absl::OkStatus();
-  });
-  return t;
-}
-
-class Processor {
- public:
-  static std::unique_ptr<Processor> Start(const std::string& fee) {
-    auto p = std::make_unique<Processor>();
-    Subprocess::Options o;
-    o.args = {"--listen=127.0.0.1:0", absl::StrCat("--fee=", fee), "--token=123",
-              "--threads=1200"};  // the router opens hundreds of connections
-    auto child = Subprocess::Spawn(PAYMENT_PROCESSOR_BINARY, o);
-    if (!child.ok()) return nullptr;
-    p->child_ = *std::move(child);
-    auto line = p->child_->ReadLineContaining("payment-processor listening");
-    if (!line.ok()) return nullptr;
-    p->port_ = *IntFieldAfter(*line, "port=");
-    p->http_ = std::make_unique<httplib::Client>("127.0.0.1", p->port_);
-    p->http_->set_keep_alive(true);
-    return p;
-  }
-  std::string url() const { return absl::StrCat("http://127.0.0.1:", port_); }
-
-  void SetFailing(bool failing) {
-    auto r =
-        http_->Put("/admin/configurations/failure", {{"X-Rinha-Token", "123"}},
-                   failing ? R"({"failure":true})" : R"({"failure":false})", "application/json");
-    ASSERT_TRUE(r && r->status == 200);
-  }
-  void SetDelay(int ms) {
-    auto r = http_->Put("/admin/configurations/delay", {{"X-Rinha-Token", "123"}},
-                        absl::StrCat(R"({"delay":)", ms, "}"), "application/json");
-    ASSERT_TRUE(r && r->status == 200);
-  }
-
-  Totals Summary() {
-    auto r = http_->Get("/admin/payments-summary", {{"X-Rinha-Token", "123"}});
-    if (!r || r->status != 200) return {};
-    return ReadTotals(r->body);
-  }
-  // 200 -> true, 404 -> false; anything else fails the test.
-  bool Holds(const std::string& id) {
-    auto r = http_->Get(absl::StrCat("/payments/", id).c_str());
-    EXPECT_TRUE(r && (r->status == 200 || r->status == 404)) << id;
-    return r && r->status == 200;
-  }
-
- private:
-  std::unique_ptr<Subprocess> child_;
-  int port_ = 0;
-  std::unique_ptr<httplib::Client> http_;
-};
 
 class EdgeIntegrationTest : public ::testing::Test {
  protected:
