@@ -9,17 +9,22 @@
 //
 //   rinha-check --run_dir=OUT --ledger=unix:/path/ledger.sock [--router=unix:/path/router.sock]
 //               [--default_processor=URL --fallback_processor=URL --admin_token=123]
-//               [--fault_at_s=S --ready_at_s=S] [--quiet_timeout_s=120]
+//               [--fault_at_s=S --ready_at_s=S] [--quiet_timeout_s=120] [--target=URL]
+// With router shards, --ledger and --router list every shard's (comma-separated): the ledgers
+// hold disjoint sets of payments and are read as one. --target also compares our API's
+// GET /payments-summary, once quiet, with the processors' (summary_exact).
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <memory>
 #include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -27,14 +32,21 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "common/json.h"
+#include "common/shard.h"
 #include "contest/load/contest_http.h"
 #include "contest/load/settlement_check.h"
 #include "contest/report/run_data.h"
 #include "payments.grpc.pb.h"
 
 ABSL_FLAG(std::string, run_dir, "", "the run's output directory (requests.log, run.json)");
-ABSL_FLAG(std::string, ledger, "", "gRPC target of the ledger");
-ABSL_FLAG(std::string, router, "", "gRPC target of the router (Stats), to wait for its queue");
+ABSL_FLAG(std::string, ledger, "",
+          "gRPC target of the ledger; with router shards, every shard's ledger, comma-separated");
+ABSL_FLAG(std::string, router, "",
+          "gRPC target of the router (Stats), to wait for its queue; with router shards, every "
+          "shard's router, comma-separated");
+ABSL_FLAG(std::string, target, "",
+          "our API (the load balancer, http://host:port): once quiet, its GET /payments-summary "
+          "must equal the processors' admin summaries, requests and amounts (empty: not asked)");
 ABSL_FLAG(std::string, default_processor, "http://127.0.0.1:8001", "default processor");
 ABSL_FLAG(std::string, fallback_processor, "http://127.0.0.1:8002", "fallback processor");
 ABSL_FLAG(std::string, admin_token, "123", "X-Rinha-Token of the processors' admin endpoints");
@@ -80,40 +92,47 @@ struct Snapshot {
   int64_t router_recovered = 0;
 };
 
-Snapshot Take(const ContestHttp& http, rinha::v1::Ledger::Stub& ledger,
-              rinha::v1::Router::Stub* router) {
+using Ledgers = std::vector<std::unique_ptr<rinha::v1::Ledger::Stub>>;
+using Routers = std::vector<std::unique_ptr<rinha::v1::Router::Stub>>;
+
+constexpr int64_t kYear2100Ms = 4'102'444'800'000;
+
+// Every shard's ledger and router add up (each holds its own payments).
+Snapshot Take(const ContestHttp& http, const Ledgers& ledgers, const Routers& routers) {
   Snapshot s;
   for (Processor p : {Processor::kDefault, Processor::kFallback}) {
-    auto totals = http.ProcessorSummary(p, 0, 4'102'444'800'000);  // year 2100
+    auto totals = http.ProcessorSummary(p, 0, kYear2100Ms);
     if (!totals.ok()) return s;
     s.proc[p == Processor::kDefault ? 0 : 1] = totals->requests;
   }
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  rinha::v1::SummaryResponse summary;
-  if (!ledger.Summary(&context, rinha::v1::SummaryRequest(), &summary).ok()) return s;
-  s.ours[0] = summary.default_totals().total_requests();
-  s.ours[1] = summary.fallback_totals().total_requests();
-  if (router != nullptr) {
+  for (const auto& ledger : ledgers) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    rinha::v1::SummaryResponse summary;
+    if (!ledger->Summary(&context, rinha::v1::SummaryRequest(), &summary).ok()) return s;
+    s.ours[0] += summary.default_totals().total_requests();
+    s.ours[1] += summary.fallback_totals().total_requests();
+  }
+  for (const auto& router : routers) {
     grpc::ClientContext rc;
     rc.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
     rinha::v1::RouterStatsResponse stats;
     if (!router->Stats(&rc, rinha::v1::RouterStatsRequest(), &stats).ok()) return s;
-    s.router_pending = stats.queued() + stats.in_flight() + stats.unsettled() + stats.recovering();
-    s.router_recovered = stats.recovered_total();
+    s.router_pending += stats.queued() + stats.in_flight() + stats.unsettled() + stats.recovering();
+    s.router_recovered += stats.recovered_total();
   }
   s.ok = true;
   return s;
 }
 
-Quiet WaitForQuiet(const ContestHttp& http, rinha::v1::Ledger::Stub& ledger,
-                   rinha::v1::Router::Stub* router, int timeout_s) {
+Quiet WaitForQuiet(const ContestHttp& http, const Ledgers& ledgers, const Routers& routers,
+                   int timeout_s) {
   Quiet quiet;
   const absl::Time start = absl::Now();
   int calm = 0;
   Snapshot last;
   while (absl::Now() - start < absl::Seconds(timeout_s)) {
-    last = Take(http, ledger, router);
+    last = Take(http, ledgers, routers);
     const bool calm_now = last.ok && last.router_pending == 0 && last.proc[0] == last.ours[0] &&
                           last.proc[1] == last.ours[1];
     calm = calm_now ? calm + 1 : 0;
@@ -130,8 +149,26 @@ Quiet WaitForQuiet(const ContestHttp& http, rinha::v1::Ledger::Stub& ledger,
   return quiet;
 }
 
-absl::Status ReadHoldings(const ContestHttp& http, rinha::v1::Ledger::Stub& ledger,
-                          Holdings* holdings) {
+// Our API's summary against the processors', requests and amounts: "" when equal, else what
+// differs.
+std::string CompareTargetSummary(const ContestHttp& http) {
+  absl::StatusOr<rinha::contest::BackendSummary> ours = http.TargetSummary(0, kYear2100Ms);
+  if (!ours.ok()) return absl::StrCat("GET /payments-summary: ", ours.status().message());
+  auto d = http.ProcessorSummary(Processor::kDefault, 0, kYear2100Ms);
+  auto f = http.ProcessorSummary(Processor::kFallback, 0, kYear2100Ms);
+  if (!d.ok() || !f.ok()) return "a processor's admin summary failed";
+  if (ours->default_requests == d->requests && ours->default_amount_cents == d->amount_cents &&
+      ours->fallback_requests == f->requests && ours->fallback_amount_cents == f->amount_cents) {
+    return "";
+  }
+  return absl::StrFormat(
+      "ours default %d / %d cents, fallback %d / %d cents; processors default %d / %d cents, "
+      "fallback %d / %d cents",
+      ours->default_requests, ours->default_amount_cents, ours->fallback_requests,
+      ours->fallback_amount_cents, d->requests, d->amount_cents, f->requests, f->amount_cents);
+}
+
+absl::Status ReadHoldings(const ContestHttp& http, const Ledgers& ledgers, Holdings* holdings) {
   for (Processor p : {Processor::kDefault, Processor::kFallback}) {
     absl::StatusOr<std::string> body = http.ProcessorIdsJson(p);
     if (!body.ok()) return body.status();
@@ -142,24 +179,27 @@ absl::Status ReadHoldings(const ContestHttp& http, rinha::v1::Ledger::Stub& ledg
         p == Processor::kDefault ? LedgerProcessor::kDefault : LedgerProcessor::kFallback;
     for (const auto& h : *held) holdings->Hold(h.id, side, h.inserted_at_ms);
   }
-  std::string after;
-  for (;;) {
-    rinha::v1::ListRequest request;
-    request.set_after_correlation_id(after);
-    rinha::v1::ListResponse page;
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    const grpc::Status status = ledger.List(&context, request, &page);
-    if (!status.ok()) return absl::UnavailableError("Ledger/List: " + status.error_message());
-    for (const auto& s : page.settlements()) {
-      holdings->Record(s.correlation_id(),
-                       s.processor() == rinha::v1::PROCESSOR_DEFAULT ? LedgerProcessor::kDefault
-                                                                     : LedgerProcessor::kFallback,
-                       s.recorded_at_ms());
+  for (const auto& ledger : ledgers) {
+    std::string after;
+    for (;;) {
+      rinha::v1::ListRequest request;
+      request.set_after_correlation_id(after);
+      rinha::v1::ListResponse page;
+      grpc::ClientContext context;
+      context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+      const grpc::Status status = ledger->List(&context, request, &page);
+      if (!status.ok()) return absl::UnavailableError("Ledger/List: " + status.error_message());
+      for (const auto& s : page.settlements()) {
+        holdings->Record(s.correlation_id(),
+                         s.processor() == rinha::v1::PROCESSOR_DEFAULT ? LedgerProcessor::kDefault
+                                                                       : LedgerProcessor::kFallback,
+                         s.recorded_at_ms());
+      }
+      if (!page.more() || page.settlements_size() == 0) break;
+      after = page.settlements(page.settlements_size() - 1).correlation_id();
     }
-    if (!page.more() || page.settlements_size() == 0) return absl::OkStatus();
-    after = page.settlements(page.settlements_size() - 1).correlation_id();
   }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -184,21 +224,50 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "rinha-check: bad processor URL\n");
     return 2;
   }
-  const ContestHttp http(*d, *d, *f, absl::GetFlag(FLAGS_admin_token), 5000, 10000);
+  const std::string target_url = absl::GetFlag(FLAGS_target);
+  absl::StatusOr<rinha::contest::HttpEndpoint> target =
+      target_url.empty() ? d : rinha::contest::ParseEndpoint(target_url);
+  if (!target.ok()) {
+    std::fprintf(stderr, "rinha-check: bad --target URL\n");
+    return 2;
+  }
+  const ContestHttp http(*target, *d, *f, absl::GetFlag(FLAGS_admin_token), 5000, 10000);
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(64 << 20);
-  auto ledger = rinha::v1::Ledger::NewStub(grpc::CreateCustomChannel(
-      absl::GetFlag(FLAGS_ledger), grpc::InsecureChannelCredentials(), args));
-  std::unique_ptr<rinha::v1::Router::Stub> router;
+  auto ledger_targets = rinha::ParseTargetList(absl::GetFlag(FLAGS_ledger));
+  if (!ledger_targets.ok()) {
+    std::fprintf(stderr, "rinha-check: --ledger: %s\n",
+                 std::string(ledger_targets.status().message()).c_str());
+    return 2;
+  }
+  Ledgers ledgers;
+  for (const std::string& t : *ledger_targets) {
+    ledgers.push_back(rinha::v1::Ledger::NewStub(
+        grpc::CreateCustomChannel(t, grpc::InsecureChannelCredentials(), args)));
+  }
+  Routers routers;
   if (!absl::GetFlag(FLAGS_router).empty()) {
-    router = rinha::v1::Router::NewStub(
-        grpc::CreateChannel(absl::GetFlag(FLAGS_router), grpc::InsecureChannelCredentials()));
+    auto router_targets = rinha::ParseTargetList(absl::GetFlag(FLAGS_router));
+    if (!router_targets.ok()) {
+      std::fprintf(stderr, "rinha-check: --router: %s\n",
+                   std::string(router_targets.status().message()).c_str());
+      return 2;
+    }
+    for (const std::string& t : *router_targets) {
+      routers.push_back(
+          rinha::v1::Router::NewStub(grpc::CreateChannel(t, grpc::InsecureChannelCredentials())));
+    }
   }
 
-  const Quiet quiet =
-      WaitForQuiet(http, *ledger, router.get(), absl::GetFlag(FLAGS_quiet_timeout_s));
+  const Quiet quiet = WaitForQuiet(http, ledgers, routers, absl::GetFlag(FLAGS_quiet_timeout_s));
+  // Asked once quiet: what the contest's audit would read now.
+  const std::string summary_difference = target_url.empty() ? "" : CompareTargetSummary(http);
+  const bool summary_exact = summary_difference.empty();
+  if (!summary_exact) {
+    std::fprintf(stderr, "rinha-check: summary: %s\n", summary_difference.c_str());
+  }
   Holdings holdings;
-  if (absl::Status s = ReadHoldings(http, *ledger, &holdings); !s.ok()) {
+  if (absl::Status s = ReadHoldings(http, ledgers, &holdings); !s.ok()) {
     std::fprintf(stderr, "rinha-check: %s\n", std::string(s.message()).c_str());
     return 2;
   }
@@ -297,11 +366,16 @@ int main(int argc, char** argv) {
       .Int(n_before)
       .Key("failed_during")
       .Int(failed_during)
+      .Key("summary_exact")
+      .Raw(target_url.empty() ? "null"
+           : summary_exact    ? "true"
+                              : "false")
       .Key("exact")
-      .Raw(check.exact() && quiet.reached && quiet.inconsistencies == 0 ? "true" : "false")
+      .Raw(check.exact() && quiet.reached && quiet.inconsistencies == 0 && summary_exact ? "true"
+                                                                                         : "false")
       .EndObject();
   std::ofstream(dir + "/check.json") << json << "\n";
   std::printf("%s\n", json.c_str());
   for (const std::string& e : check.examples) std::fprintf(stderr, "rinha-check: %s\n", e.c_str());
-  return check.exact() && quiet.reached && quiet.inconsistencies == 0 ? 0 : 1;
+  return check.exact() && quiet.reached && quiet.inconsistencies == 0 && summary_exact ? 0 : 1;
 }
