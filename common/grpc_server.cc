@@ -11,6 +11,7 @@
 #include <system_error>
 
 #include "absl/strings/str_cat.h"
+#include "common/grpc_channel.h"
 
 namespace rinha {
 namespace {
@@ -60,6 +61,13 @@ absl::StatusOr<StartedGrpcServer> StartGrpcServer(grpc::Service* service,
   // gRPC sets SO_REUSEPORT by default, which lets a second server start silently on a port that
   // is already serving; a clash must fail loudly instead.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  // Clients across a network ping every second to notice a peer that vanished without closing
+  // its connections (common/grpc_channel.h); gRPC's default answers pings more often than every
+  // 5 minutes with GOAWAY.
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+                             kNetworkKeepaliveMs / 2);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 0);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   builder.RegisterService(service);
   if (!options.tcp_address.empty()) {
     builder.AddListeningPort(options.tcp_address, grpc::InsecureServerCredentials(),

@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/bounded_httplib_server.h"
 #include "common/clock.h"
+#include "common/grpc_channel.h"
 #include "common/httplib_listener.h"
 #include "common/log.h"
 #include "common/shard.h"
@@ -38,6 +39,11 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target) {
   // its address refuses the connection.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 50);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  // A name is looked up again after a failed connect at most this often (gRPC's default, 30 s,
+  // would keep a router restarted at a new address, as a Swarm task is under DNS round robin,
+  // away for up to half a minute).
+  args.SetInt(GRPC_ARG_DNS_MIN_TIME_BETWEEN_RESOLUTIONS_MS, 1000);
+  AddNetworkKeepalive(target, &args);
   return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
 }
 

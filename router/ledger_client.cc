@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
+#include "common/grpc_channel.h"
 #include "common/log.h"
 
 namespace rinha::router {
@@ -50,6 +51,10 @@ LedgerClient::LedgerClient(const std::string& target, Journal* journal) : journa
   // edge's did).
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  // A ledger restarted at a new address (a Swarm task under DNS round robin) is looked up again
+  // within a second of a failed connect, not gRPC's default 30 s.
+  args.SetInt(GRPC_ARG_DNS_MIN_TIME_BETWEEN_RESOLUTIONS_MS, 1000);
+  AddNetworkKeepalive(target, &args);
   // Pages of settled ids (ListResponse) are up to about 1 MB.
   args.SetMaxReceiveMessageSize(16 << 20);
   channel_ = grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
