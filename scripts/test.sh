@@ -26,6 +26,11 @@
 #   docker   the Docker tests: images, processors' compose, submission folder, our compose stack
 #            under its limits with a short load, its `monitoring` profile's Prometheus scraping
 #            every service (starts dockerd itself)
+#   swarm    scripts/swarm.sh test: swarm/stack.yaml (the same images, two router shards) on a
+#            single-node Docker Swarm, under the contest's load: the edges scaled 2 -> 4 -> 2, a
+#            router shard SIGKILLed, a shard's ledger killed; nothing lost or paid twice, the
+#            summary exact after each, health calls within the processors' budget (swarm and
+#            dockerd left as found)
 #   scripts/test.sh               every stage
 #   scripts/test.sh release tsan  only those stages
 set -euo pipefail
@@ -34,7 +39,7 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 
 jobs=$(nproc)
-variants=("${@:-lint release contest monitoring faults hostile asan tsan fuzz docker}")
+variants=("${@:-lint release contest monitoring faults hostile asan tsan fuzz docker swarm}")
 read -r -a variants <<<"${variants[*]}"
 
 run_variant() {
@@ -97,7 +102,14 @@ for v in "${variants[@]}"; do
       [ $status != 0 ] || bash tests/docker/compose_stack_test.sh || status=$?
       bash scripts/docker-teardown.sh
       [ $status = 0 ] || exit $status ;;
-    *) echo "unknown stage: $v (lint | release | contest | monitoring | faults | hostile | asan | tsan | fuzz | docker)" >&2; exit 2 ;;
+    swarm)
+      # rinha-load and rinha-check from the release build (built here when that stage did not run).
+      echo "=== [swarm] our stack on a single-node Docker Swarm, under load (scripts/swarm.sh test)"
+      cmake -S . -B build-test-release -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRINHA_SANITIZE= \
+        -DRINHA_BUILD_BENCHMARKS=OFF >/dev/null
+      cmake --build build-test-release -j "$jobs" --target rinha-load rinha-check
+      RINHA_LOAD_BIN=$PWD/build-test-release/contest/load/rinha-load bash scripts/swarm.sh test ;;
+    *) echo "unknown stage: $v (lint | release | contest | monitoring | faults | hostile | asan | tsan | fuzz | docker | swarm)" >&2; exit 2 ;;
   esac
 done
 echo "=== all test stages passed: ${variants[*]}"

@@ -49,7 +49,7 @@ cd "$root"
 shopt -s nullglob
 env_names=$( {
   grep -ohE '\$\{[A-Z][A-Z0-9_]*(:-|:=|:\+|-)' scripts/*.sh bench/*/*.sh tests/*/*.sh tests/*/*/*.sh \
-    compose*.yaml .ci/run --exclude=configuration_test.sh || true
+    compose*.yaml swarm/*.yaml .ci/run --exclude=configuration_test.sh || true
   grep -rhoE '\$\{[A-Z][A-Z0-9_]*\}' config || true  # config/prometheus/ too
   grep -rhoE --include='*.cc' --include='*.h' 'getenv\("[A-Z][A-Z0-9_]*"\)' \
     common edge router ledger processor contest tests bench || true
