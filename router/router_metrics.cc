@@ -75,7 +75,7 @@ void RouterMetrics::OnCallDone(Target target, Call call, const HttpOutcome& outc
   durations_[t][c]->Observe(duration_ms * 1000);
 }
 
-void RouterMetrics::AddStateMetrics(std::function<RouterCoreStats()> stats,
+void RouterMetrics::AddStateMetrics(const std::function<RouterCoreStats()>& stats,
                                     const LedgerClient* ledger, const Journal* journal) {
   metrics::Registry& r = registry_;
   auto read = [stats](auto field) {

@@ -21,7 +21,7 @@ class RouterMetrics final : public CallObserver {
 
   // Registers the families read at scrape time. `stats` returns a snapshot (any thread); `ledger`
   // and `journal` (may be null) must outlive the registry's last Render.
-  void AddStateMetrics(std::function<RouterCoreStats()> stats, const LedgerClient* ledger,
+  void AddStateMetrics(const std::function<RouterCoreStats()>& stats, const LedgerClient* ledger,
                        const Journal* journal);
 
   // Loop thread.
