@@ -9,7 +9,9 @@
 #   monitoring  tests/monitoring/monitoring_test.sh: a 30 s contest run with --prometheus; while
 #            it runs every Prometheus target is up, the key series move, and the dashboard draws
 #            every panel in headless Chromium (and notices one without data); Prometheus stops
-#            with the run
+#            with the run; then tests/monitoring/stuck_payment_test.sh: a payment stuck on
+#            purpose shows as undecided and as a mismatched audit window in Prometheus and on the
+#            dashboard within seconds, and both clear once the router can record it
 #   faults   scripts/faults.sh --short: eight 30 s contest runs, each with one service killed and
 #            restarted mid-load (the router while default is slow, both fail or default fails,
 #            and twice in a row; the router with SIGTERM; ledger, edge, HAProxy); fails when
@@ -72,7 +74,9 @@ for v in "${variants[@]}"; do
       echo "=== [monitoring] Prometheus and the dashboard over a 30 s native run (build-test-release)"
       cmake -S . -B build-test-release -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRINHA_SANITIZE= \
         -DRINHA_BUILD_BENCHMARKS=OFF >/dev/null
-      bash tests/monitoring/monitoring_test.sh build-test-release ;;
+      bash tests/monitoring/monitoring_test.sh build-test-release
+      cmake --build build-test-release -j "$jobs" --target ledger router edge payment-processor
+      bash tests/monitoring/stuck_payment_test.sh build-test-release ;;
     faults)
       echo "=== [faults] crash scenarios, short (build-test-release)"
       cmake -S . -B build-test-release -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRINHA_SANITIZE= \
