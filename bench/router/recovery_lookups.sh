@@ -11,16 +11,17 @@ N=${1:-3000}; B=${2:-build}; S=$(mktemp -d); repo=$PWD
 trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$S"' EXIT
 # shellcheck source=scripts/free-port.sh
 source scripts/free-port.sh
+# shellcheck source=scripts/process-lib.sh
+source scripts/process-lib.sh
 sed 's/^\(\s*\)optional /\1/' proto/payments.proto >"$S/payments.proto"  # grpc_tools' protoc is older
 (cd "$S" && /usr/bin/python3 -m grpc_tools.protoc -I. --python_out=. --grpc_python_out=. payments.proto)
-pd=$(free_port); pf=$(free_port); pm=$(free_port)
-admin() { curl -sf -XPUT -H 'X-Rinha-Token: 123' -H 'Content-Type: application/json' "localhost:$1/admin/configurations/$2" -d "$3" >/dev/null; }
-"$B/processor/payment-processor" --listen=127.0.0.1:$pd --fee=0.07 --token=123 --threads=$((N + 1000)) >"$S/pd.log" 2>&1 &
-"$B/processor/payment-processor" --listen=127.0.0.1:$pf --fee=0.10 --token=123 >"$S/pf.log" 2>&1 &
-until curl -sf -H 'X-Rinha-Token: 123' "localhost:$pd/admin/payments-summary" >/dev/null &&
-  curl -sf -H 'X-Rinha-Token: 123' "localhost:$pf/admin/payments-summary" >/dev/null; do sleep 0.05; done
-admin $pd delay '{"delay":3000}'
-admin $pf failure '{"failure":true}'
+pm=$(free_port)
+spawn_ready default "$S" "$B/processor/payment-processor" --listen=127.0.0.1:0 --fee=0.07 --token=123 --threads=$((N + 1000))
+pd=$(spawned_field port)
+spawn_ready fallback "$S" "$B/processor/payment-processor" --listen=127.0.0.1:0 --fee=0.10 --token=123
+pf=$(spawned_field port)
+processor_admin $pd delay '{"delay":3000}'
+processor_admin $pf failure '{"failure":true}'
 "$B/ledger/ledger" --listen= --unix_socket="$S/l.sock" --db_path="$S/l.db" --metrics_listen=127.0.0.1:0 >"$S/l.out" 2>"$S/l.err" &
 start_router() {
   "$B/router/router" --listen=127.0.0.1:0 --unix_socket="$S/r.sock" --ledger="unix:$S/l.sock" \

@@ -37,6 +37,8 @@ SHARDS=${SHARDS:-"1 2"}
 [ "$(id -u)" -eq 0 ] || { echo "shard_capacity.sh: needs root for the cgroups" >&2; exit 2; }
 # shellcheck source=scripts/free-port.sh
 source scripts/free-port.sh
+# shellcheck source=scripts/process-lib.sh
+source scripts/process-lib.sh
 
 TMP=$(mktemp -d /tmp/rinha-shard-capacity.XXXXXX)
 PIDS=()
@@ -70,19 +72,15 @@ join() {  # join I PID
   echo "$2" >"/sys/fs/cgroup/cpuacct/$name/cgroup.procs"
 }
 
-# start NAME CMD...: in the background, until its "listening" line; sets PID and PORT.
+# start NAME CMD...: spawn_ready in $TMP, the process kept for the clean-up; sets PID and PORT.
 start() {
-  local name=$1
+  local name=$1 ready=1
   shift
-  "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
-  PID=$!
+  spawn_ready "$name" "$TMP" "$@" || ready=0
+  PID=$SPAWNED_PID
   PIDS+=("$PID")
-  for _ in $(seq 1 400); do
-    grep -q "listening" "$TMP/$name.out" 2>/dev/null && break
-    kill -0 "$PID" 2>/dev/null || { log "$name died: $(tail -3 "$TMP/$name.err")"; exit 1; }
-    sleep 0.05
-  done
-  PORT=$(sed -n 's/.*port=\([0-9]*\).*/\1/p' "$TMP/$name.out" | head -1)
+  ((ready)) || { log "$name did not start"; exit 1; }
+  PORT=$(spawned_field port)
 }
 stop_all() {
   local pid

@@ -25,6 +25,8 @@ for arg in "$@"; do
 done
 # shellcheck source=scripts/free-port.sh
 source scripts/free-port.sh
+# shellcheck source=scripts/process-lib.sh
+source scripts/process-lib.sh
 # shellcheck source=scripts/prometheus.sh
 source scripts/prometheus.sh
 # shellcheck source=tests/monitoring/prometheus_checks.sh
@@ -49,48 +51,39 @@ pass() { passed=$((passed + 1)); echo "ok: $*"; }
 find_chromium || fail "chromium is not installed (scripts/install-deps.sh)"
 command -v prometheus >/dev/null || fail "prometheus is not installed (scripts/install-deps.sh)"
 
-# start NAME CMD...: in the background until its "listening" line; sets LINE to that line.
+# start NAME CMD...: spawn_ready, the process kept for the clean-up; fails the test otherwise.
 start() {
-  local name=$1 deadline=$(($(date +%s) + 30))
-  shift
-  "$@" >"$out/$name.out" 2>"$out/$name.err" &
-  pids+=("$!")
-  until LINE=$(grep -m1 "listening" "$out/$name.out" 2>/dev/null); do
-    kill -0 "${pids[-1]}" 2>/dev/null || fail "$name exited: $(tail -n 3 "$out/$name.err")"
-    (($(date +%s) < deadline)) || fail "$name did not start within 30 s"
-    sleep 0.05
-  done
+  local ready=1
+  spawn_ready "$@" || ready=0
+  pids+=("$SPAWNED_PID")
+  ((ready)) || fail "$1 did not start"
 }
-field() { sed -n "s/.*$1=\([0-9]*\).*/\1/p" <<<"$LINE"; }  # field NAME: NAME=N of LINE
-admin() {  # admin PORT WHAT JSON: the emulator's admin configuration
-  curl -sf -m 5 -o /dev/null -X PUT -H 'X-Rinha-Token: 123' -H 'Content-Type: application/json' \
-    "http://127.0.0.1:$1/admin/configurations/$2" -d "$3" || fail "PUT $2 at :$1 refused"
-}
+admin() { processor_admin "$@" || fail "PUT $2 at :$1 refused"; }  # admin PORT WHAT JSON
 held() {  # held PORT: totalRequests the emulator holds
   curl -sf -m 5 -H 'X-Rinha-Token: 123' "http://127.0.0.1:$1/admin/payments-summary" | jq -r .totalRequests
 }
 
-bin=$build_dir
-start default "$bin/processor/payment-processor" --listen=127.0.0.1:0 --fee=0.07 --token=123
-pd=$(field port)
-start fallback "$bin/processor/payment-processor" --listen=127.0.0.1:0 --fee=0.10 --token=123
-pf=$(field port)
-start ledger "$bin/ledger/ledger" --listen= --unix_socket="$out/ledger.sock" --db_path="$out/ledger.db" \
-  --metrics_listen=127.0.0.1:0
-ledger_metrics=$(field metrics_port)
+processor=$build_dir/processor/payment-processor
+start default "$out" "$processor" --listen=127.0.0.1:0 --fee=0.07 --token=123
+pd=$(spawned_field port)
+start fallback "$out" "$processor" --listen=127.0.0.1:0 --fee=0.10 --token=123
+pf=$(spawned_field port)
+start ledger "$out" "$build_dir/ledger/ledger" --listen= --unix_socket="$out/ledger.sock" \
+  --db_path="$out/ledger.db" --metrics_listen=127.0.0.1:0
+ledger_metrics=$(spawned_field metrics_port)
 # The OperabilityTest's settings (tests/router/router_integration_test.cc): a POST to a default
 # delayed 900 ms times out at 500 ms (ambiguous), undecided after 2 s, audit windows of 1 s closed
 # 1.5 s ago, and a long insert window so that the payment stays pinned to the default.
-start router "$bin/router/router" --listen= --unix_socket="$out/router.sock" \
+start router "$out" "$build_dir/router/router" --listen= --unix_socket="$out/router.sock" \
   --ledger="unix:$out/ledger.sock" --journal_dir="$out/router-journal" \
   --metrics_listen=127.0.0.1:0 --processor_default_url="http://127.0.0.1:$pd" \
   --processor_fallback_url="http://127.0.0.1:$pf" --payment_timeout_ms=500 \
   --undecided_after_ms=2000 --audit_admin_token=123 --audit_window_ms=1000 \
   --audit_settle_ms=1500 --ambiguity_settle_ms=60000
-router_metrics=$(field metrics_port)
-start edge "$bin/edge/edge" --listen=127.0.0.1:0 --router="unix:$out/router.sock" \
+router_metrics=$(spawned_field metrics_port)
+start edge "$out" "$build_dir/edge/edge" --listen=127.0.0.1:0 --router="unix:$out/router.sock" \
   --ledger="unix:$out/ledger.sock" --journal_dir="$out/edge-journal"
-edge=$(field port)
+edge=$(spawned_field port)
 
 prom_port=$(free_port)
 url=http://127.0.0.1:$prom_port
