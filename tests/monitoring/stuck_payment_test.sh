@@ -145,6 +145,10 @@ pass "undecided in Prometheus $(($(date +%s) - t0)) s after the POST" \
 [[ $(held "$pd") == 1 ]] || fail "the default does not hold the payment"
 until_prom 'rinha_audit_mismatched_windows == 1' 30 "the self-audit"
 pass "the self-audit reports its window mismatched $(($(date +%s) - t0)) s after the POST"
+# The dashboard's window ends at Prometheus's time rounded down to a second, one point a second:
+# let the values hold for 3 s (three scrapes) so that its last point has them.
+until_prom 'sum(min_over_time(rinha_router_undecided_payments[3s])) == 1
+  and on() min_over_time(rinha_audit_mismatched_windows[3s]) == 1' 30 "both holding for 3 s"
 dashboard_shows 1 "while stuck"
 if [ -n "$screenshot" ]; then
   dashboard_browse "$page?window=60" "$out/chromium" --screenshot="$screenshot" >/dev/null ||
@@ -159,6 +163,8 @@ until_prom 'sum(rinha_router_undecided_payments) == 0 and on() rinha_router_sett
 until_prom 'rinha_audit_mismatched_windows == 0 and on() rinha_audit_cleared_windows_total == 1' 40 \
   "clearing the window"
 pass "recorded and the window cleared $(($(date +%s) - t1)) s after lookups worked again"
+until_prom 'sum(max_over_time(rinha_router_undecided_payments[3s])) == 0
+  and on() max_over_time(rinha_audit_mismatched_windows[3s]) == 0' 30 "both clear for 3 s"
 dashboard_shows 0 "once cleared"
 ours=$(curl -sf -m 5 "http://127.0.0.1:$edge/payments-summary" | jq -r .default.totalRequests)
 [[ $ours == "$(held "$pd")" && $ours == 1 ]] ||
