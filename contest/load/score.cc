@@ -25,10 +25,11 @@ Decimal Add(const Decimal& a, const Decimal& b) {
 
 Decimal Negate(const Decimal& a) { return Decimal{-a.units, a.scale}; }
 
-// cents x rate: scale 2 + rate_scale.
-Decimal Fee(const ProcessorTotals& t) {
-  return Decimal{absl::int128(t.amount_cents) * t.rate_units, 2 + t.rate_scale};
+// cents x the processor's rate: scale 2 + rate_scale.
+Decimal FeeAt(const ProcessorTotals& processor, absl::int128 cents) {
+  return Decimal{cents * processor.rate_units, 2 + processor.rate_scale};
 }
+Decimal Fee(const ProcessorTotals& t) { return FeeAt(t, t.amount_cents); }
 
 // value x percent / 100.
 Decimal TimesPercent(const Decimal& value, int percent) {
@@ -88,6 +89,13 @@ int BonusPercent(int64_t p99_centi_ms) {
   return static_cast<int>(std::max<int64_t>(bonus_centi, 0));
 }
 
+Decimal Ceiling(int64_t successes, int64_t amount_cents, const ProcessorTotals& default_totals) {
+  // The score's steps: gross, minus the fee at the default's rate, times (1 + bonus).
+  const absl::int128 cents = absl::int128(successes) * amount_cents;
+  const Decimal net = Add(Decimal{cents, 2}, Negate(FeeAt(default_totals, cents)));
+  return TimesPercent(net, 100 + BonusPercent(kCeilingP99CentiMs));
+}
+
 Score ComputeScore(const ScoreInputs& in) {
   Score s;
   s.p99_centi_ms = RoundHalfUpCenti(in.p99_ms);
@@ -103,7 +111,13 @@ Score ComputeScore(const ScoreInputs& in) {
   s.total_liquido = TimesPercent(s.net, 100 + s.bonus_percent - s.fine_percent);
   s.payments_held = in.default_totals.requests + in.fallback_totals.requests;
   s.lag = in.successes - s.payments_held;
+  s.ceiling = Ceiling(in.successes, in.amount_cents, in.default_totals);
   return s;
+}
+
+std::optional<double> ShareOfCeiling(const Score& score) {
+  if (score.ceiling.units <= 0) return std::nullopt;
+  return score.total_liquido.ToDouble() / score.ceiling.ToDouble();
 }
 
 }  // namespace rinha::contest

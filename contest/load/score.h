@@ -1,10 +1,11 @@
 // The official score (contest.md, rinha-final.js handleSummary) from the processors' totals, the
-// p99 and the audit's inconsistency count, in exact decimal arithmetic: money never passes
-// through floating point; only the p99 rounding imitates JavaScript's doubles, as the official
-// script rounds them.
+// p99 and the audit's inconsistency count, and the run's ceiling, in exact decimal arithmetic:
+// money never passes through floating point; only the p99 rounding imitates JavaScript's doubles,
+// as the official script rounds them.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/numeric/int128.h"
@@ -37,6 +38,8 @@ struct ScoreInputs {
   int64_t inconsistencies = 0;
   int64_t successes = 0;  // POSTs answered 200/201/202/204 within the timeout
   int64_t failures = 0;
+  // The test's payment amount (20.05 in the final, 19.90 in the preview), for the ceiling.
+  int64_t amount_cents = 0;
 };
 
 struct Score {
@@ -52,6 +55,7 @@ struct Score {
   Decimal total_liquido;      // net x (1 + bonus - fine): the score
   int64_t payments_held = 0;  // default + fallback requests
   int64_t lag = 0;            // successes - payments_held (negative: "caixa dois")
+  Decimal ceiling;            // Ceiling(successes, amount, default's rate)
 };
 
 // Rounds like big.js round(2) (half up) applied to the shortest text of the double, which is what
@@ -62,6 +66,20 @@ int64_t RoundHalfUpCenti(double value);
 // doubles like the script, returned as a whole percentage (p99 2.55 ms -> 17).
 int BonusPercent(int64_t p99_centi_ms);
 
+// The p99 the ceiling is scored at: 1 ms, a bonus of 20 %.
+inline constexpr int64_t kCeilingP99CentiMs = 100;
+
+// The most a run can score, given how many payments it was answered 2xx for: every one of them
+// at the test's amount, settled at the default's fee, with the bonus of kCeilingP99CentiMs and no
+// fine: successes x amount x (1 - default rate) x 1.20, in the score's exact arithmetic (the
+// final's 90,645 payments of 20.05 at 7 % -> 2028254.391). A p99 under 1 ms earns more than
+// 20 %, so a score can pass it.
+Decimal Ceiling(int64_t successes, int64_t amount_cents, const ProcessorTotals& default_totals);
+
 Score ComputeScore(const ScoreInputs& in);
+
+// The score as a share of the run's ceiling (0.9807 for 98.07 %); absent while the ceiling is not
+// positive (no successful POST).
+std::optional<double> ShareOfCeiling(const Score& score);
 
 }  // namespace rinha::contest

@@ -96,5 +96,88 @@ TEST(ComputeScoreTest, SlowP99EarnsNoBonusAndMorePaymentsThanAnsweredIsNegativeL
   EXPECT_EQ(s.lag, -1);
 }
 
+TEST(CeilingTest, IsEveryPaymentAtTheDefaultsFeeWithATwentyPercentBonus) {
+  // Issue 21's final run: 90,645 payments of 20.05 at 7 % -> 2,028,254.
+  // (1,817,432.25 - 127,220.2575) x 1.20 = 1,690,211.9925 x 1.20.
+  EXPECT_EQ(Ceiling(90645, 2005, Totals(0, 0, 7, 2)).ToString(), "2028254.391");
+  // The preview: 16,750 payments of 19.90 at 5 %: 333,325 x 0.95 x 1.20.
+  EXPECT_EQ(Ceiling(16750, 1990, Totals(0, 0, 5, 2)).ToString(), "379990.5");
+  // The rate as the processor writes it: "0.1" is 1 at scale 1.
+  EXPECT_EQ(Ceiling(1, 2005, Totals(0, 0, 1, 1)).ToString(), "21.654");
+  EXPECT_EQ(Ceiling(0, 2005, Totals(0, 0, 7, 2)).ToString(), "0");
+}
+
+TEST(ComputeScoreTest, FinalRunAsAShareOfItsCeiling) {
+  // Issue 21's run: 90,645 answered 2xx, 31,100 of them paid at the fallback, p99 1.7 ms (19 %).
+  ScoreInputs in;
+  in.default_totals = Totals(59545, 59545 * 2005, 7, 2);
+  in.fallback_totals = Totals(31100, 31100 * 2005, 10, 2);
+  in.p99_ms = 1.7;
+  in.successes = 90645;
+  in.amount_cents = 2005;
+  const Score s = ComputeScore(in);
+  EXPECT_EQ(s.bonus_percent, 19);
+  EXPECT_EQ(s.total_liquido.ToString(), "1989091.357575");
+  EXPECT_EQ(s.ceiling.ToString(), "2028254.391");
+  ASSERT_TRUE(ShareOfCeiling(s).has_value());
+  EXPECT_NEAR(*ShareOfCeiling(s), 0.980691, 1e-6);
+}
+
+TEST(ComputeScoreTest, PreviewRunAsAShareOfItsCeiling) {
+  // Fees 5 % / 15 %, 19.90 a payment; 4,750 of 16,750 at the fallback, p99 1.5 ms (19 %).
+  ScoreInputs in;
+  in.default_totals = Totals(12000, 12000 * 1990, 5, 2);
+  in.fallback_totals = Totals(4750, 4750 * 1990, 15, 2);
+  in.p99_ms = 1.5;
+  in.successes = 16750;
+  in.amount_cents = 1990;
+  const Score s = ComputeScore(in);
+  EXPECT_EQ(s.fees.ToString(), "26118.75");  // 238,800 x 0.05 + 94,525 x 0.15
+  EXPECT_EQ(s.total_liquido.ToString(), "365575.4375");
+  EXPECT_EQ(s.ceiling.ToString(), "379990.5");
+  ASSERT_TRUE(ShareOfCeiling(s).has_value());
+  EXPECT_NEAR(*ShareOfCeiling(s), 0.962065, 1e-6);
+}
+
+TEST(ComputeScoreTest, EverythingAtDefaultWithAOneMillisecondP99IsTheCeiling) {
+  ScoreInputs in;
+  in.default_totals = Totals(16750, 16750 * 1990, 5, 2);
+  in.fallback_totals = Totals(0, 0, 15, 2);
+  in.p99_ms = 1.0;
+  in.successes = 16750;
+  in.amount_cents = 1990;
+  const Score s = ComputeScore(in);
+  EXPECT_EQ(s.total_liquido.ToString(), s.ceiling.ToString());
+  EXPECT_EQ(ShareOfCeiling(s), 1.0);
+  // A p99 under 1 ms earns 21 %: above the ceiling.
+  in.p99_ms = 0.5;
+  EXPECT_GT(*ShareOfCeiling(ComputeScore(in)), 1.0);
+}
+
+TEST(ComputeScoreTest, TheCeilingCountsAnsweredPaymentsNotHeldOnesAndIgnoresTheFine) {
+  // 3 answered 2xx, only 2 held (lag 1), an inconsistency: the ceiling is still 3 payments'.
+  ScoreInputs in;
+  in.default_totals = Totals(2, 4010, 7, 2);
+  in.fallback_totals = Totals(0, 0, 10, 2);
+  in.p99_ms = 4.0;
+  in.inconsistencies = 1;
+  in.successes = 3;
+  in.amount_cents = 2005;
+  const Score s = ComputeScore(in);
+  EXPECT_EQ(s.ceiling.ToString(), "67.1274");  // 60.15 x 0.93 x 1.20
+  // 37.293 x (1 + 0.14 - 0.35) = 29.46147
+  EXPECT_EQ(s.total_liquido.ToString(), "29.46147");
+  EXPECT_NEAR(*ShareOfCeiling(s), 29.46147 / 67.1274, 1e-12);
+}
+
+TEST(ComputeScoreTest, NoSuccessfulPostHasNoShare) {
+  ScoreInputs in;
+  in.default_totals = Totals(0, 0, 7, 2);
+  in.amount_cents = 2005;
+  const Score s = ComputeScore(in);
+  EXPECT_EQ(s.ceiling.ToString(), "0");
+  EXPECT_FALSE(ShareOfCeiling(s).has_value());
+}
+
 }  // namespace
 }  // namespace rinha::contest
