@@ -187,6 +187,7 @@ absl::StatusOr<RunRecord> RunContest(const RunConfig& config, Clock& clock, std:
   run.timeline = config.timeline.empty() ? shape->name : config.timeline;
   run.duration_s = config.duration_s > 0 ? config.duration_s : shape->duration_s;
   run.max_vus = config.max_vus > 0 ? config.max_vus : shape->max_vus;
+  run.amount_cents = shape->amount_cents;
   absl::StatusOr<std::vector<Stage>> stages = TimelineByName(run.timeline, run.duration_s);
   if (!stages.ok()) return stages.status();
   run.stages = *stages;
@@ -212,7 +213,7 @@ absl::StatusOr<RunRecord> RunContest(const RunConfig& config, Clock& clock, std:
   options.port = target->port;
   options.duration_ms = run.duration_s * 1000;
   options.max_vus = run.max_vus;
-  options.amount_cents = shape->amount_cents;
+  options.amount_cents = run.amount_cents;
   options.timeout_ms = config.timeout_ms;
   options.think_ms = config.think_ms;
   options.log_requests = !config.requests_out.empty();
@@ -343,6 +344,7 @@ absl::StatusOr<RunRecord> RunContest(const RunConfig& config, Clock& clock, std:
   inputs.inconsistencies = run.inconsistencies;
   inputs.successes = run.ok;
   inputs.failures = run.failed;
+  inputs.amount_cents = run.amount_cents;
   run.score = ComputeScore(inputs);
   SelfUsage(&run.loadgen_cpu_s, &run.loadgen_max_rss_kb);
 

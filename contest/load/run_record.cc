@@ -4,6 +4,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -182,6 +183,9 @@ std::string RunJson(const RunRecord& run) {
   w.Key("failed").Int(run.failed);
   w.Key("timeouts").Int(run.timeouts);
   w.Key("score").Raw(Num(run.score.total_liquido.ToDouble()));
+  w.Key("ceiling").Raw(Num(run.score.ceiling.ToDouble()));
+  const std::optional<double> share = ShareOfCeiling(run.score);
+  w.Key("share_of_ceiling").Raw(share.has_value() ? Num(*share) : "null");
   w.Key("inconsistencies").Int(run.inconsistencies);
   w.Key("lag").Int(run.score.lag);
   w.EndObject();
@@ -223,6 +227,17 @@ std::string SummaryTable(const RunRecord& run) {
   absl::StrAppendFormat(&t, "%-28s %s (gross %s - fees %s = %s)\n", "score (total_liquido)",
                         s.total_liquido.ToString(), s.gross.ToString(), s.fees.ToString(),
                         s.net.ToString());
+  if (const std::optional<double> share = ShareOfCeiling(s)) {
+    // The default's rate as its summary gave it (0.07 -> "0.07").
+    const Decimal rate{run.default_totals.rate_units, run.default_totals.rate_scale};
+    absl::StrAppendFormat(&t, "%-28s %.2f %% of %s = %lld ok x %s x (1 - %s) x %s\n",
+                          "share of the run's ceiling", *share * 100, s.ceiling.ToString(),
+                          static_cast<long long>(run.ok), Decimal{run.amount_cents, 2}.ToString(),
+                          rate.ToString(),
+                          Decimal{100 + BonusPercent(kCeilingP99CentiMs), 2}.ToString());
+  } else {
+    absl::StrAppendFormat(&t, "%-28s n/a (no successful POST)\n", "share of the run's ceiling");
+  }
   absl::StrAppendFormat(&t, "%-28s %.2f s CPU, %lld KiB max RSS\n", "load generator",
                         run.loadgen_cpu_s, static_cast<long long>(run.loadgen_max_rss_kb));
   return t;

@@ -46,6 +46,7 @@ struct RunRecord {
   std::string timeline;
   int64_t duration_s = 0;
   int max_vus = 0;
+  int64_t amount_cents = 0;   // the test's payment amount
   int64_t started_at_ms = 0;  // wall clock at the start of the load
   std::vector<Stage> stages;
   std::vector<SecondStats> series;
@@ -70,10 +71,11 @@ struct RunRecord {
 std::string FinalResultsJson(const RunRecord& run, int64_t now_ms);
 
 // run.json. Per-second router series are differences of the cumulative counters; router fields
-// are absent without router samples.
+// are absent without router samples. The summary holds the run's ceiling and the score's share of
+// it (a fraction; null without a successful POST).
 std::string RunJson(const RunRecord& run);
 
-// The human-readable table printed at the end.
+// The human-readable table printed at the end, the score also as a share of the run's ceiling.
 std::string SummaryTable(const RunRecord& run);
 
 // Writes DIR/final-results.json and DIR/run.json (creating DIR).

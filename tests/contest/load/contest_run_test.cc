@@ -252,6 +252,10 @@ TEST(ContestRunTest, ShortRunCountsRequestsDrivesTheTimelineAndWritesFiles) {
   EXPECT_EQ(run->score.fees.ToString(), "7.619");
   EXPECT_EQ(run->score.fine_percent, 35);
   EXPECT_EQ(run->score.lag, run->ok - 5);
+  // The ceiling: every successful POST at the final's 20.05 and the default's 7 %, bonus 20 %.
+  EXPECT_EQ(run->amount_cents, 2005);
+  EXPECT_EQ(run->score.ceiling.ToString(),
+            Ceiling(run->ok, 2005, ProcessorTotals{0, 0, 7, 2}).ToString());
   EXPECT_FALSE(run->series.empty());
 
   const std::string results = ReadFile(dir + "/final-results.json");
@@ -262,6 +266,10 @@ TEST(ContestRunTest, ShortRunCountsRequestsDrivesTheTimelineAndWritesFiles) {
       << results;
   EXPECT_NE(run_json.find(R"("series":[{"t_s":1,)"), std::string::npos) << run_json;
   EXPECT_NE(run_json.find(R"("loadgen":{"cpu_s":)"), std::string::npos) << run_json;
+  EXPECT_NE(run_json.find(absl::StrCat(R"("ceiling":)", run->score.ceiling.ToString(),
+                                       R"(,"share_of_ceiling":0.)")),
+            std::string::npos)
+      << run_json;
   EXPECT_EQ(run_json.find("router_queued"), std::string::npos);
   std::filesystem::remove_all(dir);
 }

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <string>
 
 #include "common/json.h"
 #include "gtest/gtest.h"
@@ -16,6 +17,7 @@ RunRecord SampleRun() {
   run.timeline = "final";
   run.duration_s = 300;
   run.max_vus = 603;
+  run.amount_cents = 2005;
   run.started_at_ms = 1752582896000;
   run.stages = *TimelineByName("final", 300);
   for (int t = 1; t <= 3; ++t) {
@@ -55,6 +57,7 @@ RunRecord SampleRun() {
   in.p99_ms = run.p99_ms;
   in.inconsistencies = 1;
   in.successes = 6;
+  in.amount_cents = run.amount_cents;
   run.score = ComputeScore(in);
   run.loadgen_cpu_s = 1.5;
   run.loadgen_max_rss_kb = 12345;
@@ -102,6 +105,9 @@ TEST(FinalResultsJsonTest, HasTheOfficialFieldsAndValues) {
   EXPECT_EQ(def.at("num_pagamentos"), "5");
   EXPECT_EQ(def.at("total_taxas"), "7.0175");
   EXPECT_EQ(Members(m.at("pagamentos_solicitados")).at("qtd_falha"), "0");
+  // The ceiling is ours: run.json and the closing table, not the official file.
+  EXPECT_EQ(m.count("ceiling"), 0u);
+  EXPECT_EQ(m.count("share_of_ceiling"), 0u);
 }
 
 TEST(RunJsonTest, HasTheAgreedSchema) {
@@ -131,7 +137,38 @@ TEST(RunJsonTest, HasTheAgreedSchema) {
   EXPECT_EQ(summary.at("p99_ms"), "2.55");
   EXPECT_EQ(summary.at("inconsistencies"), "1");
   EXPECT_EQ(summary.at("lag"), "0");
+  // 6 x 20.05 x 0.93 x 1.20 = 134.2548; 91.24755 of it.
+  EXPECT_EQ(summary.at("ceiling"), "134.2548");
+  EXPECT_NEAR(std::stod(summary.at("share_of_ceiling")), 91.24755 / 134.2548, 1e-15);
   EXPECT_EQ(Members(m.at("loadgen")).at("max_rss_kb"), "12345");
+}
+
+TEST(RunJsonTest, NoShareOfCeilingWithoutASuccessfulPost) {
+  RunRecord run = SampleRun();
+  run.ok = 0;
+  run.score = ComputeScore(ScoreInputs{.default_totals = run.default_totals,
+                                       .fallback_totals = run.fallback_totals,
+                                       .amount_cents = run.amount_cents});
+  const auto summary = Members(Members(RunJson(run)).at("summary"));
+  EXPECT_EQ(summary.at("ceiling"), "0");
+  EXPECT_EQ(summary.at("share_of_ceiling"), "null");
+}
+
+TEST(SummaryTableTest, PrintsTheScoreAsAShareOfTheRunsCeiling) {
+  const std::string table = SummaryTable(SampleRun());
+  EXPECT_NE(table.find("score (total_liquido)        91.24755 (gross 120.3 - fees 9.0225 = "
+                       "111.2775)\n"
+                       "share of the run's ceiling   67.97 % of 134.2548 = 6 ok x 20.05 x "
+                       "(1 - 0.07) x 1.2\n"),
+            std::string::npos)
+      << table;
+  RunRecord none = SampleRun();
+  none.ok = 0;
+  none.score = ComputeScore(
+      ScoreInputs{.default_totals = none.default_totals, .amount_cents = none.amount_cents});
+  EXPECT_NE(SummaryTable(none).find("share of the run's ceiling   n/a (no successful POST)\n"),
+            std::string::npos)
+      << SummaryTable(none);
 }
 
 TEST(RunJsonTest, NoRouterFieldsWithoutRouterStats) {
