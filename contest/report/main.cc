@@ -77,7 +77,7 @@ int main(int argc, char** argv) {
 
   if (tables) {
     std::string text;
-    if (!results_path.empty()) text += report::ScoreLines(input.results);
+    if (!results_path.empty()) text += report::ScoreLines(input.results, input.run.summary);
     if (!run_path.empty()) text += report::UndecidedLines(input.run);
     if (!text.empty()) text += "\n";
     if (input.resources.has_value()) text += report::ResourcesLines(*input.resources);

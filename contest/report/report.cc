@@ -281,6 +281,9 @@ std::string ScoreTable(const ReportInput& input) {
   const bool lagged = r.lag.value_or(0) != 0;
   std::string html = "<table class=\"figures\">\n<caption>Score</caption>\n";
   html += Row("score", Fixed(score, 2), "headline");
+  html +=
+      Row("share of the run's ceiling", absl::StrCat(Percent(input.run.summary.share_of_ceiling, 2),
+                                                     " of ", Fixed(input.run.summary.ceiling, 2)));
   html += Row("net (total_liquido)", Fixed(r.net, 2));
   html += Row("gross (total_bruto)", Fixed(r.gross, 2));
   html += Row("fees (total_taxas)", Fixed(r.fees, 2));

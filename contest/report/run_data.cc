@@ -225,6 +225,8 @@ absl::StatusOr<RunData> RunDataFromJson(const Json& json) {
     s.Number("requests", &run.summary.requests);
     s.Number("failed", &run.summary.failed);
     s.Number("score", &run.summary.score);
+    s.Number("ceiling", &run.summary.ceiling);
+    s.Number("share_of_ceiling", &run.summary.share_of_ceiling);
     s.Number("inconsistencies", &run.summary.inconsistencies);
     s.Number("lag", &run.summary.lag);
     r.Merge(s.status());

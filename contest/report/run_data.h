@@ -64,6 +64,11 @@ struct RunSummary {
   std::optional<double> requests;
   std::optional<double> failed;
   std::optional<double> score;
+  // The run's ceiling (every successful POST at the default's fee, bonus 20 %, no fine) and the
+  // score's share of it as a fraction; absent from older files, the share null without a
+  // successful POST.
+  std::optional<double> ceiling;
+  std::optional<double> share_of_ceiling;
   std::optional<double> inconsistencies;
   std::optional<double> lag;
 };

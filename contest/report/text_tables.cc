@@ -25,10 +25,15 @@ std::string Cell(std::optional<double> value) { return Number(value, "-"); }
 
 }  // namespace
 
-std::string ScoreLines(const Results& r) {
+std::string ScoreLines(const Results& r, const RunSummary& run_summary) {
   std::string text;
   absl::StrAppend(&text, "score            ", Number(r.score), " (total_liquido ", Number(r.net),
                   ")\n");
+  // Two places: a goal of 99.5 % must not be met by 99.46 rounding up.
+  const std::optional<double> share = run_summary.share_of_ceiling;
+  absl::StrAppend(&text, "share of ceiling ",
+                  share.has_value() ? absl::StrFormat("%.2f %%", *share * 100) : "n/a", " of ",
+                  Number(run_summary.ceiling), "\n");
   absl::StrAppend(&text, "gross - fees     ", Number(r.gross), " - ", Number(r.fees), "\n");
   absl::StrAppend(&text, "p99              ", r.p99.empty() ? "n/a" : r.p99, " (bonus ",
                   r.bonus_text.empty() ? Number(r.bonus) : r.bonus_text, ")\n");

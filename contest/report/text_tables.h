@@ -11,10 +11,11 @@
 
 namespace rinha::report {
 
-// "score            1938290.45 (total_liquido 1670939.1)" and seven more lines: gross and fees,
-// p99 and bonus, inconsistencies and fine, lag, POSTs ok/failed, payments per processor. A bonus
-// or fine the file writes as text ("17%") prints as that text.
-std::string ScoreLines(const Results& results);
+// "score            1938290.45 (total_liquido 1670939.1)", the score as a share of the run's
+// ceiling from run.json's summary ("share of ceiling 98.07 % of 2028254.391") and seven more
+// lines: gross and fees, p99 and bonus, inconsistencies and fine, lag, POSTs ok/failed, payments
+// per processor. A bonus or fine the file writes as text ("17%") prints as that text.
+std::string ScoreLines(const Results& results, const RunSummary& run_summary);
 
 // A header and one row per service: cpus, limit_MB, cpu_s, throttled/periods, thr_s, peak_MB,
 // failcnt, oom.

@@ -23,6 +23,7 @@ contest::RunRecord SmallRun(bool with_router_stats) {
   run.timeline = "preview";
   run.duration_s = 3;
   run.max_vus = 3;
+  run.amount_cents = 2005;
   run.started_at_ms = 1795636800000;
   run.stages = {{0, 1000, 0, false, 0, false}, {1000, 3000, 2000, true, 1000, false}};
   for (int t = 1; t <= 3; ++t) {
@@ -44,7 +45,7 @@ contest::RunRecord SmallRun(bool with_router_stats) {
   run.default_totals = {4, 8020, 7, 2};
   run.fallback_totals = {1, 2005, 10, 2};
   run.score = contest::ComputeScore({run.default_totals, run.fallback_totals, run.p99_ms,
-                                     run.inconsistencies, run.ok, run.failed});
+                                     run.inconsistencies, run.ok, run.failed, run.amount_cents});
   run.loadgen_cpu_s = 0.25;
   run.loadgen_max_rss_kb = 2048;
   return run;
@@ -75,6 +76,9 @@ TEST(LoadContractTest, ReportReadsWhatTheLoadGeneratorWrites) {
   ASSERT_EQ(run->audits.size(), 1u);
   EXPECT_EQ(run->audits[0].inconsistencies, 1);
   EXPECT_EQ(run->summary.p99_ms, 2.55);
+  // 5 ok x 20.05 x (1 - 0.07) x 1.20; the score 75.95742 is 67.89 % of it.
+  EXPECT_EQ(run->summary.ceiling, 111.879);
+  EXPECT_DOUBLE_EQ(run->summary.share_of_ceiling.value_or(-1), 75.95742 / 111.879);
   EXPECT_EQ(run->loadgen_max_rss_kb, 2048);
 
   absl::StatusOr<Json> results_json = ParseJson(contest::FinalResultsJson(record, 0));
@@ -97,15 +101,22 @@ TEST(LoadContractTest, ReportReadsWhatTheLoadGeneratorWrites) {
   EXPECT_THAT(html, HasSubstr("<td>max 4, oldest 45.6 s</td>"));
   // And the runner's closing tables.
   EXPECT_EQ(UndecidedLines(*run), "undecided payments (> 30 s): max 4, oldest 45.6 s\n");
+  EXPECT_THAT(html, HasSubstr("<td>67.89 % of 111.88</td>"));
 }
 
-// The runner prints these lines at the end of a run; they repeat final-results.json as written.
+// The runner prints these lines at the end of a run; they repeat final-results.json and
+// run.json's ceiling as written.
 TEST(LoadContractTest, ScoreLinesRepeatWhatTheLoadGeneratorWrites) {
   absl::StatusOr<Json> json = ParseJson(contest::FinalResultsJson(SmallRun(false), 0));
   ASSERT_TRUE(json.ok()) << json.status();
   absl::StatusOr<Results> results = ResultsFromJson(*json);
   ASSERT_TRUE(results.ok()) << results.status();
-  const std::string lines = ScoreLines(*results);
+  absl::StatusOr<Json> run_json = ParseJson(contest::RunJson(SmallRun(false)));
+  ASSERT_TRUE(run_json.ok()) << run_json.status();
+  absl::StatusOr<RunData> run = RunDataFromJson(*run_json);
+  ASSERT_TRUE(run.ok()) << run.status();
+  const std::string lines = ScoreLines(*results, run->summary);
+  EXPECT_THAT(lines, HasSubstr("\nshare of ceiling 67.89 % of 111.879\n"));
   EXPECT_THAT(lines, HasSubstr("\np99              2.55ms (bonus 17%)\n"));
   EXPECT_THAT(lines, HasSubstr("\ninconsistencies  1 (fine 0.35)\n"));
   EXPECT_THAT(lines, HasSubstr("\nlag              0 of 5\n"));

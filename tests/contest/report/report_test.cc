@@ -194,7 +194,13 @@ TEST(RenderReportTest, ScoreAndResourceTables) {
   std::string html = RenderReport(input);
   EXPECT_THAT(html, HasSubstr("1,949,876.00"));
   EXPECT_THAT(html, HasSubstr("<tr class=\"bad\"><th>inconsistencies</th><td>2</td>"));
+  EXPECT_THAT(html, HasSubstr("<th>share of the run&#39;s ceiling</th><td>— of —</td>"));
   EXPECT_THAT(html, Not(HasSubstr("class=\"resources\"")));
+  input.run.summary.ceiling = 2028254.391;
+  input.run.summary.share_of_ceiling = 0.98069;
+  html = RenderReport(input);
+  EXPECT_THAT(html,
+              HasSubstr("<th>share of the run&#39;s ceiling</th><td>98.07 % of 2,028,254.39</td>"));
 
   ServiceResources router;
   router.name = "router";

@@ -47,6 +47,8 @@ TEST(RunDataTest, ReadsTheFixtureRun) {
   EXPECT_EQ(run->audits[3].inconsistencies, 1);
   EXPECT_FALSE(run->audits[3].ok);
   EXPECT_EQ(run->summary.p99_ms, 2.31);
+  EXPECT_EQ(run->summary.ceiling, 34664.208);
+  EXPECT_EQ(run->summary.share_of_ceiling, 0.673306599129569);
   EXPECT_EQ(run->loadgen_max_rss_kb, 24576);
 }
 

@@ -21,8 +21,11 @@ T Read(const std::string& file, absl::StatusOr<T> (*from_json)(const Json&)) {
 // The fixture's expected lines are what scripts/contest.sh printed from the same files with jq
 // before the tables moved here.
 TEST(TextTablesTest, ScoreLinesOfTheFixture) {
-  EXPECT_EQ(ScoreLines(Read("final-results.json", ResultsFromJson)),
+  // run.json's ceiling: the fixture's 1,528 POSTs of 19.90 at the preview's 5 %, bonus 20 %.
+  EXPECT_EQ(ScoreLines(Read("final-results.json", ResultsFromJson),
+                       Read("run.json", RunDataFromJson).summary),
             "score            23339.64 (total_liquido 23339.64)\n"
+            "share of ceiling 67.33 % of 34664.208\n"
             "gross - fees     30407.2 - 1944.23\n"
             "p99              2.31ms (bonus 0.17)\n"
             "inconsistencies  1 (fine 0.35)\n"
@@ -36,8 +39,9 @@ TEST(TextTablesTest, ScoreLinesSayWhatTheFileLacks) {
   Results results;
   results.score = 1938290.45;
   results.bonus = 0.17;  // read from "17%" as well
-  EXPECT_EQ(ScoreLines(results),
+  EXPECT_EQ(ScoreLines(results, RunSummary{}),
             "score            1938290.45 (total_liquido n/a)\n"
+            "share of ceiling n/a of n/a\n"
             "gross - fees     n/a - n/a\n"
             "p99              n/a (bonus 0.17)\n"
             "inconsistencies  n/a (fine n/a)\n"
@@ -54,9 +58,21 @@ TEST(TextTablesTest, ScoreLinesRepeatABonusAndFineWrittenAsText) {
   ASSERT_TRUE(json.ok()) << json.status();
   absl::StatusOr<Results> results = ResultsFromJson(*json);
   ASSERT_TRUE(results.ok()) << results.status();
-  EXPECT_THAT(ScoreLines(*results),
+  EXPECT_THAT(ScoreLines(*results, RunSummary{}),
               ::testing::AllOf(::testing::HasSubstr("p99              2.55ms (bonus 16%)\n"),
                                ::testing::HasSubstr("inconsistencies  2 (fine 35%)\n")));
+}
+
+TEST(TextTablesTest, ShareOfCeilingHasTwoDecimalsAndNoneWithoutASuccessfulPost) {
+  RunSummary summary;
+  summary.ceiling = 2028254.391;
+  summary.share_of_ceiling = 0.99457;  // one place would show the 99.5 % goal as met
+  EXPECT_THAT(ScoreLines(Results{}, summary),
+              ::testing::HasSubstr("\nshare of ceiling 99.46 % of 2028254.391\n"));
+  summary.ceiling = 0;
+  summary.share_of_ceiling.reset();  // run.json's null
+  EXPECT_THAT(ScoreLines(Results{}, summary),
+              ::testing::HasSubstr("\nshare of ceiling n/a of 0\n"));
 }
 
 TEST(TextTablesTest, ResourcesTableOfTheFixture) {
