@@ -34,6 +34,10 @@ ABSL_FLAG(int, fallback_fee_bp, RouterConfig().fallback_fee_bp,
 ABSL_FLAG(int64_t, default_max_latency_ms, RoutingConfig().default_max_latency_ms,
           "Default keeps traffic while its latency is at most this (see routing_policy.h)");
 ABSL_FLAG(int, max_in_flight, RoutingConfig().max_in_flight, "POSTs in flight per processor");
+ABSL_FLAG(int64_t, default_wait_ms, RoutingConfig().default_wait_ms,
+          "while the cheaper processor fails and the dearer one works, a payment waits at most "
+          "this long for the cheaper one before it goes to the dearer one (0: never wait; "
+          "everything waiting goes at once when the load stops; see routing_policy.h)");
 ABSL_FLAG(int64_t, ledger_batch_window_ms, 5,
           "a settlement waits at most this long for others to share its ledger write and "
           "SQLite transaction (0 = write at once)");
@@ -94,6 +98,11 @@ int main(int argc, char** argv) {
   options.router.fallback_fee_bp = absl::GetFlag(FLAGS_fallback_fee_bp);
   options.router.routing.default_max_latency_ms = absl::GetFlag(FLAGS_default_max_latency_ms);
   options.router.routing.max_in_flight = absl::GetFlag(FLAGS_max_in_flight);
+  options.router.routing.default_wait_ms = absl::GetFlag(FLAGS_default_wait_ms);
+  if (options.router.routing.default_wait_ms < 0) {
+    std::fprintf(stderr, "router: --default_wait_ms must be 0 or more\n");
+    return 2;
+  }
   options.router.timeouts.payment_ms = absl::GetFlag(FLAGS_payment_timeout_ms);
   options.router.retry.ambiguity_settle_ms = absl::GetFlag(FLAGS_ambiguity_settle_ms);
   options.router.routing.max_lookups_per_s = absl::GetFlag(FLAGS_max_lookups_per_s);

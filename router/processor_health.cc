@@ -34,9 +34,14 @@ int64_t ProcessorHealth::End(uint64_t token, int64_t now_ms) {
 
 void ProcessorHealth::OnSuccess(uint64_t token, int64_t now_ms) {
   const int64_t latency = End(token, now_ms);
+  // The first success after failures is a probe sent while the processor was failing: its
+  // latency is that of the bad time (final: a probe sent at 148 s into a 5000 ms delay answers at
+  // 153 s). A processor that has come back is presumed fast until its answers, or the age of its
+  // oldest unanswered POST (Signals), say otherwise; at most max_in_flight payments find out.
+  const bool recovered = failing_;
   failing_ = false;
   failing_at_ms_ = now_ms;
-  latency_ms_ = latency;
+  latency_ms_ = recovered ? 0 : latency;
   latency_at_ms_ = now_ms;
   consecutive_failures_ = 0;
   next_probe_ms_ = 0;

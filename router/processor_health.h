@@ -36,6 +36,7 @@ class ProcessorHealth {
 
   ProcessorSignals Signals(int64_t now_ms) const;
   int in_flight() const { return static_cast<int>(in_flight_.size()); }
+  int fee_bp() const { return fee_bp_; }
   int consecutive_failures() const { return consecutive_failures_; }
   // When a failing processor may next be probed.
   int64_t next_probe_ms() const { return next_probe_ms_; }

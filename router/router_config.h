@@ -37,6 +37,15 @@ struct RoutingConfig {
   // And this many lookups a second per processor (a burst of a fifth of that): a recovery of
   // thousands of payments, or a processor whose answers we cannot use, never floods it.
   int max_lookups_per_s = 500;
+  // The money-aware part (routing_policy.h): while the cheaper processor fails and the dearer one
+  // works, a free payment waits for the cheaper one to come back for at most this long (its age in
+  // the router), then goes to the dearer one. 0: never wait (the fallback takes over at once).
+  // The one flag of the policy (--default_wait_ms).
+  int64_t default_wait_ms = 60000;
+  // The load has stopped when no new payment has arrived for this long: whatever waits then goes
+  // wherever it can be settled, so that nothing is still waiting when the test reads the totals
+  // (k6 reads them about a second after the last answer).
+  int64_t load_stopped_after_ms = 250;
 };
 
 // When a failed attempt is tried again.

@@ -135,6 +135,8 @@ RouterCore::AcceptResult RouterCore::Accept(std::string_view correlation_id, int
   p.received_us = received_us;
   if (now.mono_ms >= 0) last_mono_ms_ = std::max(last_mono_ms_, now.mono_ms);
   p.since_ms = last_mono_ms_;
+  last_accept_ms_ = last_mono_ms_;
+  p.waited = was_waiting_;
   if (journal_handle != 0) p.journal_handles.push_back(journal_handle);
   ready_.push_back(seq);
   return AcceptResult::kAccepted;
@@ -466,6 +468,7 @@ void RouterCore::SettleAndForget(uint64_t seq, Target target, int64_t requested_
   s.set_processor(ToProto(target));
   s.set_requested_at_ms(requested_at_ms);
   ++settled_[static_cast<int>(target)];
+  if (it->second.waited) ++waited_then_cheaper_;  // still set: it went to the cheaper one
   const int64_t received_us = it->second.received_us;
   const JournalHandles handles = std::move(it->second.journal_handles);
   if (it->second.recovering) --recovering_;
@@ -744,7 +747,12 @@ void RouterCore::ScanUndecided(const Now& now) {
     const int64_t age = std::max<int64_t>(0, now.mono_ms - p.since_ms);
     ++s.pending;
     s.oldest_ms = std::max(s.oldest_ms, age);
-    if (age < config_.undecided_after_ms) continue;
+    // A queued payment may be waiting for the cheaper processor by design (routing_policy.h):
+    // it is undecided only once it has waited its bound and the usual time on top.
+    const int64_t bound = state == PaymentState::kQueued
+                              ? config_.undecided_after_ms + config_.routing.default_wait_ms
+                              : config_.undecided_after_ms;
+    if (age < bound) continue;
     ++s.undecided;
     ++undecided;
     if (p.reported_undecided) continue;
@@ -815,11 +823,32 @@ int64_t RouterCore::Run(Now now) {
   if (!ready_.empty() && mono_ms < dispatch_retry_at_ms_) {
     next = std::min(next, dispatch_retry_at_ms_);
   }
+  bool waiting = false;
   while (!ready_.empty() && mono_ms >= dispatch_retry_at_ms_) {
+    auto oldest = payments_.find(ready_.front());
+    if (oldest == payments_.end()) {
+      ready_.pop_front();
+      continue;
+    }
     const ProcessorSignals d = health(Target::kDefault).Signals(mono_ms);
     const ProcessorSignals f = health(Target::kFallback).Signals(mono_ms);
-    const Route route = ChooseRoute(d, f, config_.routing);
+    const Backlog backlog{
+        .oldest_wait_ms = mono_ms - oldest->second.since_ms,
+        .load_stopped = mono_ms - last_accept_ms_ >= config_.routing.load_stopped_after_ms};
+    const Route route = ChooseRoute(d, f, backlog, config_.routing);
     if (route == Route::kHold) {
+      if (WaitingForCheaper(d, f, backlog, config_.routing)) {
+        waiting = true;
+        if (!was_waiting_) {
+          for (uint64_t seq : ready_) {
+            if (auto it = payments_.find(seq); it != payments_.end()) it->second.waited = true;
+          }
+        }
+        // Wake when the oldest payment's wait ends, or when the load may have stopped.
+        next = std::min(next, oldest->second.since_ms + config_.routing.default_wait_ms);
+        next = std::min(next, std::max(mono_ms + 1,
+                                       last_accept_ms_ + config_.routing.load_stopped_after_ms));
+      }
       // Wake for the next probe; answers wake us anyway.
       if (d.failing && d.in_flight < config_.routing.probe_in_flight) {
         next = std::min(next, health(Target::kDefault).next_probe_ms());
@@ -831,11 +860,20 @@ int64_t RouterCore::Run(Now now) {
     }
     const uint64_t seq = ready_.front();
     ready_.pop_front();
-    auto it = payments_.find(seq);
-    if (it == payments_.end()) continue;
-    StartPost(seq, it->second, route == Route::kDefault ? Target::kDefault : Target::kFallback,
-              now);
+    Payment& p = oldest->second;
+    const Target target = route == Route::kDefault ? Target::kDefault : Target::kFallback;
+    // A payment that waited keeps its mark while it goes to the cheaper processor (a probe may
+    // fail and bring it back), and is counted when it settles there; one that goes to the
+    // dearer one after all is counted now, with why.
+    const Target other = target == Target::kDefault ? Target::kFallback : Target::kDefault;
+    if (p.waited && health(target).fee_bp() > health(other).fee_bp()) {
+      p.waited = false;
+      ++(backlog.load_stopped ? released_on_stop_ : wait_expired_);
+    }
+    StartPost(seq, p, target, now);
   }
+  was_waiting_ = waiting;
+  waiting_for_cheaper_ = waiting ? static_cast<int64_t>(ready_.size()) : 0;
   FlushPosts(now);
   return next;
 }
@@ -889,6 +927,10 @@ RouterCoreStats RouterCore::stats() const {
   s.unreadable_echoes = unreadable_echoes_;
   s.echo_mismatches = echo_mismatches_;
   s.dispatch_journal_errors = dispatch_journal_errors_;
+  s.waiting_for_cheaper = waiting_for_cheaper_;
+  s.waited_then_cheaper = waited_then_cheaper_;
+  s.wait_expired = wait_expired_;
+  s.released_on_stop = released_on_stop_;
   std::copy(std::begin(by_state_), std::end(by_state_), std::begin(s.by_state));
   s.undecided = undecided_;
   s.undecided_total = undecided_total_;

@@ -77,6 +77,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <limits>
 #include <queue>
 #include <string>
 #include <string_view>
@@ -237,6 +238,14 @@ struct RouterCoreStats {
   int64_t echo_mismatches = 0;
   // POSTs held back because their dispatch could not be journaled (retried after a backoff).
   int64_t dispatch_journal_errors = 0;
+  // The money-aware policy (routing_policy.h): free payments held for the cheaper processor as
+  // of the last run of the loop; since the start, payments settled at the cheaper one after
+  // having waited for it, and payments sent to the dearer one because their wait reached
+  // default_wait_ms or because the load stopped.
+  int64_t waiting_for_cheaper = 0;
+  int64_t waited_then_cheaper = 0;
+  int64_t wait_expired = 0;
+  int64_t released_on_stop = 0;
   // As of the last scan (once a second): pending payments by state, and how many of them are
   // undecided (older than undecided_after_ms); undecided_total counts every payment that
   // crossed that bound since the start.
@@ -322,6 +331,7 @@ class RouterCore {
     uint64_t lookup_generation = 0;  // invalidates stale queued lookups
     JournalHandles journal_handles;
     bool reported_undecided = false;
+    bool waited = false;  // held by the policy for the cheaper processor (RouterCoreStats)
     // Recovery (see above): lookups of this payment in flight or queued; per processor whether
     // it must be looked up at all, when the last lookup that answered 404 started (-1: none yet)
     // and from when a 404 is final. Monotonic, like every time below.
@@ -453,6 +463,16 @@ class RouterCore {
   int dispatch_failures_ = 0;  // consecutive failed journal writes
   int64_t next_scan_ms_ = 0;
   int64_t last_mono_ms_ = 0;  // the latest `now` seen: when Accept takes a payment
+  // When Accept last took a new payment (none yet: the load counts as stopped).
+  int64_t last_accept_ms_ = std::numeric_limits<int64_t>::min() / 2;
+  // The money-aware policy's counters (RouterCoreStats).
+  int64_t waiting_for_cheaper_ = 0;
+  int64_t waited_then_cheaper_ = 0;
+  int64_t wait_expired_ = 0;
+  int64_t released_on_stop_ = 0;
+  // The policy held payments for the cheaper processor at the last dispatch: the next payment
+  // sent to it counts as having waited (with its age).
+  bool was_waiting_ = false;
   // Said once: per processor, an unreadable lookup body and an echo that differs.
   bool said_unreadable_[kTargets] = {false, false};
   bool said_mismatch_[kTargets] = {false, false};

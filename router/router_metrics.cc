@@ -125,6 +125,18 @@ void RouterMetrics::AddStateMetrics(const std::function<RouterCoreStats()>& stat
   r.AddCallbackCounter("rinha_router_echo_mismatches_total",
                        "Lookup 200s whose requestedAt differs from the one sent.", {},
                        read([](const RouterCoreStats& s) { return s.echo_mismatches; }));
+  r.AddCallbackGauge("rinha_router_waiting_for_cheaper",
+                     "Free payments held for the cheaper processor while it fails.", {},
+                     read([](const RouterCoreStats& s) { return s.waiting_for_cheaper; }));
+  r.AddCallbackCounter("rinha_router_waited_then_cheaper_total",
+                       "Payments sent to the cheaper processor after waiting for it.", {},
+                       read([](const RouterCoreStats& s) { return s.waited_then_cheaper; }));
+  r.AddCallbackCounter("rinha_router_wait_expired_total",
+                       "Payments sent to the dearer processor after waiting --default_wait_ms.",
+                       {}, read([](const RouterCoreStats& s) { return s.wait_expired; }));
+  r.AddCallbackCounter("rinha_router_released_on_stop_total",
+                       "Waiting payments sent to the dearer processor because the load stopped.",
+                       {}, read([](const RouterCoreStats& s) { return s.released_on_stop; }));
   r.AddCallbackCounter("rinha_router_undecided_payments_total",
                        "Payments that were pending longer than --undecided_after_ms.", {},
                        read([](const RouterCoreStats& s) { return s.undecided_total; }));

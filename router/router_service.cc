@@ -162,6 +162,10 @@ grpc::ServerUnaryReactor* RouterService::Stats(grpc::CallbackServerContext* cont
   response->set_unreadable_echoes(s.unreadable_echoes);
   response->set_echo_mismatches(s.echo_mismatches);
   response->set_dispatch_journal_errors(s.dispatch_journal_errors);
+  response->set_waiting_for_cheaper(s.waiting_for_cheaper);
+  response->set_waited_then_cheaper(s.waited_then_cheaper);
+  response->set_wait_expired(s.wait_expired);
+  response->set_released_on_stop(s.released_on_stop);
   response->set_undecided(s.undecided);
   response->set_undecided_total(s.undecided_total);
   for (int i = 0; i < kPaymentStates; ++i) {

@@ -16,25 +16,46 @@ std::string_view RouteName(Route route) {
 
 namespace {
 
-// The policy is written for "cheap" and "expensive"; the contest's default is always the cheap
-// one, but the fees decide, not the names.
-Route Choose(const ProcessorSignals& cheap, Route cheap_route, const ProcessorSignals& dear,
-             Route dear_route, const RoutingConfig& config) {
+// Fee order: the contest's default is always the cheaper one, but the fees decide, not the names.
+struct Ordered {
+  const ProcessorSignals& cheap;
+  Route cheap_route;
+  const ProcessorSignals& dear;
+  Route dear_route;
+};
+
+Ordered ByFee(const ProcessorSignals& default_processor,
+              const ProcessorSignals& fallback_processor) {
+  if (fallback_processor.fee_bp < default_processor.fee_bp) {
+    return {fallback_processor, Route::kFallback, default_processor, Route::kDefault};
+  }
+  return {default_processor, Route::kDefault, fallback_processor, Route::kFallback};
+}
+
+bool Waits(const Ordered& o, const Backlog& backlog, const RoutingConfig& config) {
+  return o.cheap.failing && !o.dear.failing && !backlog.load_stopped &&
+         backlog.oldest_wait_ms < config.default_wait_ms;
+}
+
+Route Choose(const Ordered& o, const Backlog& backlog, const RoutingConfig& config) {
+  const ProcessorSignals& cheap = o.cheap;
+  const ProcessorSignals& dear = o.dear;
   const bool cheap_room = cheap.in_flight < config.max_in_flight;
   const bool dear_room = dear.in_flight < config.max_in_flight;
   const bool cheap_fast = cheap.latency_ms <= config.default_max_latency_ms;
+  const bool wait = Waits(o, backlog, config);
 
-  if (!cheap.failing && cheap_fast && cheap_room) return cheap_route;
+  if (!cheap.failing && cheap_fast && cheap_room) return o.cheap_route;
   if (!dear.failing && dear_room) {
-    if (cheap.failing) return dear_route;
-    if (!cheap_fast && dear.latency_ms < cheap.latency_ms) return dear_route;
-    if (!cheap_room) return dear_route;  // overflow: never let a payment wait for capacity
+    if (cheap.failing && !wait) return o.dear_route;
+    if (!cheap.failing && !cheap_fast && dear.latency_ms < cheap.latency_ms) return o.dear_route;
+    if (!cheap.failing && !cheap_room) return o.dear_route;  // overflow: never wait for capacity
   }
-  if (!cheap.failing && cheap_room) return cheap_route;  // slow, but the other is no better
-  if (cheap.failing && dear.failing) {
-    // Both failing: payments wait, a few probes find the first to recover.
-    if (cheap.probe_ready) return cheap_route;
-    if (dear.probe_ready) return dear_route;
+  if (!cheap.failing && cheap_room) return o.cheap_route;  // slow, but the other is no better
+  if (cheap.failing && (dear.failing || wait)) {
+    // Payments wait; a few probes find the first to recover (the cheaper one first).
+    if (cheap.probe_ready) return o.cheap_route;
+    if (dear.failing && dear.probe_ready) return o.dear_route;
   }
   return Route::kHold;
 }
@@ -42,11 +63,15 @@ Route Choose(const ProcessorSignals& cheap, Route cheap_route, const ProcessorSi
 }  // namespace
 
 Route ChooseRoute(const ProcessorSignals& default_processor,
-                  const ProcessorSignals& fallback_processor, const RoutingConfig& config) {
-  if (fallback_processor.fee_bp < default_processor.fee_bp) {
-    return Choose(fallback_processor, Route::kFallback, default_processor, Route::kDefault, config);
-  }
-  return Choose(default_processor, Route::kDefault, fallback_processor, Route::kFallback, config);
+                  const ProcessorSignals& fallback_processor, const Backlog& backlog,
+                  const RoutingConfig& config) {
+  return Choose(ByFee(default_processor, fallback_processor), backlog, config);
+}
+
+bool WaitingForCheaper(const ProcessorSignals& default_processor,
+                       const ProcessorSignals& fallback_processor, const Backlog& backlog,
+                       const RoutingConfig& config) {
+  return Waits(ByFee(default_processor, fallback_processor), backlog, config);
 }
 
 }  // namespace rinha::router

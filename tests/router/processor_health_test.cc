@@ -34,7 +34,28 @@ TEST_F(ProcessorHealthTest, A500MarksFailingAtOnceAndALaterSuccessClearsIt) {
   Advance(3);
   health_.OnSuccess(2, now());
   EXPECT_FALSE(health_.Signals(now()).failing);
-  EXPECT_EQ(health_.Signals(now()).latency_ms, 3);
+  // The success that ends failures was sent during them: its latency says nothing of now.
+  EXPECT_EQ(health_.Signals(now()).latency_ms, 0);
+  health_.OnSent(3, now());
+  Advance(7);
+  health_.OnSuccess(3, now());
+  EXPECT_EQ(health_.Signals(now()).latency_ms, 7);
+}
+
+TEST_F(ProcessorHealthTest, AProcessorBackFromFailingIsPresumedFastUntilItsAnswersSayOtherwise) {
+  // Final, 148 s: a probe goes into the 5000 ms failing stage and is answered 200 at 153 s, once
+  // the processor is back at 0 ms.
+  health_.OnSent(1, now());
+  Advance(5000);
+  health_.OnFailure(1, now());
+  health_.OnSent(2, now());
+  Advance(5000);
+  health_.OnSuccess(2, now());
+  EXPECT_EQ(health_.Signals(now()).latency_ms, 0);
+  // Had it come back slow, the age of its oldest unanswered POST shows it before any answer.
+  health_.OnSent(3, now());
+  Advance(1500);
+  EXPECT_EQ(health_.Signals(now()).latency_ms, 1500);
 }
 
 TEST_F(ProcessorHealthTest, TheMostRecentOfPollAndInBandWins) {

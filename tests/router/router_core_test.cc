@@ -73,9 +73,18 @@ HttpOutcome Response(int status, std::string body = "") {
 }
 HttpOutcome Outcome(HttpOutcome::Kind kind) { return HttpOutcome{kind, 0, ""}; }
 
+// The failover tests below are about what happens once a payment moves; waiting for the cheaper
+// processor (routing_policy.h) has its own tests (RouterCoreWaitTest), so it is off here.
+RouterConfig NoWaitConfig() {
+  RouterConfig config;
+  config.routing.default_wait_ms = 0;
+  return config;
+}
+
 class RouterCoreTest : public ::testing::Test {
  protected:
-  RouterCoreTest() : core_(config_, transport_, sink_) {
+  explicit RouterCoreTest(RouterConfig config = NoWaitConfig())
+      : config_(std::move(config)), core_(config_, transport_, sink_) {
     // Answer the first health polls: both healthy and fast.
     core_.Run(now());
     for (const Call& c : transport_.Take(Call::Kind::kHealth)) {
@@ -1492,6 +1501,119 @@ TEST_F(RouterCoreTest, WhileDrainingNothingNewStartsButAnswersAreTaken) {
   Answer(posts[0], Response(200));
   EXPECT_EQ(sink_.settled.size(), 1u);
   EXPECT_EQ(core_.pending(), 1);
+}
+
+// Waiting for the cheaper processor while it fails (routing_policy.h), through the core: the
+// policy's own tests cover its decisions, these what the core does with them.
+class RouterCoreWaitTest : public RouterCoreTest {
+ protected:
+  static RouterConfig WaitConfig() {
+    RouterConfig config;
+    config.routing.default_wait_ms = 10000;
+    return config;
+  }
+  RouterCoreWaitTest() : RouterCoreTest(WaitConfig()) {}
+
+  // The next health polls (due within an interval) answer with these states.
+  void PollSays(bool default_failing, bool fallback_failing) {
+    for (int i = 0; i < 2;) {
+      RunFor(100);
+      for (const Call& c : transport_.Take(Call::Kind::kHealth)) {
+        const bool failing = c.target == Target::kDefault ? default_failing : fallback_failing;
+        core_.OnHttpDone(c.token,
+                         Response(200, absl::StrCat(R"({"failing":)", failing ? "true" : "false",
+                                                    R"(,"minResponseTime":0})")),
+                         now());
+        ++i;
+      }
+    }
+  }
+  // Another payment arrives: the load goes on.
+  std::string Arrive() {
+    std::string id = absl::StrFormat("00000000-0000-4000-8000-%012d", next_id_++);
+    EXPECT_EQ(core_.Accept(id, 100, 0, 0, now()), RouterCore::AcceptResult::kAccepted);
+    return id;
+  }
+  // Keeps payments arriving every 100 ms for `ms`; the default answers 500 (it fails) or 200
+  // (it is back), the fallback 200. Returns the POSTs that went to the fallback.
+  int LoadFor(int64_t ms, bool default_works = false, bool fallback_works = true) {
+    int to_fallback = 0;
+    for (int64_t t = 0; t < ms; t += 100) {
+      Arrive();
+      RunFor(100);
+      for (const Call& c : Posts()) {
+        if (c.target == Target::kFallback) ++to_fallback;
+        const bool works = c.target == Target::kFallback ? fallback_works : default_works;
+        Answer(c, Response(works ? 200 : 500));
+      }
+    }
+    return to_fallback;
+  }
+  int LoadWhileDefaultFails(int64_t ms) { return LoadFor(ms); }
+  int next_id_ = 0;
+};
+
+TEST_F(RouterCoreWaitTest, WhileTheDefaultFailsPaymentsWaitForItAndGoThereWhenItIsBack) {
+  PollSays(/*default_failing=*/true, /*fallback_failing=*/false);
+  // 2 s of load, within the 10 s bound: nothing goes to the fallback, only probes to the default.
+  EXPECT_EQ(LoadWhileDefaultFails(2000), 0);
+  EXPECT_EQ(core_.stats().waiting_for_cheaper, 20);
+  EXPECT_EQ(core_.stats().settled_fallback, 0);
+  // The default is back: the next probe is answered 200, and everything waiting goes there.
+  EXPECT_EQ(LoadFor(3000, /*default_works=*/true), 0);
+  EXPECT_EQ(core_.stats().settled_default, 50);
+  // The 20 and those that arrived before the next probe found the default back.
+  EXPECT_GT(core_.stats().waited_then_cheaper, 20);
+  EXPECT_LT(core_.stats().waited_then_cheaper, 50);
+  EXPECT_EQ(core_.stats().waiting_for_cheaper, 0);
+  EXPECT_EQ(core_.stats().wait_expired, 0);
+  EXPECT_EQ(core_.pending(), 0);
+}
+
+TEST_F(RouterCoreWaitTest, APaymentWaitsAtMostTheBoundThenTheFallbackTakesIt) {
+  PollSays(/*default_failing=*/true, /*fallback_failing=*/false);
+  const int64_t start = mono();
+  const int to_fallback = LoadWhileDefaultFails(12000);
+  // Payments arrived for 12 s; those older than 10 s went: about the first 2 s of them.
+  EXPECT_GE(to_fallback, 18);
+  EXPECT_LE(to_fallback, 21);
+  EXPECT_EQ(core_.stats().wait_expired, to_fallback);
+  EXPECT_EQ(core_.stats().settled_fallback, to_fallback);
+  // None waited longer than the bound (plus one 100 ms step of the test).
+  EXPECT_LE(core_.stats().by_state[static_cast<int>(PaymentState::kQueued)].oldest_ms,
+            config_.routing.default_wait_ms + 1000);
+  EXPECT_GE(mono() - start, 12000);
+}
+
+TEST_F(RouterCoreWaitTest, WhenTheLoadStopsEverythingWaitingGoesToTheFallback) {
+  PollSays(/*default_failing=*/true, /*fallback_failing=*/false);
+  EXPECT_EQ(LoadWhileDefaultFails(1000), 0);
+  ASSERT_EQ(core_.stats().waiting_for_cheaper, 10);
+  // No new payment for load_stopped_after_ms: all ten go, without waiting for the bound.
+  RunFor(config_.routing.load_stopped_after_ms);
+  std::vector<Call> posts = Posts();
+  int to_fallback = 0;
+  for (const Call& c : posts) {
+    if (c.target == Target::kFallback) ++to_fallback;
+    Answer(c, Response(c.target == Target::kFallback ? 200 : 500));
+  }
+  RunFor(100);
+  for (const Call& c : Posts()) {  // the probe's payment, if one was out
+    if (c.target == Target::kFallback) ++to_fallback;
+    Answer(c, Response(200));
+  }
+  EXPECT_EQ(to_fallback, 10);
+  EXPECT_EQ(core_.stats().released_on_stop, 10);
+  EXPECT_EQ(core_.pending(), 0);
+}
+
+TEST_F(RouterCoreWaitTest, AWaitingPaymentIsNotUndecidedBeforeItsBoundAndTheUsualTime) {
+  PollSays(/*default_failing=*/true, /*fallback_failing=*/true);  // both fail: payments wait
+  LoadFor(config_.undecided_after_ms + 1000, /*default_works=*/false, /*fallback_works=*/false);
+  EXPECT_EQ(core_.stats().undecided, 0);
+  LoadFor(config_.routing.default_wait_ms + 1000, /*default_works=*/false,
+          /*fallback_works=*/false);
+  EXPECT_GT(core_.stats().undecided, 0);
 }
 
 }  // namespace
