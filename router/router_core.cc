@@ -747,9 +747,10 @@ void RouterCore::ScanUndecided(const Now& now) {
     const int64_t age = std::max<int64_t>(0, now.mono_ms - p.since_ms);
     ++s.pending;
     s.oldest_ms = std::max(s.oldest_ms, age);
-    // A queued payment may be waiting for the cheaper processor by design (routing_policy.h):
-    // it is undecided only once it has waited its bound and the usual time on top.
-    const int64_t bound = state == PaymentState::kQueued
+    // A queued payment may be waiting for the cheaper processor by design (routing_policy.h),
+    // and so may the one out as its probe: undecided only once it has waited its bound and the
+    // usual time on top.
+    const int64_t bound = state == PaymentState::kQueued || p.waited
                               ? config_.undecided_after_ms + config_.routing.default_wait_ms
                               : config_.undecided_after_ms;
     if (age < bound) continue;
@@ -836,14 +837,17 @@ int64_t RouterCore::Run(Now now) {
         .oldest_wait_ms = mono_ms - oldest->second.since_ms,
         .load_stopped = mono_ms - last_accept_ms_ >= config_.routing.load_stopped_after_ms};
     const Route route = ChooseRoute(d, f, backlog, config_.routing);
-    if (route == Route::kHold) {
-      if (WaitingForCheaper(d, f, backlog, config_.routing)) {
-        waiting = true;
-        if (!was_waiting_) {
-          for (uint64_t seq : ready_) {
-            if (auto it = payments_.find(seq); it != payments_.end()) it->second.waited = true;
-          }
+    const bool waits = WaitingForCheaper(d, f, backlog, config_.routing);
+    if (waits && !waiting) {
+      waiting = true;
+      if (!was_waiting_) {
+        for (uint64_t seq : ready_) {
+          if (auto it = payments_.find(seq); it != payments_.end()) it->second.waited = true;
         }
+      }
+    }
+    if (route == Route::kHold) {
+      if (waits) {
         // Wake when the oldest payment's wait ends, or when the load may have stopped.
         next = std::min(next, oldest->second.since_ms + config_.routing.default_wait_ms);
         next = std::min(next, std::max(mono_ms + 1,

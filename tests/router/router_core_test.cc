@@ -1616,5 +1616,30 @@ TEST_F(RouterCoreWaitTest, AWaitingPaymentIsNotUndecidedBeforeItsBoundAndTheUsua
   EXPECT_GT(core_.stats().undecided, 0);
 }
 
+TEST_F(RouterCoreWaitTest, AProbeOutForTheWaitingIsNotUndecidedBeforeItsBoundEither) {
+  PollSays(/*default_failing=*/true, /*fallback_failing=*/false);
+  // The first payment goes out as the default's probe and is never answered (a 5 s delay, say,
+  // stretched); the load goes on, the others wait their bound and go to the fallback.
+  int probes = 0;
+  auto load = [&](int64_t ms) {
+    for (int64_t t = 0; t < ms; t += 100) {
+      Arrive();
+      RunFor(100);
+      for (const Call& c : Posts()) {
+        if (c.target == Target::kDefault) {
+          ++probes;  // left unanswered
+        } else {
+          Answer(c, Response(200));
+        }
+      }
+    }
+  };
+  load(config_.undecided_after_ms + 1000);
+  EXPECT_EQ(probes, 1);
+  EXPECT_EQ(core_.stats().undecided, 0);
+  load(config_.routing.default_wait_ms);
+  EXPECT_EQ(core_.stats().undecided, 1);
+}
+
 }  // namespace
 }  // namespace rinha::router
