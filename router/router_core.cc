@@ -835,7 +835,8 @@ int64_t RouterCore::Run(Now now) {
     const ProcessorSignals f = health(Target::kFallback).Signals(mono_ms);
     const Backlog backlog{
         .oldest_wait_ms = mono_ms - oldest->second.since_ms,
-        .load_stopped = mono_ms - last_accept_ms_ >= config_.routing.load_stopped_after_ms};
+        .load_stopped = mono_ms - last_accept_ms_ >= config_.routing.load_stopped_after_ms,
+        .queued = static_cast<int64_t>(ready_.size())};
     const Route route = ChooseRoute(d, f, backlog, config_.routing);
     const bool waits = WaitingForCheaper(d, f, backlog, config_.routing);
     if (waits && !waiting) {

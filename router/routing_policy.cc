@@ -1,5 +1,7 @@
 #include "router/routing_policy.h"
 
+#include <algorithm>
+
 namespace rinha::router {
 
 std::string_view RouteName(Route route) {
@@ -44,12 +46,17 @@ Route Choose(const Ordered& o, const Backlog& backlog, const RoutingConfig& conf
   const bool dear_room = dear.in_flight < config.max_in_flight;
   const bool cheap_fast = cheap.latency_ms <= config.default_max_latency_ms;
   const bool wait = Waits(o, backlog, config);
+  // Full: its room comes back soon enough if everything queued would be sent within
+  // capacity_wait_ms at its latency.
+  const bool room_soon =
+      !backlog.load_stopped && backlog.queued * std::max<int64_t>(cheap.latency_ms, 1) <=
+                                   int64_t{config.max_in_flight} * config.capacity_wait_ms;
 
   if (!cheap.failing && cheap_fast && cheap_room) return o.cheap_route;
   if (!dear.failing && dear_room) {
     if (cheap.failing && !wait) return o.dear_route;
     if (!cheap.failing && !cheap_fast && dear.latency_ms < cheap.latency_ms) return o.dear_route;
-    if (!cheap.failing && !cheap_room) return o.dear_route;  // overflow: never wait for capacity
+    if (!cheap.failing && !cheap_room && !room_soon) return o.dear_route;  // overflow
   }
   if (!cheap.failing && cheap_room) return o.cheap_route;  // slow, but the other is no better
   if (cheap.failing && (dear.failing || wait)) {

@@ -16,8 +16,9 @@
 // payment's insert at the processor lands inside the audit's window [now-15 s, now-2 s] while
 // our ledger learns it a few ms later (a rare but 35 % race), and L x 600/s passes 700 in flight
 // near L = 1.2 s. Hence: default while healthy and at most 1200 ms (RoutingConfig); above that,
-// fallback if it is healthy and faster; a full default overflows to the fallback rather than
-// letting payments wait; hold only when neither can take a payment.
+// fallback if it is healthy and faster; a full default is waited for while what is queued would
+// be sent within capacity_wait_ms (a backlog released at once), and overflows to the fallback
+// beyond that (a default that cannot keep up); hold only when neither can take a payment.
 //
 // Waiting for the cheaper processor (RoutingConfig::default_wait_ms, the policy's one flag). The
 // client has its 202 already, so a payment that arrives while the default FAILS can wait for it
@@ -68,6 +69,8 @@ struct Backlog {
   int64_t oldest_wait_ms = 0;
   // No new payment has arrived for RoutingConfig::load_stopped_after_ms.
   bool load_stopped = false;
+  // Free payments waiting, this one included.
+  int64_t queued = 1;
 };
 
 // The route for the next payment that is free to go to either processor (the oldest one).

@@ -531,15 +531,33 @@ TEST_F(RouterCoreTest, PurgeForgetsSettledIdsButNotPendingOnes) {
   EXPECT_EQ(core_.Accept(kId1, 100), RouterCore::AcceptResult::kAccepted);
 }
 
-TEST_F(RouterCoreTest, OverflowsToTheFallbackWhenDefaultIsFull) {
+TEST_F(RouterCoreTest, AFullFastDefaultIsWaitedForASlowOneOverflowsToTheFallback) {
+  // Fast (0 ms): 5 more than it takes wait for room there.
   for (int i = 0; i < config_.routing.max_in_flight + 5; ++i) {
     core_.Accept(absl::StrFormat("00000000-0000-4000-8000-%012d", i), 100);
   }
   core_.Run(now());
+  std::vector<Call> posts = Posts();
   int to_default = 0, to_fallback = 0;
-  for (const Call& c : Posts()) (c.target == Target::kDefault ? to_default : to_fallback)++;
+  for (const Call& c : posts) (c.target == Target::kDefault ? to_default : to_fallback)++;
   EXPECT_EQ(to_default, config_.routing.max_in_flight);
-  EXPECT_EQ(to_fallback, 5);
+  EXPECT_EQ(to_fallback, 0);
+  Advance(1000);  // answered after a second: the default is slow now
+  core_.Accept(kId1, 100, 0, 0, now());  // and the load goes on
+  Answer(posts[0], Response(200));
+  std::vector<Call> more = Posts();
+  ASSERT_EQ(more.size(), 1u);
+  EXPECT_EQ(more[0].target, Target::kDefault);
+  // 1000 more arrive: at 1000 ms and 700 in flight, 700 queued is what a second sends; the rest
+  // overflows.
+  for (int i = 0; i < 1000; ++i) {
+    core_.Accept(absl::StrFormat("00000000-0000-4000-9000-%012d", i), 100);
+  }
+  core_.Run(now());
+  to_default = to_fallback = 0;
+  for (const Call& c : Posts()) (c.target == Target::kDefault ? to_default : to_fallback)++;
+  EXPECT_EQ(to_default, 0);
+  EXPECT_EQ(to_fallback, 1000 + 5 - config_.routing.max_in_flight);
 }
 
 TEST_F(RouterCoreTest, LookupsInFlightAreBoundedPerProcessor) {

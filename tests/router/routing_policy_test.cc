@@ -101,11 +101,20 @@ TEST(RoutingPolicyTest, BothFailingSendsOnlyProbesCheapestFirst) {
   EXPECT_EQ(ChooseRoute(d, f, {}, config), Route::kHold);
 }
 
-TEST(RoutingPolicyTest, FullDefaultOverflowsToHealthyFallbackInsteadOfWaiting) {
+TEST(RoutingPolicyTest, AFullDefaultIsWaitedForWhileItsQueueWouldBeSentSoon) {
   const RoutingConfig config;
-  ProcessorSignals d = Healthy(1000, 700);
+  ProcessorSignals d = Healthy(20, 700);
   d.in_flight = config.max_in_flight;
-  EXPECT_EQ(ChooseRoute(d, Healthy(0, 1000), {}, config), Route::kFallback);
+  // A backlog released at once (preview, 40 s: 5,600 payments, default back at 20 ms): at 700
+  // in flight every 20 ms it is all sent in 160 ms. It stays with the default.
+  EXPECT_EQ(ChooseRoute(d, Healthy(20, 1500), Backlog{.queued = 5600}, config), Route::kHold);
+  // The same queue at 1000 ms would take 8 s: the fallback takes what does not fit.
+  d.latency_ms = 1000;
+  EXPECT_EQ(ChooseRoute(d, Healthy(0, 1000), Backlog{.queued = 5600}, config), Route::kFallback);
+  EXPECT_EQ(ChooseRoute(d, Healthy(0, 1000), Backlog{.queued = 700}, config), Route::kHold);
+  // Once the load has stopped, nothing waits for room.
+  EXPECT_EQ(ChooseRoute(d, Healthy(0, 1000), Backlog{.load_stopped = true, .queued = 1}, config),
+            Route::kFallback);
 }
 
 TEST(RoutingPolicyTest, HoldsWhenEveryUsableProcessorIsFull) {
@@ -146,7 +155,11 @@ TEST(RoutingPolicyTest, WaitsForTheCheaperOnlyWhileItFailsAndTheDearerWorks) {
   ProcessorSignals full = Healthy(0, 700);
   full.in_flight = config.max_in_flight;
   EXPECT_FALSE(WaitingForCheaper(full, Healthy(0, 1000), Waited(0), config));
-  EXPECT_EQ(ChooseRoute(full, Healthy(0, 1000), Waited(0), config), Route::kFallback);
+  EXPECT_EQ(ChooseRoute(full, Healthy(0, 1000), Waited(0), config), Route::kHold);  // room soon
+  EXPECT_EQ(ChooseRoute(full, Healthy(0, 1000),
+                        Backlog{.oldest_wait_ms = 0, .load_stopped = false, .queued = 1'000'000},
+                        config),
+            Route::kFallback);
   // Both failing is not "waiting for the cheaper": everything waits anyway.
   EXPECT_FALSE(WaitingForCheaper(Failing(0, 700), Failing(0, 1000), Waited(0), config));
   // The bound is exclusive: a payment that has waited exactly default_wait_ms goes.
