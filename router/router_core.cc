@@ -136,7 +136,7 @@ RouterCore::AcceptResult RouterCore::Accept(std::string_view correlation_id, int
   if (now.mono_ms >= 0) last_mono_ms_ = std::max(last_mono_ms_, now.mono_ms);
   p.since_ms = last_mono_ms_;
   last_accept_ms_ = last_mono_ms_;
-  p.waited = was_waiting_;
+  p.waited = p.ever_waited = was_waiting_;
   if (journal_handle != 0) p.journal_handles.push_back(journal_handle);
   ready_.push_back(seq);
   return AcceptResult::kAccepted;
@@ -748,9 +748,9 @@ void RouterCore::ScanUndecided(const Now& now) {
     ++s.pending;
     s.oldest_ms = std::max(s.oldest_ms, age);
     // A queued payment may be waiting for the cheaper processor by design (routing_policy.h),
-    // and so may the one out as its probe: undecided only once it has waited its bound and the
-    // usual time on top.
-    const int64_t bound = state == PaymentState::kQueued || p.waited
+    // and so may the one out as its probe, or one that went on after waiting: undecided only
+    // once it has waited its bound and the usual time on top.
+    const int64_t bound = state == PaymentState::kQueued || p.ever_waited
                               ? config_.undecided_after_ms + config_.routing.default_wait_ms
                               : config_.undecided_after_ms;
     if (age < bound) continue;
@@ -843,7 +843,9 @@ int64_t RouterCore::Run(Now now) {
       waiting = true;
       if (!was_waiting_) {
         for (uint64_t seq : ready_) {
-          if (auto it = payments_.find(seq); it != payments_.end()) it->second.waited = true;
+          if (auto it = payments_.find(seq); it != payments_.end()) {
+            it->second.waited = it->second.ever_waited = true;
+          }
         }
       }
     }

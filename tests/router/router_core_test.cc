@@ -1634,6 +1634,23 @@ TEST_F(RouterCoreWaitTest, AWaitingPaymentIsNotUndecidedBeforeItsBoundAndTheUsua
   EXPECT_GT(core_.stats().undecided, 0);
 }
 
+TEST_F(RouterCoreWaitTest, APaymentSentOnAfterWaitingIsNotUndecidedBeforeItsBoundEither) {
+  PollSays(/*default_failing=*/true, /*fallback_failing=*/false);
+  EXPECT_EQ(LoadWhileDefaultFails(config_.routing.default_wait_ms - 1000), 0);
+  // Then the default is back but full and slow: the queue overflows to the fallback, whose
+  // answers take long (left unanswered here).
+  const int64_t waited = config_.routing.default_wait_ms - 1000;
+  for (int64_t t = 0; t < config_.undecided_after_ms + 1000 - waited + 2000; t += 100) {
+    Arrive();
+    RunFor(100);
+    for (const Call& c : Posts()) {
+      if (c.target == Target::kDefault) Answer(c, Response(500));
+    }
+  }
+  EXPECT_GT(core_.stats().wait_expired, 0);
+  EXPECT_EQ(core_.stats().undecided, 0);
+}
+
 TEST_F(RouterCoreWaitTest, AProbeOutForTheWaitingIsNotUndecidedBeforeItsBoundEither) {
   PollSays(/*default_failing=*/true, /*fallback_failing=*/false);
   // The first payment goes out as the default's probe and is never answered (a 5 s delay, say,
