@@ -6,9 +6,15 @@
 
 namespace rinha::router {
 
+void ProcessorHealth::OnRecovered() {
+  // POSTs still out were sent during the bad time (probes): their age says nothing of now.
+  if (!in_flight_.empty()) stale_below_token_ = in_flight_.rbegin()->first + 1;
+}
+
 void ProcessorHealth::OnPoll(int64_t now_ms, bool failing, int64_t min_response_ms) {
   polled_delay_ms_ = min_response_ms;
   if (now_ms >= failing_at_ms_) {
+    if (failing_ && !failing) OnRecovered();
     failing_ = failing;
     failing_at_ms_ = now_ms;
     if (!failing) {
@@ -39,6 +45,7 @@ void ProcessorHealth::OnSuccess(uint64_t token, int64_t now_ms) {
   // 153 s). A processor that has come back is presumed fast until its answers, or the age of its
   // oldest unanswered POST (Signals), say otherwise; at most max_in_flight payments find out.
   const bool recovered = failing_;
+  if (recovered) OnRecovered();
   failing_ = false;
   failing_at_ms_ = now_ms;
   latency_ms_ = recovered ? 0 : latency;
@@ -61,8 +68,9 @@ ProcessorSignals ProcessorHealth::Signals(int64_t now_ms) const {
   ProcessorSignals s;
   s.failing = failing_;
   s.latency_ms = latency_ms_;
-  if (!in_flight_.empty()) {
-    s.latency_ms = std::max(s.latency_ms, now_ms - in_flight_.begin()->second);
+  // Raised to the age of the oldest POST out, of those sent since the processor last came back.
+  if (auto oldest = in_flight_.lower_bound(stale_below_token_); oldest != in_flight_.end()) {
+    s.latency_ms = std::max(s.latency_ms, now_ms - oldest->second);
   }
   s.in_flight = in_flight();
   s.fee_bp = fee_bp_;

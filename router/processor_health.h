@@ -2,7 +2,8 @@
 // real payment calls. The most recent signal wins: a 500 marks the processor failing at once, a
 // later 200 or a later poll saying "not failing" clears it. Latency is the most recent of the
 // poll's minResponseTime and an observed payment latency, raised to the age of the oldest
-// unanswered POST (a processor that just became slow is seen before its first slow answer).
+// unanswered POST (a processor that just became slow is seen before its first slow answer) sent
+// since it last came back from failing (a probe sent into the failure is no measure of now).
 //
 // Not thread-safe: used by the router's event-loop thread only. Times are monotonic ms (Clock::
 // MonotonicMillis): a step of the wall clock must not change a latency or a backoff.
@@ -46,6 +47,8 @@ class ProcessorHealth {
  private:
   // Returns the request's latency and forgets it (0 if unknown).
   int64_t End(uint64_t token, int64_t now_ms);
+  // Failing -> working: the requests out now no longer raise the latency.
+  void OnRecovered();
 
   const int fee_bp_;
   const RoutingConfig routing_;
@@ -60,6 +63,8 @@ class ProcessorHealth {
   int64_t polled_delay_ms_ = 0;
   int consecutive_failures_ = 0;
   int64_t next_probe_ms_ = 0;
+  // Requests with a lower token were out when the processor last came back (OnRecovered).
+  uint64_t stale_below_token_ = 0;
 };
 
 }  // namespace rinha::router

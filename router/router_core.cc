@@ -839,6 +839,10 @@ int64_t RouterCore::Run(Now now) {
         .queued = static_cast<int64_t>(ready_.size())};
     const Route route = ChooseRoute(d, f, backlog, config_.routing);
     const bool waits = WaitingForCheaper(d, f, backlog, config_.routing);
+    if (waits) {
+      // Also a payment back at the front after a failed attempt (a probe's 500).
+      oldest->second.waited = oldest->second.ever_waited = true;
+    }
     if (waits && !waiting) {
       waiting = true;
       if (!was_waiting_) {

@@ -58,6 +58,23 @@ TEST_F(ProcessorHealthTest, AProcessorBackFromFailingIsPresumedFastUntilItsAnswe
   EXPECT_EQ(health_.Signals(now()).latency_ms, 1500);
 }
 
+TEST_F(ProcessorHealthTest, AProbeStillOutWhenThePollSaysItIsBackDoesNotMakeItSlow) {
+  // Preview, 39 s: a probe goes into the 2000 ms failing stage; at 40 s the poll says the
+  // processor is back at 20 ms while the probe is still out.
+  health_.OnSent(1, now());
+  Advance(2000);
+  health_.OnFailure(1, now());
+  health_.OnSent(2, now());
+  Advance(1000);
+  health_.OnPoll(now(), /*failing=*/false, /*min_response_ms=*/20);
+  Advance(500);
+  EXPECT_EQ(health_.Signals(now()).latency_ms, 20);
+  // A POST sent since it came back does count.
+  health_.OnSent(3, now());
+  Advance(1500);
+  EXPECT_EQ(health_.Signals(now()).latency_ms, 1500);
+}
+
 TEST_F(ProcessorHealthTest, TheMostRecentOfPollAndInBandWins) {
   health_.OnSent(1, now());
   Advance(10);
