@@ -268,12 +268,12 @@ TEST_F(HaproxyInFrontTest, ServesPrometheusMetricsOnItsOwnPortOnly) {
   EXPECT_EQ(SeriesValue(text, R"(haproxy_server_status{proxy="edges",server="edge1",state="UP"})"),
             "1");
   EXPECT_EQ(SeriesValue(text, R"(haproxy_backend_http_requests_total{proxy="edges"})"), "1");
-  // The scraper's connection is the metrics frontend's, and the hard cap is the API's 2,600
+  // The scraper's connection is the metrics frontend's, and the hard cap is the API's 12,000
   // plus the metrics frontend's own 10: a scrape never takes a contest client's place.
   EXPECT_EQ(SeriesValue(text, R"(haproxy_frontend_current_sessions{proxy="metrics"})"), "1");
-  EXPECT_EQ(SeriesValue(text, R"(haproxy_frontend_limit_sessions{proxy="api"})"), "2600");
+  EXPECT_EQ(SeriesValue(text, R"(haproxy_frontend_limit_sessions{proxy="api"})"), "12000");
   EXPECT_EQ(SeriesValue(text, R"(haproxy_frontend_limit_sessions{proxy="metrics"})"), "10");
-  EXPECT_EQ(SeriesValue(text, "haproxy_process_max_connections"), "2610");
+  EXPECT_EQ(SeriesValue(text, "haproxy_process_max_connections"), "12010");
 
   const httplib::Result other = scraper.Get("/stats");
   ASSERT_TRUE(other) << httplib::to_string(other.error());
