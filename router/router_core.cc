@@ -857,8 +857,8 @@ int64_t RouterCore::Run(Now now) {
       if (waits) {
         // Wake when the oldest payment's wait ends, or when the load may have stopped.
         next = std::min(next, oldest->second.since_ms + config_.routing.default_wait_ms);
-        next = std::min(next, std::max(mono_ms + 1,
-                                       last_accept_ms_ + config_.routing.load_stopped_after_ms));
+        next = std::min(
+            next, std::max(mono_ms + 1, last_accept_ms_ + config_.routing.load_stopped_after_ms));
       }
       // Wake for the next probe; answers wake us anyway.
       if (d.failing && d.in_flight < config_.routing.probe_in_flight) {

@@ -331,7 +331,7 @@ class RouterCore {
     uint64_t lookup_generation = 0;  // invalidates stale queued lookups
     JournalHandles journal_handles;
     bool reported_undecided = false;
-    bool waited = false;  // held by the policy for the cheaper processor (RouterCoreStats)
+    bool waited = false;       // held by the policy for the cheaper processor (RouterCoreStats)
     bool ever_waited = false;  // the same, never cleared: its undecided bound is longer
     // Recovery (see above): lookups of this payment in flight or queued; per processor whether
     // it must be looked up at all, when the last lookup that answered 404 started (-1: none yet)

@@ -132,8 +132,8 @@ void RouterMetrics::AddStateMetrics(const std::function<RouterCoreStats()>& stat
                        "Payments sent to the cheaper processor after waiting for it.", {},
                        read([](const RouterCoreStats& s) { return s.waited_then_cheaper; }));
   r.AddCallbackCounter("rinha_router_wait_expired_total",
-                       "Payments sent to the dearer processor after waiting --default_wait_ms.",
-                       {}, read([](const RouterCoreStats& s) { return s.wait_expired; }));
+                       "Payments sent to the dearer processor after waiting --default_wait_ms.", {},
+                       read([](const RouterCoreStats& s) { return s.wait_expired; }));
   r.AddCallbackCounter("rinha_router_released_on_stop_total",
                        "Waiting payments sent to the dearer processor because the load stopped.",
                        {}, read([](const RouterCoreStats& s) { return s.released_on_stop; }));

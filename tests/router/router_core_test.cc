@@ -542,7 +542,7 @@ TEST_F(RouterCoreTest, AFullFastDefaultIsWaitedForASlowOneOverflowsToTheFallback
   for (const Call& c : posts) (c.target == Target::kDefault ? to_default : to_fallback)++;
   EXPECT_EQ(to_default, config_.routing.max_in_flight);
   EXPECT_EQ(to_fallback, 0);
-  Advance(1000);  // answered after a second: the default is slow now
+  Advance(1000);                         // answered after a second: the default is slow now
   core_.Accept(kId1, 100, 0, 0, now());  // and the load goes on
   Answer(posts[0], Response(200));
   std::vector<Call> more = Posts();

@@ -156,18 +156,17 @@ TEST(RoutingPolicyTest, WaitsForTheCheaperOnlyWhileItFailsAndTheDearerWorks) {
   full.in_flight = config.max_in_flight;
   EXPECT_FALSE(WaitingForCheaper(full, Healthy(0, 1000), Waited(0), config));
   EXPECT_EQ(ChooseRoute(full, Healthy(0, 1000), Waited(0), config), Route::kHold);  // room soon
-  EXPECT_EQ(ChooseRoute(full, Healthy(0, 1000),
-                        Backlog{.oldest_wait_ms = 0, .load_stopped = false, .queued = 1'000'000},
-                        config),
-            Route::kFallback);
+  EXPECT_EQ(
+      ChooseRoute(full, Healthy(0, 1000),
+                  Backlog{.oldest_wait_ms = 0, .load_stopped = false, .queued = 1'000'000}, config),
+      Route::kFallback);
   // Both failing is not "waiting for the cheaper": everything waits anyway.
   EXPECT_FALSE(WaitingForCheaper(Failing(0, 700), Failing(0, 1000), Waited(0), config));
   // The bound is exclusive: a payment that has waited exactly default_wait_ms goes.
-  EXPECT_TRUE(
-      WaitingForCheaper(Failing(0, 700), Healthy(0, 1000), Waited(config.default_wait_ms - 1),
-                        config));
-  EXPECT_FALSE(WaitingForCheaper(Failing(0, 700), Healthy(0, 1000),
-                                 Waited(config.default_wait_ms), config));
+  EXPECT_TRUE(WaitingForCheaper(Failing(0, 700), Healthy(0, 1000),
+                                Waited(config.default_wait_ms - 1), config));
+  EXPECT_FALSE(
+      WaitingForCheaper(Failing(0, 700), Healthy(0, 1000), Waited(config.default_wait_ms), config));
   EXPECT_FALSE(WaitingForCheaper(Failing(0, 700), Healthy(0, 1000), Stopped(), config));
 }
 
