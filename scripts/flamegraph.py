@@ -466,7 +466,8 @@ def svg(counts, title="", min_pct=0.1, width=1200):
     char_w = font * 0.6
     pad_x, top = 10, 70
     legend_items = [c for c in CATEGORIES if c != "unknown"] + ["process, thread"]
-    legend_rows = (len(legend_items) + 5) // 6
+    columns = 5
+    legend_rows = (len(legend_items) + columns - 1) // columns
     top += legend_rows * 16
     depth = depth_of(root, min_count)
     height = top + depth * frame_h + 40
@@ -498,8 +499,8 @@ def svg(counts, title="", min_pct=0.1, width=1200):
     emit(root, pad_x, 0, "")
     legend = []
     for i, c in enumerate(legend_items):
-        lx = pad_x + (i % 6) * ((width - 2 * pad_x) / 6)
-        ly = 50 + (i // 6) * 16
+        lx = pad_x + (i % columns) * ((width - 2 * pad_x) / columns)
+        ly = 50 + (i // columns) * 16
         legend.append('<rect x="%.1f" y="%d" width="12" height="12" fill="rgb(%d,%d,%d)"/>'
                       '<text x="%.1f" y="%d">%s</text>'
                       % ((lx, ly) + COLOURS[c] + (lx + 16, ly + 10, html.escape(c))))

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Profiles a running stack with perf: where each service's CPU goes, as flame graphs and tables.
 #
-#   scripts/profile.sh [--label=NAME] [--seconds=25] [--frequency=499] [--call_graph=dwarf|fp]
-#                      [--out_dir=docs/flame] [--work_dir=/tmp/profile-LABEL] [--min_pct=0.1]
+#   scripts/profile.sh [--label=NAME] [--seconds=25] [--frequency=499]
+#                      [--call_graph=dwarf|dwarf,BYTES|fp] [--out_dir=docs/flame]
+#                      [--work_dir=/tmp/profile-LABEL] [--min_pct=0.1]
 #                      [--services=haproxy,edge,router,ledger] [--match=STRING]
 #                      [--load_log=FILE --at_s=S]
 #   scripts/profile.sh --self-test      scripts/flamegraph.py's own test
@@ -11,7 +12,8 @@
 # stack, e.g. under scripts/contest.sh; --match keeps only those whose executable, working
 # directory or command line contains STRING, such as the tree the run was started from), then
 # for --seconds at once (with --load_log, from S seconds after FILE, scripts/contest.sh's output,
-# shows the load starting: its "rinha-load:" line):
+# shows the load starting: its "[contest HH:MM:SS] load:" line; rinha-load's own first line comes
+# only with its first report, 10 s later):
 #   perf record -F FREQ --call-graph dwarf -p <every service's pid>   (one perf for all)
 #   perf stat per service: task-clock, context switches, migrations, page faults, syscalls
 # and reads the edges' rinha_edge_http_requests_total for POST /payments (202) before and after,
@@ -31,7 +33,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
 label=profile seconds=25 frequency=499 call_graph=dwarf out_dir=$repo/docs/flame work_dir=""
-min_pct=0.1 services=haproxy,edge,router,ledger match="" load_log="" at_s=0
+min_pct=0.1 services=haproxy,edge,router,ledger match="" load_log="" at_s=0 started=""
 
 usage() { awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; }
 for arg in "$@"; do
@@ -53,14 +55,21 @@ for arg in "$@"; do
   esac
 done
 [ -n "$work_dir" ] || work_dir=/tmp/profile-$label
-case $call_graph in dwarf) cg=(--call-graph "dwarf,8192") ;; fp) cg=(--call-graph fp) ;;
-  *) echo "profile.sh: --call_graph is dwarf or fp" >&2; exit 2 ;; esac
+# dwarf: perf copies 8 KB of each sample's user stack and unwinds it from the binaries' unwind
+# tables (the Release build and Debian's libraries keep no frame pointers, so fp stops at the
+# first frame); a deeper stack is cut there and its root shows as [unknown] (dwarf,16384 joins
+# it, at twice the data).
+case $call_graph in
+  dwarf) cg=(--call-graph "dwarf,8192") ;;
+  dwarf,[0-9]* | fp) cg=(--call-graph "$call_graph") ;;
+  *) echo "profile.sh: --call_graph is dwarf, dwarf,BYTES or fp" >&2; exit 2 ;;
+esac
 command -v perf >/dev/null || { echo "profile.sh: perf is not installed" >&2; exit 1; }
 mkdir -p "$out_dir" "$work_dir"
 
 if [ -n "$load_log" ]; then
   echo "[profile] $label: waiting for the load to start ($load_log), then ${at_s}s" >&2
-  until grep -q '^rinha-load:' "$load_log" 2>/dev/null; do sleep 0.2; done
+  until grep -qE '^\[contest [0-9:]+\] load: ' "$load_log" 2>/dev/null; do sleep 0.2; done
   started=$(date +%s%N)
   sleep "$(awk -v s="$started" -v a="$at_s" -v n="$(date +%s%N)" \
     'BEGIN { w = a - (n - s) / 1e9; printf "%.1f", (w > 0 ? w : 0) }')"
@@ -131,6 +140,9 @@ end_ns=$(date +%s%N)
 after=$(accepted)
 payments=$((after - before))
 window_s=$(awk -v a="$start_ns" -v b="$end_ns" 'BEGIN { printf "%.1f", (b - a) / 1e9 }')
+into_load=""
+[ -z "$started" ] || into_load=$(awk -v s="$started" -v a="$start_ns" -v b="$end_ns" \
+  'BEGIN { printf " (t=%.0f-%.0f s of the load)", (a - s) / 1e9, (b - s) / 1e9 }')
 echo "[profile] $label: recorded $(du -h "$work_dir/perf.data" | cut -f1), $payments payments" \
   "accepted in ${window_s}s; folding" >&2
 
@@ -140,7 +152,8 @@ perf script -i "$work_dir/perf.data" -F comm,pid,tid,period,event,ip,sym,dso --n
 
 summary=$work_dir/summary.txt
 {
-  echo "profile $label: $(date -u +%FT%TZ), ${window_s}s window, $payments payments accepted" \
+  echo "profile $label: $(date -u +%FT%TZ), ${window_s}s window$into_load," \
+    "$payments payments accepted" \
     "($(awk -v p="$payments" -v w="$window_s" 'BEGIN { printf "%.0f", p / w }')/s)," \
     "perf -F $frequency --call-graph $call_graph"
   echo
@@ -151,8 +164,8 @@ for svc in "${wanted[@]}"; do
   stat=$work_dir/$svc.stat.txt
   # perf stat -x, lines: value,unit,event,...
   field() { awk -F, -v e="$1" '$3 == e || $3 ~ "^"e"$" { print $1; exit }' "$stat"; }
-  clock=$(field task-clock) switches=$(field context-switches) syscalls=$(field raw_syscalls:sys_enter)
-  faults=$(field page-faults)
+  clock=$(field task-clock) switches=$(field context-switches) faults=$(field page-faults)
+  syscalls=$(field raw_syscalls:sys_enter)
   awk -v svc="$svc" -v c="${clock:-0}" -v s="${switches:-0}" -v y="${syscalls:-0}" \
     -v f="${faults:-0}" -v p="$payments" -v w="$window_s" 'BEGIN {
       p = (p > 0 ? p : 1)
@@ -164,7 +177,7 @@ for svc in "${wanted[@]}"; do
   [ -s "$folded" ] || { echo "profile.sh: no samples for $svc" >&2; continue; }
   python3 "$here/flamegraph.py" table "$folded" >"$work_dir/$svc.table.txt"
   python3 "$here/flamegraph.py" svg "$folded" --min_pct="$min_pct" \
-    --title="$svc, $label: ${window_s}s, $payments payments ($(date -u +%F))" \
+    --title="$svc, $label: ${window_s}s$into_load, $payments payments ($(date -u +%F))" \
     --out="$out_dir/$label-$svc.svg"
   { echo; echo "== $svc  ($out_dir/$label-$svc.svg, $(du -h "$out_dir/$label-$svc.svg" | cut -f1))"
     awk '/^samples/ { print } /^category/ { on = 1 } on && /^$/ { exit } on { print }' \
