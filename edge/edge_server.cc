@@ -6,8 +6,6 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
-#include <condition_variable>
-#include <mutex>
 #include <optional>
 #include <string_view>
 #include <thread>
@@ -381,41 +379,24 @@ void EdgeServer::InstallHandlers() {
 
 grpc::Status EdgeServer::SummaryOfAllShards(const rinha::v1::SummaryRequest& request,
                                             rinha::v1::SummaryResponse* total) {
-  struct Call {
-    grpc::ClientContext context;
-    rinha::v1::SummaryResponse response;
-    grpc::Status status;
-  };
-  std::vector<Call> calls(shards_.size());  // never resized: the callbacks hold addresses
-  std::mutex mu;
-  std::condition_variable all_done;
-  size_t done = 0;
+  // Blocking calls, one shard after the other, all within one deadline. Not the callback API
+  // (async()): its first use starts gRPC's callback polling threads in this process for good,
+  // and they then wake up for the payment streams' traffic too (the profile of 7 Dec: 22 % of the
+  // edges' CPU at 536 payments/s, for a call made every 10 s).
+  const auto deadline = Deadline(options_.summary_deadline);
   for (size_t i = 0; i < shards_.size(); ++i) {
-    Call& call = calls[i];
-    call.context.set_deadline(Deadline(options_.summary_deadline));
+    grpc::ClientContext context;
+    context.set_deadline(deadline);
     // A ledger that is restarting is waited for (within the deadline) rather than failed at
     // once: an audit that reads an error counts zeros.
-    call.context.set_wait_for_ready(true);
-    shards_[i].ledger->async()->Summary(&call.context, &request, &call.response,
-                                        [&call, &mu, &all_done, &done](grpc::Status status) {
-                                          std::lock_guard<std::mutex> lock(mu);
-                                          call.status = std::move(status);
-                                          ++done;
-                                          all_done.notify_all();
-                                        });
-  }
-  {
-    // Every call ends by its deadline, so this wait does too.
-    std::unique_lock<std::mutex> lock(mu);
-    all_done.wait(lock, [&] { return done == calls.size(); });
-  }
-  for (size_t i = 0; i < calls.size(); ++i) {
-    if (!calls[i].status.ok()) {
-      return grpc::Status(
-          calls[i].status.error_code(),
-          absl::StrCat(ServiceName("ledger", i), ": ", calls[i].status.error_message()));
+    context.set_wait_for_ready(true);
+    rinha::v1::SummaryResponse response;
+    const grpc::Status status = shards_[i].ledger->Summary(&context, request, &response);
+    if (!status.ok()) {
+      return grpc::Status(status.error_code(),
+                          absl::StrCat(ServiceName("ledger", i), ": ", status.error_message()));
     }
-    AddSummary(calls[i].response, total);
+    AddSummary(response, total);
   }
   return grpc::Status::OK;
 }
