@@ -38,7 +38,7 @@ ABSL_FLAG(int64_t, default_wait_ms, RoutingConfig().default_wait_ms,
           "while the cheaper processor fails and the dearer one works, a payment waits at most "
           "this long for the cheaper one before it goes to the dearer one (0: never wait; "
           "everything waiting goes at once when the load stops; see routing_policy.h)");
-ABSL_FLAG(int64_t, ledger_batch_window_ms, 5,
+ABSL_FLAG(int64_t, ledger_batch_window_ms, 20,
           "a settlement waits at most this long for others to share its ledger write and "
           "SQLite transaction (0 = write at once)");
 ABSL_FLAG(int64_t, payment_timeout_ms, Timeouts().payment_ms,
