@@ -113,7 +113,9 @@ RouterCore::RouterCore(const RouterConfig& config, Transport& transport, Settlem
              HealthPollGate(config.health.min_interval_ms)},
       health_slots_(config.health.slot, config.health.slots, config.health.min_interval_ms,
                     config.health.slot_open_ms),
-      lookup_budget_{LookupBudget(config.routing), LookupBudget(config.routing)} {}
+      lookup_budget_{LookupBudget(config.routing), LookupBudget(config.routing)},
+      release_budget_(config.routing.release_per_s,
+                      std::max(1, config.routing.release_per_s / 10)) {}
 
 RouterCore::AcceptResult RouterCore::Accept(std::string_view correlation_id, int64_t amount_cents,
                                             int64_t received_us, uint64_t journal_handle, Now now) {
@@ -869,15 +871,22 @@ int64_t RouterCore::Run(Now now) {
       }
       break;
     }
-    const uint64_t seq = ready_.front();
-    ready_.pop_front();
     Payment& p = oldest->second;
     const Target target = route == Route::kDefault ? Target::kDefault : Target::kFallback;
+    const Target other = target == Target::kDefault ? Target::kFallback : Target::kDefault;
+    const bool to_cheaper = health(target).fee_bp() <= health(other).fee_bp();
+    // What waited goes to the cheaper processor paced, while the load goes on.
+    if (p.waited && to_cheaper && !waits && !backlog.load_stopped &&
+        !release_budget_.TryTake(mono_ms)) {
+      next = std::min(next, release_budget_.NextTokenMs(mono_ms));
+      break;
+    }
+    const uint64_t seq = ready_.front();
+    ready_.pop_front();
     // A payment that waited keeps its mark while it goes to the cheaper processor (a probe may
     // fail and bring it back), and is counted when it settles there; one that goes to the
     // dearer one after all is counted now, with why.
-    const Target other = target == Target::kDefault ? Target::kFallback : Target::kDefault;
-    if (p.waited && health(target).fee_bp() > health(other).fee_bp()) {
+    if (p.waited && !to_cheaper) {
       p.waited = false;
       ++(backlog.load_stopped ? released_on_stop_ : wait_expired_);
     }

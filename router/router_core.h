@@ -466,6 +466,8 @@ class RouterCore {
   int64_t last_mono_ms_ = 0;  // the latest `now` seen: when Accept takes a payment
   // When Accept last took a new payment (none yet: the load counts as stopped).
   int64_t last_accept_ms_ = std::numeric_limits<int64_t>::min() / 2;
+  // Paces payments that waited, when the cheaper processor is back (RoutingConfig::release_per_s).
+  TokenBucket release_budget_;
   // The money-aware policy's counters (RouterCoreStats).
   int64_t waiting_for_cheaper_ = 0;
   int64_t waited_then_cheaper_ = 0;

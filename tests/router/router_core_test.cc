@@ -1634,6 +1634,42 @@ TEST_F(RouterCoreWaitTest, AWaitingPaymentIsNotUndecidedBeforeItsBoundAndTheUsua
   EXPECT_GT(core_.stats().undecided, 0);
 }
 
+TEST_F(RouterCoreWaitTest, WhatWaitedGoesToTheCheaperPacedWhileTheLoadGoesOn) {
+  PollSays(/*default_failing=*/true, /*fallback_failing=*/false);
+  for (int i = 0; i < 1000; ++i) Arrive();
+  core_.Run(now());
+  std::vector<Call> probe = Posts();
+  ASSERT_EQ(probe.size(), 1u);  // only the default's probe
+  Advance(10);
+  Arrive();
+  Answer(probe[0], Response(200));  // it is back
+  // A tenth of a second's worth at once, then release_per_s.
+  const int burst = config_.routing.release_per_s / 10;
+  std::vector<Call> posts = Posts();
+  EXPECT_EQ(static_cast<int>(posts.size()), burst);
+  int sent = static_cast<int>(posts.size());
+  for (const Call& c : posts) Answer(c, Response(200));
+  for (int step = 0; step < 3; ++step) {
+    Arrive();
+    RunFor(100);
+    posts = Posts();
+    // A tenth of a second's tokens, and the arrivals that were not waiting (not paced).
+    EXPECT_LE(static_cast<int>(posts.size()), burst + 5);
+    sent += static_cast<int>(posts.size());
+    for (const Call& c : posts) Answer(c, Response(200));
+  }
+  EXPECT_GE(sent, burst * 3);
+  EXPECT_LT(sent, burst * 5);
+  // Once the load stops, the rest goes at once.
+  RunFor(config_.routing.load_stopped_after_ms + 100);
+  for (const Call& c : Posts()) {
+    EXPECT_EQ(c.target, Target::kDefault);
+    Answer(c, Response(200));
+  }
+  EXPECT_EQ(core_.pending(), 0);
+  EXPECT_EQ(core_.stats().settled_fallback, 0);
+}
+
 TEST_F(RouterCoreWaitTest, APaymentSentOnAfterWaitingIsNotUndecidedBeforeItsBoundEither) {
   PollSays(/*default_failing=*/true, /*fallback_failing=*/false);
   EXPECT_EQ(LoadWhileDefaultFails(config_.routing.default_wait_ms - 1000), 0);
