@@ -44,12 +44,17 @@ void ProcessorHealth::OnSuccess(uint64_t token, int64_t now_ms) {
   // latency is that of the bad time (final: a probe sent at 148 s into a 5000 ms delay answers at
   // 153 s). A processor that has come back is presumed fast until its answers, or the age of its
   // oldest unanswered POST (Signals), say otherwise; at most max_in_flight payments find out.
+  // Likewise a success that answers a request sent before the processor last came back (its poll
+  // said so first): it says the processor works, not how fast it is now.
+  const bool stale = token < stale_below_token_;
   const bool recovered = failing_;
   if (recovered) OnRecovered();
   failing_ = false;
   failing_at_ms_ = now_ms;
-  latency_ms_ = recovered ? 0 : latency;
-  latency_at_ms_ = now_ms;
+  if (!stale) {
+    latency_ms_ = recovered ? 0 : latency;
+    latency_at_ms_ = now_ms;
+  }
   consecutive_failures_ = 0;
   next_probe_ms_ = 0;
 }

@@ -69,9 +69,16 @@ TEST_F(ProcessorHealthTest, AProbeStillOutWhenThePollSaysItIsBackDoesNotMakeItSl
   health_.OnPoll(now(), /*failing=*/false, /*min_response_ms=*/20);
   Advance(500);
   EXPECT_EQ(health_.Signals(now()).latency_ms, 20);
+  // Nor does its answer, 2 s after it was sent (preview, 41 s: it made the default look slow and
+  // 701 payments that had waited for it went to the fallback).
+  Advance(500);
+  health_.OnSuccess(2, now());
+  EXPECT_EQ(health_.Signals(now()).latency_ms, 20);
   // A POST sent since it came back does count.
   health_.OnSent(3, now());
   Advance(1500);
+  EXPECT_EQ(health_.Signals(now()).latency_ms, 1500);
+  health_.OnSuccess(3, now());
   EXPECT_EQ(health_.Signals(now()).latency_ms, 1500);
 }
 
