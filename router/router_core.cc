@@ -271,6 +271,7 @@ void RouterCore::FlushPosts(const Now& now) {
       RetryPinnedLater(it->seq, p, now);
     } else {
       p.phase = Phase::kWaiting;
+      if (was_waiting_) p.waited = p.ever_waited = true;
       ready_.push_front(it->seq);
     }
   }
@@ -445,6 +446,9 @@ void RouterCore::Free(uint64_t seq, Payment& p) {
   p.confirmed = false;
   p.echo_decides = false;
   p.failures = 0;
+  // Back in line while the policy waits for the cheaper processor: it waits too (only the front
+  // is looked at while holding, so it is marked here).
+  if (was_waiting_) p.waited = p.ever_waited = true;
   // Older than anything that arrived since: first in line.
   ready_.push_front(seq);
 }

@@ -1687,6 +1687,29 @@ TEST_F(RouterCoreWaitTest, APaymentSentOnAfterWaitingIsNotUndecidedBeforeItsBoun
   EXPECT_EQ(core_.stats().undecided, 0);
 }
 
+TEST_F(RouterCoreWaitTest, PaymentsBackInLineAfterA500WhileWaitingWaitToo) {
+  // Ten go to the default; it starts failing and answers them all 500 (reverse, 150 s: ~300).
+  for (int i = 0; i < 10; ++i) Arrive();
+  core_.Run(now());
+  std::vector<Call> posts = Posts();
+  ASSERT_EQ(posts.size(), 10u);
+  Answer(posts[0], Response(500));  // failing now: the policy waits
+  // The other nine answered together, before the core runs again (as the loop hands them over).
+  for (size_t i = 1; i < posts.size(); ++i) core_.OnHttpDone(posts[i].token, Response(500), now());
+  core_.Run(now());
+  // The load goes on; after the bound they go to the fallback, which keeps them (unanswered).
+  for (int64_t t = 0; t < config_.undecided_after_ms + 1000; t += 100) {
+    Arrive();
+    RunFor(100);
+    for (const Call& c : Posts()) {
+      if (c.target == Target::kDefault) Answer(c, Response(500));
+    }
+  }
+  EXPECT_GE(core_.stats().wait_expired, 10);
+  // All of them waited by design: none is undecided before its bound plus the usual 30 s.
+  EXPECT_EQ(core_.stats().undecided, 0);
+}
+
 TEST_F(RouterCoreWaitTest, AProbeOutForTheWaitingIsNotUndecidedBeforeItsBoundEither) {
   PollSays(/*default_failing=*/true, /*fallback_failing=*/false);
   // The first payment goes out as the default's probe and is never answered (a 5 s delay, say,
