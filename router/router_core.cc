@@ -138,7 +138,7 @@ RouterCore::AcceptResult RouterCore::Accept(std::string_view correlation_id, int
   if (now.mono_ms >= 0) last_mono_ms_ = std::max(last_mono_ms_, now.mono_ms);
   p.since_ms = last_mono_ms_;
   last_accept_ms_ = last_mono_ms_;
-  p.waited = p.ever_waited = was_waiting_;
+  if (was_waiting_) MarkWaiting(p);
   if (journal_handle != 0) p.journal_handles.push_back(journal_handle);
   ready_.push_back(seq);
   return AcceptResult::kAccepted;
@@ -271,7 +271,7 @@ void RouterCore::FlushPosts(const Now& now) {
       RetryPinnedLater(it->seq, p, now);
     } else {
       p.phase = Phase::kWaiting;
-      if (was_waiting_) p.waited = p.ever_waited = true;
+      if (was_waiting_) MarkWaiting(p);
       ready_.push_front(it->seq);
     }
   }
@@ -448,7 +448,7 @@ void RouterCore::Free(uint64_t seq, Payment& p) {
   p.failures = 0;
   // Back in line while the policy waits for the cheaper processor: it waits too (only the front
   // is looked at while holding, so it is marked here).
-  if (was_waiting_) p.waited = p.ever_waited = true;
+  if (was_waiting_) MarkWaiting(p);
   // Older than anything that arrived since: first in line.
   ready_.push_front(seq);
 }
@@ -845,17 +845,13 @@ int64_t RouterCore::Run(Now now) {
         .queued = static_cast<int64_t>(ready_.size())};
     const Route route = ChooseRoute(d, f, backlog, config_.routing);
     const bool waits = WaitingForCheaper(d, f, backlog, config_.routing);
-    if (waits) {
-      // Also a payment back at the front after a failed attempt (a probe's 500).
-      oldest->second.waited = oldest->second.ever_waited = true;
-    }
     if (waits && !waiting) {
       waiting = true;
+      // Waiting starts: everything in line waits. What enters the line while it lasts is marked
+      // where it enters (Accept, Free, FlushPosts).
       if (!was_waiting_) {
         for (uint64_t seq : ready_) {
-          if (auto it = payments_.find(seq); it != payments_.end()) {
-            it->second.waited = it->second.ever_waited = true;
-          }
+          if (auto it = payments_.find(seq); it != payments_.end()) MarkWaiting(it->second);
         }
       }
     }

@@ -428,6 +428,9 @@ class RouterCore {
   // Counts pending payments by state, logs the newly undecided once (at most once a second).
   void ScanUndecided(const Now& now);
   PaymentState StateOf(const Payment& p) const;
+  // Held by the policy for the cheaper processor (routing_policy.h): counted, longer undecided
+  // bound.
+  static void MarkWaiting(Payment& p) { p.waited = p.ever_waited = true; }
 
   const RouterConfig config_;
   Transport& transport_;
