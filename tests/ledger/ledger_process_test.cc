@@ -13,7 +13,7 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/descriptor.pb.h"
 #include "gtest/gtest.h"
-#include "health_v1.grpc.pb.h"
+#include "health.grpc.pb.h"
 #include "payments.grpc.pb.h"
 #include "reflection_v1alpha.grpc.pb.h"
 #include "tests/ledger/ledger_test_util.h"
