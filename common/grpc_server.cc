@@ -1,17 +1,20 @@
 #include "common/grpc_server.h"
 
+#include <grpcpp/ext/health_check_service_server_builder_option.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
-#include <grpcpp/health_check_service_interface.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <system_error>
 
 #include "absl/strings/str_cat.h"
 #include "common/grpc_channel.h"
+#include "health.grpc.pb.h"
 
 namespace rinha {
 namespace {
@@ -33,6 +36,22 @@ absl::Status RemoveStaleSocket(const std::string& path) {
   return absl::OkStatus();
 }
 
+// grpc.health.v1.Health for the server as a whole (""): it answers while the server runs.
+// Synchronous: called every few seconds by a container's health check at most.
+class HealthService final : public grpc::health::v1::Health::Service {
+ public:
+  grpc::Status Check(grpc::ServerContext* /*context*/,
+                     const grpc::health::v1::HealthCheckRequest* request,
+                     grpc::health::v1::HealthCheckResponse* response) override {
+    if (!request->service().empty()) {
+      return grpc::Status(grpc::StatusCode::NOT_FOUND, "unknown service");
+    }
+    response->set_status(grpc::health::v1::HealthCheckResponse::SERVING);
+    return grpc::Status::OK;
+  }
+  // Watch stays UNIMPLEMENTED (the base class's answer), which the health protocol allows.
+};
+
 }  // namespace
 
 absl::Status EnsureParentDirectory(const std::string& path) {
@@ -47,17 +66,20 @@ absl::Status EnsureParentDirectory(const std::string& path) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<StartedGrpcServer> StartGrpcServer(grpc::Service* service,
-                                                  const GrpcListenOptions& options) {
+absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(grpc::Service* service,
+                                                              const GrpcListenOptions& options) {
   if (options.tcp_address.empty() && options.unix_socket_path.empty()) {
     return absl::InvalidArgumentError("needs a TCP address or a unix socket path");
   }
-  // Both are process-wide switches that take effect for servers built afterwards.
-  grpc::EnableDefaultHealthCheckService(true);
+  // A process-wide switch that takes effect for servers built afterwards.
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
-  StartedGrpcServer started;
+  std::unique_ptr<GrpcServer> started(new GrpcServer());
   grpc::ServerBuilder builder;
+  // gRPC's default health service is callback-based (nexting threads: see the header); ours is
+  // synchronous and needs no polling thread of its own.
+  builder.SetOption(std::make_unique<grpc::HealthCheckServiceServerBuilderOption>(nullptr));
+  started->health_ = std::make_unique<HealthService>();
   // gRPC sets SO_REUSEPORT by default, which lets a second server start silently on a port that
   // is already serving; a clash must fail loudly instead.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
@@ -68,10 +90,15 @@ absl::StatusOr<StartedGrpcServer> StartGrpcServer(grpc::Service* service,
                              kNetworkKeepaliveMs / 2);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 0);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  // Synchronous methods (reflection, health, rare unary ones) need a thread only while one runs.
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::NUM_CQS, 1);
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, 1);
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 2);
   builder.RegisterService(service);
+  builder.RegisterService(started->health_.get());
   if (!options.tcp_address.empty()) {
     builder.AddListeningPort(options.tcp_address, grpc::InsecureServerCredentials(),
-                             &started.tcp_port);
+                             &started->tcp_port_);
   }
   if (!options.unix_socket_path.empty()) {
     if (absl::Status s = EnsureParentDirectory(options.unix_socket_path); !s.ok()) return s;
@@ -79,14 +106,53 @@ absl::StatusOr<StartedGrpcServer> StartGrpcServer(grpc::Service* service,
     builder.AddListeningPort(absl::StrCat("unix:", options.unix_socket_path),
                              grpc::InsecureServerCredentials());
   }
-  started.server = builder.BuildAndStart();
-  if (started.server == nullptr || (!options.tcp_address.empty() && started.tcp_port == 0)) {
-    if (started.server != nullptr) started.server->Shutdown();
-    return absl::UnavailableError(absl::StrCat("cannot listen on tcp '", options.tcp_address,
-                                               "' / unix '", options.unix_socket_path, "'"));
+  // Frequently polled: with it gRPC makes the synchronous methods' queues non-polling.
+  started->cq_ = builder.AddCompletionQueue(/*is_frequently_polled=*/true);
+  started->server_ = builder.BuildAndStart();
+  if (started->server_ == nullptr || (!options.tcp_address.empty() && started->tcp_port_ == 0)) {
+    const absl::Status error =
+        absl::UnavailableError(absl::StrCat("cannot listen on tcp '", options.tcp_address,
+                                            "' / unix '", options.unix_socket_path, "'"));
+    if (started->server_ != nullptr) started->server_->Shutdown();
+    started->server_shut_down_ = true;
+    started->cq_->Shutdown();
+    void* tag = nullptr;
+    bool ok = false;
+    while (started->cq_->Next(&tag, &ok)) {
+    }
+    started->queue_shut_down_ = true;
+    return error;
   }
   if (!options.unix_socket_path.empty()) ::chmod(options.unix_socket_path.c_str(), 0666);
+  started->poller_ = std::thread([s = started.get()] { s->Poll(); });
   return started;
+}
+
+GrpcServer::~GrpcServer() {
+  ShutdownServer(absl::ZeroDuration());
+  ShutdownQueue();
+}
+
+void GrpcServer::Poll() {
+  // Named so that a thread listing (top -H, /proc/PID/task) shows the one gRPC poller.
+  ::pthread_setname_np(::pthread_self(), kPollerThreadName);
+  void* tag = nullptr;
+  bool ok = false;
+  while (cq_->Next(&tag, &ok)) static_cast<CqTag*>(tag)->Done(ok);
+}
+
+void GrpcServer::ShutdownServer(absl::Duration grace) {
+  if (server_shut_down_ || server_ == nullptr) return;
+  server_shut_down_ = true;
+  server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(grace));
+  server_->Wait();
+}
+
+void GrpcServer::ShutdownQueue() {
+  if (queue_shut_down_ || cq_ == nullptr) return;
+  queue_shut_down_ = true;
+  cq_->Shutdown();
+  if (poller_.joinable()) poller_.join();
 }
 
 }  // namespace rinha

@@ -1,32 +1,101 @@
-// Starting a gRPC server the way every service of this system serves: standard health and
-// reflection services, SO_REUSEPORT off, listening on a TCP address and/or a unix socket.
+// Starting a gRPC server the way every service of this system serves: health and reflection,
+// SO_REUSEPORT off, listening on a TCP address and/or a unix socket, and exactly one thread that
+// polls for it.
+//
+// Why one thread. gRPC's callback API (and its default health service, which uses it) runs two
+// `nexting_thread`s per process; in Debian's gRPC 1.51 (epoll1 poller) every thread waiting in
+// gRPC takes turns at one epoll set, and each turn is handed over with a condition-variable
+// signal and a wake-up. At the contest's rate that hand-over was a tenth of the router's and the
+// ledger's CPU (docs/results.md, "Where the CPU goes"). Here the server has one completion queue
+// of its own (ServerBuilder::AddCompletionQueue) and one thread, GrpcServer's, takes its events;
+// that makes gRPC build a "hybrid" server whose synchronous methods (reflection, health, the
+// rarely called unary methods of our services) wait on a non-polling queue and are run by gRPC's
+// sync threads without polling. The hot streams (the router's Submit, the ledger's Settle) are
+// asynchronous methods on the queue; their calls are objects whose tags are CqTag.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
 
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 
 namespace rinha {
+
+// What the completion queue hands back: the tag of every asynchronous operation is one.
+// Done(ok) runs on the queue's thread.
+class CqTag {
+ public:
+  virtual void Done(bool ok) = 0;
+
+ protected:
+  ~CqTag() = default;
+};
+
+// A tag that calls (owner->*method)(ok): an object with several operations in flight (a read, a
+// write, a finish) keeps one of these per operation.
+template <typename Owner>
+class MemberTag final : public CqTag {
+ public:
+  MemberTag(Owner* owner, void (Owner::*method)(bool)) : owner_(owner), method_(method) {}
+  void Done(bool ok) override { (owner_->*method_)(ok); }
+
+ private:
+  Owner* const owner_;
+  void (Owner::*const method_)(bool);
+};
 
 struct GrpcListenOptions {
   std::string tcp_address;       // "host:port", port 0 = any free port; empty = no TCP
   std::string unix_socket_path;  // empty = no unix socket
 };
 
-struct StartedGrpcServer {
-  std::unique_ptr<grpc::Server> server;
-  int tcp_port = 0;  // the bound port when tcp_address was given
-};
+class GrpcServer {
+ public:
+  // The name of the thread that takes the queue's events.
+  static constexpr char kPollerThreadName[] = "grpc-poller";
 
-// Registers `service` (not owned; must outlive the server) and starts listening. A stale socket
-// file at unix_socket_path is replaced (anything else there is an error) and made writable by
-// all, since peers in other containers sharing the volume may run as other users.
-absl::StatusOr<StartedGrpcServer> StartGrpcServer(grpc::Service* service,
-                                                  const GrpcListenOptions& options);
+  // Registers `service` (not owned; must outlive the server), the standard health service
+  // (grpc.health.v1.Health: Check answers SERVING for the server, "", and NOT_FOUND for any other
+  // name, as gRPC's default service did; Watch is UNIMPLEMENTED) and reflection,
+  // and starts listening and polling. A stale socket file at unix_socket_path is replaced
+  // (anything else there is an error) and made writable by all, since peers in other containers
+  // sharing the volume may run as other users. The service's asynchronous methods are requested
+  // on cq() after Start returns.
+  static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(grpc::Service* service,
+                                                           const GrpcListenOptions& options);
+  ~GrpcServer();
+  GrpcServer(const GrpcServer&) = delete;
+  GrpcServer& operator=(const GrpcServer&) = delete;
+
+  int tcp_port() const { return tcp_port_; }
+  // Where asynchronous methods are requested and their operations complete.
+  grpc::ServerCompletionQueue* cq() { return cq_.get(); }
+
+  // Stops accepting calls, waits up to `grace` for running ones (then cancels them) and returns
+  // once every call is done. The queue's thread keeps running, so asynchronous calls can still
+  // finish; requested but unmatched calls come back with ok = false. Idempotent.
+  void ShutdownServer(absl::Duration grace);
+  // After ShutdownServer, and once no other thread will start an operation on cq(): shuts the
+  // queue down, runs every tag left and joins its thread. Idempotent; ~GrpcServer calls both.
+  void ShutdownQueue();
+
+ private:
+  GrpcServer() = default;
+  void Poll();
+
+  std::unique_ptr<grpc::Service> health_;
+  std::unique_ptr<grpc::ServerCompletionQueue> cq_;
+  std::unique_ptr<grpc::Server> server_;
+  std::thread poller_;
+  int tcp_port_ = 0;
+  bool server_shut_down_ = false;
+  bool queue_shut_down_ = false;
+};
 
 // Creates the parent directory of `path` when missing.
 absl::Status EnsureParentDirectory(const std::string& path);

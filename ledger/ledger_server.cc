@@ -1,6 +1,5 @@
 #include "ledger/ledger_server.h"
 
-#include <grpcpp/grpcpp.h>
 #include <unistd.h>
 
 #include <utility>
@@ -39,11 +38,12 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(
   }
   server->service_ = std::make_unique<LedgerService>(*server->store_, options.service);
 
-  absl::StatusOr<StartedGrpcServer> started =
-      StartGrpcServer(server->service_.get(), {options.tcp_address, options.unix_socket_path});
+  absl::StatusOr<std::unique_ptr<GrpcServer>> started =
+      GrpcServer::Start(server->service_.get(), {options.tcp_address, options.unix_socket_path});
   if (!started.ok()) return started.status();
-  server->server_ = std::move(started->server);
-  server->tcp_port_ = started->tcp_port;
+  server->server_ = *std::move(started);
+  server->service_->ServeSettle(server->server_->cq());
+  server->tcp_port_ = server->server_->tcp_port();
   server->unix_socket_path_ = options.unix_socket_path;
   RINHA_LOG_INFO("ledger serving db=%s tcp_port=%d unix=%s", options.db_path, server->tcp_port_,
                  server->unix_socket_path_);
@@ -62,11 +62,14 @@ void LedgerServer::Shutdown(absl::Duration grace) {
   shut_down_ = true;
   if (server_ != nullptr) {
     // Returns once every call is done; streams still open at the deadline are cancelled, and
-    // their reactors wait for the store callbacks they are owed, so the store must still run.
-    server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(grace));
-    server_->Wait();
+    // their call objects wait for the store callbacks they are owed, so the store must still
+    // run.
+    server_->ShutdownServer(grace);
   }
+  // Every settlement handed to the store is answered here; its callbacks may still start
+  // operations on the server's queue, so the queue stops after.
   if (store_ != nullptr) store_->Shutdown();
+  if (server_ != nullptr) server_->ShutdownQueue();
   if (metrics_server_ != nullptr) metrics_server_->Stop();
   if (!unix_socket_path_.empty()) ::unlink(unix_socket_path_.c_str());
   RINHA_LOG_INFO("ledger stopped");

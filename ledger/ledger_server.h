@@ -10,14 +10,11 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "common/grpc_server.h"
 #include "common/metrics.h"
 #include "common/metrics_http.h"
 #include "ledger/ledger_service.h"
 #include "ledger/ledger_store.h"
-
-namespace grpc {
-class Server;
-}
 
 namespace rinha::ledger {
 
@@ -57,7 +54,7 @@ class LedgerServer {
 
   // Stops accepting calls, lets running ones finish for up to `grace` (then cancels them),
   // drains the store's writer (every acknowledged settlement is committed), closes the metrics
-  // port and removes the socket file. Idempotent; any thread except gRPC callback threads.
+  // port and removes the socket file. Idempotent; not from gRPC's threads.
   void Shutdown(absl::Duration grace = absl::Seconds(2));
 
  private:
@@ -67,7 +64,7 @@ class LedgerServer {
   std::unique_ptr<metrics::Registry> registry_;
   std::unique_ptr<LedgerStore> store_;
   std::unique_ptr<LedgerService> service_;
-  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<GrpcServer> server_;
   std::unique_ptr<metrics::MetricsServer> metrics_server_;
   int tcp_port_ = 0;
   std::string unix_socket_path_;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "common/grpc_server.h"
 #include "common/uuid.h"
 
 namespace rinha::ledger {
@@ -33,22 +34,43 @@ void ToProto(const Totals& totals, rinha::v1::ProcessorTotals* out) {
   out->set_total_amount_cents(totals.amount_cents);
 }
 
-// One Settle stream. Every reaction and every store callback decides what to do next under mu_
-// and acts after releasing it; Finish is decided exactly once, when nothing is in flight (no
-// store callback pending, no write outstanding), so the reactor cannot be deleted (OnDone) while
-// the writer thread still holds a pointer to it. One Write is outstanding at a time; later acks
-// wait in acks_.
-class SettleReactor final : public grpc::ServerBidiReactor<SettlementBatch, SettlementAck> {
+// One Settle stream, from the request that takes it to its deletion. Every event (on the
+// polling thread) and every store callback (on the writer thread) decides what to do next under
+// mu_ and acts after releasing it. Finish is decided exactly once, when nothing is in flight (no
+// store callback pending, no write outstanding). The object deletes itself once Finish has
+// completed, the call is done (AsyncNotifyWhenDone) and no operation or store callback is
+// outstanding, so no thread can still hold a pointer to it. One Write is outstanding at a time;
+// later acks wait in acks_.
+class SettleCall {
  public:
-  SettleReactor(LedgerStore& store, int max_unacked) : store_(store), max_unacked_(max_unacked) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      read_in_flight_ = true;
-    }
-    StartRead(&incoming_);
+  // Requests the next Settle call; the object owns itself from here.
+  static void Request(LedgerService* service, LedgerStore* store, int max_unacked,
+                      grpc::ServerCompletionQueue* cq) {
+    auto* call = new SettleCall(service, store, max_unacked, cq);
+    call->context_.AsyncNotifyWhenDone(&call->done_tag_);
+    service->RequestSettle(&call->context_, &call->stream_, cq, cq, &call->requested_tag_);
   }
 
-  void OnReadDone(bool ok) override {
+ private:
+  SettleCall(LedgerService* service, LedgerStore* store, int max_unacked,
+             grpc::ServerCompletionQueue* cq)
+      : service_(service), store_(*store), max_unacked_(max_unacked), cq_(cq) {}
+
+  void OnRequested(bool ok) {
+    if (!ok) {  // the server is shutting down; an unmatched call gets no done event
+      delete this;
+      return;
+    }
+    Request(service_, &store_, max_unacked_, cq_);  // the next stream
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      call_open_ = true;
+      read_in_flight_ = true;
+    }
+    stream_.Read(&incoming_, &read_tag_);
+  }
+
+  void OnReadDone(bool ok) {
     if (!ok) {
       Action action;
       {
@@ -70,10 +92,13 @@ class SettleReactor final : public grpc::ServerBidiReactor<SettlementBatch, Sett
                                  s.double_payment(), /*recorded_at_ms=*/0});
     }
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      std::unique_lock<std::mutex> lock(mu_);
       // read_in_flight_ stays set until the batch is queued: nobody else may start a read.
-      if (finished_) {  // an error already finished the stream; drop what arrived
+      if (finish_started_) {  // an error already finished the stream; drop what arrived
         read_in_flight_ = false;
+        Action action = NextActionLocked();
+        lock.unlock();
+        Run(action);
         return;
       }
       ++pending_;
@@ -93,7 +118,7 @@ class SettleReactor final : public grpc::ServerBidiReactor<SettlementBatch, Sett
     Run(action);
   }
 
-  void OnWriteDone(bool ok) override {
+  void OnWriteDone(bool ok) {
     Action action;
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -112,26 +137,32 @@ class SettleReactor final : public grpc::ServerBidiReactor<SettlementBatch, Sett
     Run(action);
   }
 
-  void OnCancel() override {
+  void OnFinishDone(bool /*ok*/) {
     Action action;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      cancelled_ = true;
-      ResumeReadingLocked();  // if reading was paused, no OnReadDone will come: reading ends
+      finish_done_ = true;
       action = NextActionLocked();
     }
     Run(action);
   }
 
-  void OnDone() override {
-    // gRPC guarantees no reaction runs after OnDone, and Finish was only called with nothing in
-    // flight; taking the lock once more orders every earlier access (made under it, on other
-    // threads) before the destruction, in a way TSan can see.
-    { std::lock_guard<std::mutex> lock(mu_); }
-    delete this;
+  // The call is over: finished, or cancelled (the client went away, or the server's shutdown
+  // grace ran out) before that.
+  void OnCallDone(bool /*ok*/) {
+    Action action;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      call_open_ = false;
+      if (!finish_started_) {
+        cancelled_ = true;
+        ResumeReadingLocked();  // if reading was paused, no read will complete: reading ends
+      }
+      action = NextActionLocked();
+    }
+    Run(action);
   }
 
- private:
   struct Action {
     bool start_read = false;
     const SettlementAck* write = nullptr;
@@ -139,6 +170,7 @@ class SettleReactor final : public grpc::ServerBidiReactor<SettlementBatch, Sett
     bool more_acks_follow = false;
     bool finish = false;
     grpc::Status status;
+    bool delete_self = false;
   };
 
   // Store writer thread.
@@ -149,7 +181,7 @@ class SettleReactor final : public grpc::ServerBidiReactor<SettlementBatch, Sett
       --pending_;
       if (!result.ok()) {
         if (error_.ok()) error_ = ToGrpcStatus(result.status());
-      } else if (!write_failed_) {
+      } else if (!write_failed_ && !cancelled_) {
         SettlementAck& ack = acks_.emplace_back();
         ack.set_batch_id(batch_id);
         ack.mutable_outcomes()->Reserve(static_cast<int>(result->size()));
@@ -165,9 +197,9 @@ class SettleReactor final : public grpc::ServerBidiReactor<SettlementBatch, Sett
 
   // With no read in flight and the stream still readable: starts a read (returns true, marking it
   // in flight) when the unacknowledged-batch limit allows, or stays paused until an ack frees a
-  // slot. A cancelled stream instead ends reading, as no OnReadDone will come.
+  // slot. A cancelled stream instead ends reading, as no read would complete.
   bool ResumeReadingLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (read_in_flight_ || reads_done_ || finished_) return false;
+    if (read_in_flight_ || reads_done_ || finish_started_) return false;
     if (cancelled_) {
       reads_done_ = true;
       return false;
@@ -180,18 +212,24 @@ class SettleReactor final : public grpc::ServerBidiReactor<SettlementBatch, Sett
 
   Action NextActionLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     Action action;
-    if (finished_) return action;
-    if (!write_in_flight_ && !write_failed_ && !acks_.empty()) {
+    if (finish_started_) {
+      action.delete_self = DeletableLocked();
+      return action;
+    }
+    if (!write_in_flight_ && !write_failed_ && !cancelled_ && !acks_.empty()) {
       write_in_flight_ = true;
       action.write = &acks_.front();  // deque: stays valid while later acks are appended
       // The last queued ack is never hinted, so the buffer is always flushed.
       action.more_acks_follow = acks_.size() > 1;
       return action;
     }
+    // Nobody will read them (the sender resends); the one being written goes when its write
+    // completes.
+    if (cancelled_ && !write_in_flight_) acks_.clear();
     const bool idle = pending_ == 0 && !write_in_flight_ && acks_.empty();
     // After a store error the stream ends even with a read outstanding: gRPC fails that read.
     if (idle && (reads_done_ || !error_.ok())) {
-      finished_ = true;
+      finish_started_ = true;
       action.finish = true;
       action.status = !error_.ok() ? error_
                       : cancelled_ ? grpc::Status::CANCELLED
@@ -200,31 +238,54 @@ class SettleReactor final : public grpc::ServerBidiReactor<SettlementBatch, Sett
     return action;
   }
 
-  // Called without mu_. Finish comes last: after it the reactor may already be deleted.
+  // True once, when nothing can reach this object any more.
+  bool DeletableLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (deleting_ || !finish_done_ || call_open_ || read_in_flight_ || write_in_flight_ ||
+        pending_ > 0) {
+      return false;
+    }
+    deleting_ = true;
+    return true;
+  }
+
+  // Called without mu_. The deletion comes last and only when nothing else was started.
   void Run(Action& action) {
-    if (action.start_read) StartRead(&incoming_);
+    if (action.start_read) stream_.Read(&incoming_, &read_tag_);
     if (action.write != nullptr) {
       grpc::WriteOptions options;
       if (action.more_acks_follow) options.set_buffer_hint();
-      StartWrite(action.write, options);
+      stream_.Write(*action.write, options, &write_tag_);
     }
-    if (action.finish) Finish(std::move(action.status));
+    if (action.finish) stream_.Finish(action.status, &finish_tag_);
+    if (action.delete_self) delete this;
   }
 
+  LedgerService* const service_;
   LedgerStore& store_;
   const int max_unacked_;
-  // Only the reaction that follows a StartRead touches it.
+  grpc::ServerCompletionQueue* const cq_;
+  grpc::ServerContext context_;
+  grpc::ServerAsyncReaderWriter<SettlementAck, SettlementBatch> stream_{&context_};
+  MemberTag<SettleCall> requested_tag_{this, &SettleCall::OnRequested};
+  MemberTag<SettleCall> read_tag_{this, &SettleCall::OnReadDone};
+  MemberTag<SettleCall> write_tag_{this, &SettleCall::OnWriteDone};
+  MemberTag<SettleCall> finish_tag_{this, &SettleCall::OnFinishDone};
+  MemberTag<SettleCall> done_tag_{this, &SettleCall::OnCallDone};
+  // Only the event that follows a read touches it.
   SettlementBatch incoming_;
 
   std::mutex mu_;  // std::mutex: see the TSan note in ledger_store.h
   std::deque<SettlementAck> acks_ ABSL_GUARDED_BY(mu_);
   int pending_ ABSL_GUARDED_BY(mu_) = 0;  // batches handed to the store, callback not yet run
+  bool call_open_ ABSL_GUARDED_BY(mu_) = false;  // matched, and its done event not yet run
   bool read_in_flight_ ABSL_GUARDED_BY(mu_) = false;
   bool reads_done_ ABSL_GUARDED_BY(mu_) = false;
   bool write_in_flight_ ABSL_GUARDED_BY(mu_) = false;
   bool write_failed_ ABSL_GUARDED_BY(mu_) = false;
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
-  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  bool finish_started_ ABSL_GUARDED_BY(mu_) = false;
+  bool finish_done_ ABSL_GUARDED_BY(mu_) = false;
+  bool deleting_ ABSL_GUARDED_BY(mu_) = false;
   grpc::Status error_ ABSL_GUARDED_BY(mu_);
 };
 
@@ -236,45 +297,38 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
 }
 
-grpc::ServerBidiReactor<SettlementBatch, SettlementAck>* LedgerService::Settle(
-    grpc::CallbackServerContext* /*context*/) {
-  return new SettleReactor(store_, options_.max_unacked_batches_per_stream);
+void LedgerService::ServeSettle(grpc::ServerCompletionQueue* cq) {
+  SettleCall::Request(this, &store_, options_.max_unacked_batches_per_stream, cq);
 }
 
-grpc::ServerUnaryReactor* LedgerService::Summary(grpc::CallbackServerContext* context,
-                                                 const rinha::v1::SummaryRequest* request,
-                                                 rinha::v1::SummaryResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+grpc::Status LedgerService::Summary(grpc::ServerContext* /*context*/,
+                                    const rinha::v1::SummaryRequest* request,
+                                    rinha::v1::SummaryResponse* response) {
   SummaryRange range;
   if (request->has_from_ms()) range.from_ms = request->from_ms();
   if (request->has_to_ms()) range.to_ms = request->to_ms();
-  // Inline on purpose: an index-only read on its own connection, bounded (about a millisecond
-  // for a contest-sized window) and never waiting for the writer.
+  // An index-only read on its own connection, bounded (about a millisecond for a contest-sized
+  // window) and never waiting for the writer.
   absl::StatusOr<SummaryTotals> totals = store_.Summary(range);
   if (totals.ok()) {
     ToProto(totals->default_totals, response->mutable_default_totals());
     ToProto(totals->fallback_totals, response->mutable_fallback_totals());
   }
-  reactor->Finish(ToGrpcStatus(totals.status()));
-  return reactor;
+  return ToGrpcStatus(totals.status());
 }
 
-grpc::ServerUnaryReactor* LedgerService::Purge(grpc::CallbackServerContext* context,
-                                               const rinha::v1::PurgeRequest* /*request*/,
-                                               rinha::v1::PurgeResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+grpc::Status LedgerService::Purge(grpc::ServerContext* /*context*/,
+                                  const rinha::v1::PurgeRequest* /*request*/,
+                                  rinha::v1::PurgeResponse* response) {
   // Through the writer, so a purge is ordered with the settlements queued before it.
-  store_.Purge([reactor, response](absl::StatusOr<int64_t> deleted) {
-    if (deleted.ok()) response->set_deleted(*deleted);
-    reactor->Finish(ToGrpcStatus(deleted.status()));
-  });
-  return reactor;
+  absl::StatusOr<int64_t> deleted = store_.PurgeAndWait();
+  if (deleted.ok()) response->set_deleted(*deleted);
+  return ToGrpcStatus(deleted.status());
 }
 
-grpc::ServerUnaryReactor* LedgerService::List(grpc::CallbackServerContext* context,
-                                              const rinha::v1::ListRequest* request,
-                                              rinha::v1::ListResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+grpc::Status LedgerService::List(grpc::ServerContext* /*context*/,
+                                 const rinha::v1::ListRequest* request,
+                                 rinha::v1::ListResponse* response) {
   const int limit =
       request->limit() <= 0 || request->limit() > kListPageSize ? kListPageSize : request->limit();
   absl::StatusOr<std::vector<Settlement>> page =
@@ -293,23 +347,19 @@ grpc::ServerUnaryReactor* LedgerService::List(grpc::CallbackServerContext* conte
     // A page may hold a few more than `limit`: an id's rows are never split (LedgerStore::List).
     response->set_more(static_cast<int>(page->size()) >= limit);
   }
-  reactor->Finish(ToGrpcStatus(page.status()));
-  return reactor;
+  return ToGrpcStatus(page.status());
 }
 
-grpc::ServerUnaryReactor* LedgerService::Get(grpc::CallbackServerContext* context,
-                                             const rinha::v1::PaymentStatusRequest* request,
-                                             rinha::v1::PaymentStatus* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+grpc::Status LedgerService::Get(grpc::ServerContext* /*context*/,
+                                const rinha::v1::PaymentStatusRequest* request,
+                                rinha::v1::PaymentStatus* response) {
   if (!IsCanonicalUuid(request->correlation_id())) {
-    reactor->Finish(
-        grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "correlation_id is not a canonical UUID"));
-    return reactor;
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "correlation_id is not a canonical UUID");
   }
   absl::StatusOr<std::vector<Settlement>> rows = store_.Get(request->correlation_id());
   if (rows.ok()) *response = ToPaymentStatus(*rows);
-  reactor->Finish(ToGrpcStatus(rows.status()));
-  return reactor;
+  return ToGrpcStatus(rows.status());
 }
 
 rinha::v1::PaymentStatus ToPaymentStatus(const std::vector<Settlement>& rows) {

@@ -1,6 +1,7 @@
-// rinha.v1.Ledger over gRPC's callback API: a small reactor per Settle stream feeding the store's
-// writer, and unary Summary/Purge/List/Get. Owns no threads; reactions run on gRPC's callback
-// threads and settlement acknowledgements are started from the store's writer thread.
+// rinha.v1.Ledger: Settle is asynchronous, one call object per stream feeding the store's writer,
+// its events run on the server's one polling thread (common/grpc_server.h) and its
+// acknowledgements are started from the store's writer thread; the unary Summary/Purge/List/Get
+// are synchronous, run by gRPC's sync threads (rare calls). Owns no threads.
 #pragma once
 
 #include <vector>
@@ -17,7 +18,8 @@ grpc::Status ToGrpcStatus(const absl::Status& status);
 // An id's rows (LedgerStore::Get: its first settlement first) as the answer to Ledger/Get.
 rinha::v1::PaymentStatus ToPaymentStatus(const std::vector<Settlement>& rows);
 
-class LedgerService final : public rinha::v1::Ledger::CallbackService {
+class LedgerService final
+    : public rinha::v1::Ledger::WithAsyncMethod_Settle<rinha::v1::Ledger::Service> {
  public:
   struct Options {
     // Batches a stream may have read but not yet acknowledged; beyond it the stream stops
@@ -29,24 +31,24 @@ class LedgerService final : public rinha::v1::Ledger::CallbackService {
   LedgerService(LedgerStore& store, const Options& options) : store_(store), options_(options) {}
   explicit LedgerService(LedgerStore& store) : LedgerService(store, Options()) {}
 
-  grpc::ServerBidiReactor<rinha::v1::SettlementBatch, rinha::v1::SettlementAck>* Settle(
-      grpc::CallbackServerContext* context) override;
-  grpc::ServerUnaryReactor* Summary(grpc::CallbackServerContext* context,
-                                    const rinha::v1::SummaryRequest* request,
-                                    rinha::v1::SummaryResponse* response) override;
-  grpc::ServerUnaryReactor* Purge(grpc::CallbackServerContext* context,
-                                  const rinha::v1::PurgeRequest* request,
-                                  rinha::v1::PurgeResponse* response) override;
+  // Starts taking Settle streams on `cq` (the server's, after it started); each call then lives
+  // until its stream is done. The store must run until the server has shut down and every
+  // settlement handed to it has been answered (LedgerStore::Shutdown), and `cq` until then.
+  void ServeSettle(grpc::ServerCompletionQueue* cq);
+
+  grpc::Status Summary(grpc::ServerContext* context, const rinha::v1::SummaryRequest* request,
+                       rinha::v1::SummaryResponse* response) override;
+  // Waits for the writer (the purge is ordered with the settlements queued before it).
+  grpc::Status Purge(grpc::ServerContext* context, const rinha::v1::PurgeRequest* request,
+                     rinha::v1::PurgeResponse* response) override;
   // A page of settlements in id order (read connection; never waits for the writer).
-  grpc::ServerUnaryReactor* List(grpc::CallbackServerContext* context,
-                                 const rinha::v1::ListRequest* request,
-                                 rinha::v1::ListResponse* response) override;
+  grpc::Status List(grpc::ServerContext* context, const rinha::v1::ListRequest* request,
+                    rinha::v1::ListResponse* response) override;
   static constexpr int kListPageSize = 10'000;
-  // One payment's rows (read connection, inline like Summary): InvalidArgument unless the id is
+  // One payment's rows (read connection, like Summary): InvalidArgument unless the id is
   // canonical.
-  grpc::ServerUnaryReactor* Get(grpc::CallbackServerContext* context,
-                                const rinha::v1::PaymentStatusRequest* request,
-                                rinha::v1::PaymentStatus* response) override;
+  grpc::Status Get(grpc::ServerContext* context, const rinha::v1::PaymentStatusRequest* request,
+                   rinha::v1::PaymentStatus* response) override;
 
  private:
   LedgerStore& store_;

@@ -1,11 +1,7 @@
 #include "router/router_server.h"
 
-#include <grpcpp/grpcpp.h>
 #include <unistd.h>
 
-#include <chrono>
-
-#include "common/grpc_server.h"
 #include "common/host_port.h"
 #include "common/log.h"
 
@@ -98,11 +94,12 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
   server->service_ = std::make_unique<RouterService>(*server->dispatcher_, *server->ledger_,
                                                      server->journal_.get());
 
-  absl::StatusOr<StartedGrpcServer> started =
-      StartGrpcServer(server->service_.get(), {options.tcp_address, options.unix_socket_path});
+  absl::StatusOr<std::unique_ptr<GrpcServer>> started =
+      GrpcServer::Start(server->service_.get(), {options.tcp_address, options.unix_socket_path});
   if (!started.ok()) return started.status();
-  server->server_ = std::move(started->server);
-  server->tcp_port_ = started->tcp_port;
+  server->server_ = *std::move(started);
+  server->service_->ServeSubmit(server->server_->cq());
+  server->tcp_port_ = server->server_->tcp_port();
   server->unix_socket_path_ = options.unix_socket_path;
   RINHA_LOG_INFO(
       "router serving tcp_port=%d unix=%s default=%s fallback=%s ledger=%s health_slot=%d/%d",
@@ -121,16 +118,17 @@ int RouterServer::metrics_port() const {
 void RouterServer::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
-  if (server_ != nullptr) {
-    server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
-    server_->Wait();
-  }
+  // Streams still open after 2 s are cancelled; their call objects wait for the dispatcher's
+  // answers they are owed, so the dispatcher must still run.
+  if (server_ != nullptr) server_->ShutdownServer(absl::Seconds(2));
   if (metrics_server_ != nullptr) metrics_server_->Stop();
   audit_.reset();
   if (dispatcher_ != nullptr) {
     dispatcher_->Drain(drain_);
-    dispatcher_->Stop();
+    dispatcher_->Stop();  // every batch handed over is answered by now
   }
+  // The answers may have started writes on the server's queue: it stops after them.
+  if (server_ != nullptr) server_->ShutdownQueue();
   if (ledger_ != nullptr) ledger_->Shutdown(drain_);
   ledger_.reset();
   journal_.reset();

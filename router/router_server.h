@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "common/grpc_server.h"
 #include "common/journal.h"
 #include "common/metrics.h"
 #include "common/metrics_http.h"
@@ -18,10 +19,6 @@
 #include "router/router_metrics.h"
 #include "router/router_service.h"
 #include "router/self_audit.h"
-
-namespace grpc {
-class Server;
-}
 
 namespace rinha::router {
 
@@ -67,7 +64,7 @@ class RouterServer {
 
   // Stops serving, lets in-flight processor calls finish and the ledger take their settlements
   // (each for up to options.drain), then stops. Loses nothing: what is left is in the journal.
-  // Idempotent; not from gRPC threads.
+  // Idempotent; not from gRPC's threads.
   void Shutdown();
 
  private:
@@ -81,7 +78,7 @@ class RouterServer {
   std::unique_ptr<LedgerClient> ledger_;
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<RouterService> service_;
-  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<GrpcServer> server_;
   std::unique_ptr<metrics::MetricsServer> metrics_server_;
   std::unique_ptr<SelfAuditThread> audit_;
   int tcp_port_ = 0;

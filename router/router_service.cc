@@ -1,32 +1,69 @@
 #include "router/router_service.h"
 
 #include <deque>
+#include <future>
 #include <mutex>
 #include <utility>
+
+#include "absl/base/thread_annotations.h"
+#include "common/grpc_server.h"
 
 namespace rinha::router {
 namespace {
 
-// Reads batches, hands each to the dispatcher and writes its acknowledgement once the
-// dispatcher has answered (after journaling: see Dispatcher::Submit), in the order the answers
-// come. Reads and writes proceed independently; one write is in progress at a time. Finishes once
-// the client half-closes (or the call breaks), every batch handed over has been answered and
-// every owed acknowledgement written; the dispatcher always answers (RETRY_LATER when stopping),
-// so the reactor cannot be deleted while it still holds a callback to it.
-class SubmitReactor final
-    : public grpc::ServerBidiReactor<rinha::v1::PaymentBatch, rinha::v1::PaymentAck> {
+// One Submit stream, from the request that takes it to its deletion. Reads batches, hands each
+// to the dispatcher and writes its acknowledgement once the dispatcher has answered (after
+// journaling: see Dispatcher::Submit), in the order the answers come. Reads and writes proceed
+// independently; one write is in progress at a time. Finishes once the client half-closes (or the
+// call breaks), every batch handed over has been answered and every owed acknowledgement written.
+// Deletes itself once Finish has completed, the call is done (AsyncNotifyWhenDone) and no
+// operation or dispatcher answer is outstanding; the dispatcher always answers (RETRY_LATER when
+// stopping), so no thread can still hold a pointer to it.
+class SubmitCall {
  public:
-  explicit SubmitReactor(Dispatcher& dispatcher) : dispatcher_(dispatcher) { StartRead(&batch_); }
+  // Requests the next Submit call; the object owns itself from here.
+  static void Request(RouterService* service, Dispatcher* dispatcher,
+                      grpc::ServerCompletionQueue* cq) {
+    auto* call = new SubmitCall(service, dispatcher, cq);
+    call->context_.AsyncNotifyWhenDone(&call->done_tag_);
+    service->RequestSubmit(&call->context_, &call->stream_, cq, cq, &call->requested_tag_);
+  }
 
-  void OnReadDone(bool ok) override {
+ private:
+  struct Action {
+    bool write = false;
+    bool finish = false;
+    grpc::Status status;
+    bool delete_self = false;
+  };
+
+  SubmitCall(RouterService* service, Dispatcher* dispatcher, grpc::ServerCompletionQueue* cq)
+      : service_(service), dispatcher_(*dispatcher), cq_(cq) {}
+
+  void OnRequested(bool ok) {
+    if (!ok) {  // the server is shutting down; an unmatched call gets no done event
+      delete this;
+      return;
+    }
+    Request(service_, &dispatcher_, cq_);  // the next stream
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      call_open_ = true;
+      read_in_flight_ = true;
+    }
+    stream_.Read(&batch_, &read_tag_);
+  }
+
+  void OnReadDone(bool ok) {
     if (!ok) {
-      bool finish = false;
+      Action action;
       {
         std::lock_guard<std::mutex> lock(mu_);
-        reading_done_ = true;
-        finish = MayFinish();
+        read_in_flight_ = false;
+        reading_done_ = true;  // half-close, cancellation or a broken call
+        action = NextActionLocked();
       }
-      if (finish) FinishNow();
+      Run(action);
       return;
     }
     const uint64_t batch_id = batch_.batch_id();
@@ -39,12 +76,29 @@ class SubmitReactor final
                          OnAnswered(batch_id, result, invalid);
                        });
     batch_.Clear();
-    StartRead(&batch_);
+    // read_in_flight_ stays set: the read goes on until the stream says there is no more.
+    stream_.Read(&batch_, &read_tag_);
   }
 
-  void OnWriteDone(bool ok) override {
-    bool write = false;
-    bool finish = false;
+  // The dispatcher's answer (loop thread, or the caller's while stopping).
+  void OnAnswered(uint64_t batch_id, rinha::v1::AckResult result, int invalid) {
+    Action action;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      --awaiting_;
+      if (!broken_ && !cancelled_) {
+        rinha::v1::PaymentAck& ack = owed_.emplace_back();
+        ack.set_batch_id(batch_id);
+        ack.set_result(result);
+        ack.set_invalid(invalid);
+      }
+      action = NextActionLocked();
+    }
+    Run(action);
+  }
+
+  void OnWriteDone(bool ok) {
+    Action action;
     {
       std::lock_guard<std::mutex> lock(mu_);
       writing_ = false;
@@ -53,83 +107,111 @@ class SubmitReactor final
         owed_.clear();
         broken_ = true;
       }
-      write = NextWrite();
-      finish = !write && MayFinish();
+      action = NextActionLocked();
     }
-    if (write) StartWrite(&ack_);
-    if (finish) FinishNow();
+    Run(action);
   }
 
-  void OnDone() override { delete this; }
-
- private:
-  // The dispatcher's answer (loop thread, or the caller's while stopping).
-  void OnAnswered(uint64_t batch_id, rinha::v1::AckResult result, int invalid) {
-    bool write = false;
-    bool finish = false;
+  // The call is over: finished, or cancelled (the client went away, or the server's shutdown
+  // grace ran out) before that.
+  void OnCallDone(bool /*ok*/) {
+    Action action;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      --awaiting_;
-      if (!broken_) {
-        rinha::v1::PaymentAck ack;
-        ack.set_batch_id(batch_id);
-        ack.set_result(result);
-        ack.set_invalid(invalid);
-        owed_.push_back(std::move(ack));
-      }
-      write = NextWrite();
-      finish = !write && MayFinish();
+      call_open_ = false;
+      if (!finish_started_) cancelled_ = true;
+      action = NextActionLocked();
     }
-    if (write) StartWrite(&ack_);
-    if (finish) FinishNow();
+    Run(action);
   }
 
-  void FinishNow() {
-    bool broken;
+  void OnFinishDone(bool /*ok*/) {
+    Action action;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      broken = broken_;
+      finish_done_ = true;
+      action = NextActionLocked();
     }
-    Finish(broken ? grpc::Status(grpc::StatusCode::UNAVAILABLE, "write failed") : grpc::Status::OK);
+    Run(action);
   }
 
-  bool NextWrite() {
-    if (writing_ || owed_.empty() || broken_) return false;
-    ack_ = std::move(owed_.front());
-    owed_.pop_front();
-    writing_ = true;
-    return true;
+  Action NextActionLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    Action action;
+    if (finish_started_) {
+      action.delete_self = DeletableLocked();
+      return action;
+    }
+    if (cancelled_) owed_.clear();  // nobody will read them; the client resends
+    if (!writing_ && !owed_.empty() && !broken_) {
+      ack_ = std::move(owed_.front());
+      owed_.pop_front();
+      writing_ = true;
+      action.write = true;
+      return action;
+    }
+    if (reading_done_ && !writing_ && awaiting_ == 0 && owed_.empty()) {
+      finish_started_ = true;
+      action.finish = true;
+      action.status = broken_      ? grpc::Status(grpc::StatusCode::UNAVAILABLE, "write failed")
+                      : cancelled_ ? grpc::Status::CANCELLED
+                                   : grpc::Status::OK;
+    }
+    return action;
   }
-  bool MayFinish() {
-    if (finished_ || !reading_done_ || writing_ || awaiting_ > 0 || (!owed_.empty() && !broken_)) {
+
+  // True once, when nothing can reach this object any more.
+  bool DeletableLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (deleting_ || !finish_done_ || call_open_ || read_in_flight_ || writing_ || awaiting_ > 0) {
       return false;
     }
-    finished_ = true;
+    deleting_ = true;
     return true;
   }
 
+  // Called without mu_. The deletion comes last and only when nothing else was started.
+  void Run(const Action& action) {
+    // ack_ is not touched again until this write completes; Write serializes it at once.
+    if (action.write) stream_.Write(ack_, &write_tag_);
+    if (action.finish) stream_.Finish(action.status, &finish_tag_);
+    if (action.delete_self) delete this;
+  }
+
+  RouterService* const service_;
   Dispatcher& dispatcher_;
-  rinha::v1::PaymentBatch batch_;  // reactions on reads are serialised by gRPC
+  grpc::ServerCompletionQueue* const cq_;
+  grpc::ServerContext context_;
+  grpc::ServerAsyncReaderWriter<rinha::v1::PaymentAck, rinha::v1::PaymentBatch> stream_{&context_};
+  MemberTag<SubmitCall> requested_tag_{this, &SubmitCall::OnRequested};
+  MemberTag<SubmitCall> read_tag_{this, &SubmitCall::OnReadDone};
+  MemberTag<SubmitCall> write_tag_{this, &SubmitCall::OnWriteDone};
+  MemberTag<SubmitCall> finish_tag_{this, &SubmitCall::OnFinishDone};
+  MemberTag<SubmitCall> done_tag_{this, &SubmitCall::OnCallDone};
+  rinha::v1::PaymentBatch batch_;  // only the event that follows a read touches it
   rinha::v1::PaymentAck ack_;      // one write at a time (writing_)
-  std::mutex mu_;                  // guards the fields below (std::mutex: visible to TSan)
-  std::deque<rinha::v1::PaymentAck> owed_;
-  int awaiting_ = 0;  // batches handed to the dispatcher and not yet answered
-  bool writing_ = false;
-  bool reading_done_ = false;
-  bool broken_ = false;
-  bool finished_ = false;
+
+  std::mutex mu_;  // guards the fields below (std::mutex: visible to TSan)
+  std::deque<rinha::v1::PaymentAck> owed_ ABSL_GUARDED_BY(mu_);
+  int awaiting_ ABSL_GUARDED_BY(mu_) = 0;  // batches handed to the dispatcher, not yet answered
+  bool call_open_ ABSL_GUARDED_BY(mu_) = false;  // matched, and its done event not yet run
+  bool read_in_flight_ ABSL_GUARDED_BY(mu_) = false;
+  bool reading_done_ ABSL_GUARDED_BY(mu_) = false;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool broken_ ABSL_GUARDED_BY(mu_) = false;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  bool finish_started_ ABSL_GUARDED_BY(mu_) = false;
+  bool finish_done_ ABSL_GUARDED_BY(mu_) = false;
+  bool deleting_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace
 
-grpc::ServerBidiReactor<rinha::v1::PaymentBatch, rinha::v1::PaymentAck>* RouterService::Submit(
-    grpc::CallbackServerContext* /*context*/) {
-  return new SubmitReactor(dispatcher_);
+void RouterService::ServeSubmit(grpc::ServerCompletionQueue* cq) {
+  SubmitCall::Request(this, &dispatcher_, cq);
 }
 
-grpc::ServerUnaryReactor* RouterService::Stats(grpc::CallbackServerContext* context,
-                                               const rinha::v1::RouterStatsRequest* /*request*/,
-                                               rinha::v1::RouterStatsResponse* response) {
+grpc::Status RouterService::Stats(grpc::ServerContext* /*context*/,
+                                  const rinha::v1::RouterStatsRequest* /*request*/,
+                                  rinha::v1::RouterStatsResponse* response) {
   const RouterCoreStats s = dispatcher_.Stats();
   response->set_queued(s.queued);
   response->set_in_flight(s.in_flight);
@@ -175,16 +257,16 @@ grpc::ServerUnaryReactor* RouterService::Stats(grpc::CallbackServerContext* cont
     state->set_undecided(s.by_state[i].undecided);
     state->set_oldest_age_ms(s.by_state[i].oldest_ms);
   }
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(grpc::Status::OK);
-  return reactor;
+  return grpc::Status::OK;
 }
 
-grpc::ServerUnaryReactor* RouterService::Status(grpc::CallbackServerContext* context,
-                                                const rinha::v1::PaymentStatusRequest* request,
-                                                rinha::v1::PaymentStatus* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  dispatcher_.Status(request->correlation_id(), [reactor, response](const PaymentView& view) {
+grpc::Status RouterService::Status(grpc::ServerContext* /*context*/,
+                                   const rinha::v1::PaymentStatusRequest* request,
+                                   rinha::v1::PaymentStatus* response) {
+  // The dispatcher always answers, on its loop (or here, as unknown, once it has stopped).
+  std::promise<void> answered;
+  std::future<void> answer = answered.get_future();
+  dispatcher_.Status(request->correlation_id(), [&answered, response](const PaymentView& view) {
     using rinha::v1::PaymentStatus;
     switch (view.where) {
       case PaymentView::Where::kUnknown:
@@ -213,18 +295,17 @@ grpc::ServerUnaryReactor* RouterService::Status(grpc::CallbackServerContext* con
         if (view.has_processor) response->set_processor(ToProto(view.processor));
         break;
     }
-    reactor->Finish(grpc::Status::OK);
+    answered.set_value();
   });
-  return reactor;
+  answer.wait();
+  return grpc::Status::OK;
 }
 
-grpc::ServerUnaryReactor* RouterService::Purge(grpc::CallbackServerContext* context,
-                                               const rinha::v1::PurgeRequest* /*request*/,
-                                               rinha::v1::PurgeResponse* response) {
+grpc::Status RouterService::Purge(grpc::ServerContext* /*context*/,
+                                  const rinha::v1::PurgeRequest* /*request*/,
+                                  rinha::v1::PurgeResponse* response) {
   response->set_deleted(dispatcher_.Purge());
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(grpc::Status::OK);
-  return reactor;
+  return grpc::Status::OK;
 }
 
 }  // namespace rinha::router
