@@ -11,7 +11,8 @@
 // that makes gRPC build a "hybrid" server whose synchronous methods (reflection, health, the
 // rarely called unary methods of our services) wait on a non-polling queue and are run by gRPC's
 // sync threads without polling. The hot streams (the router's Submit, the ledger's Settle) are
-// asynchronous methods on the queue; their calls are objects whose tags are CqTag.
+// asynchronous methods on the queue; their calls are objects whose tags are CqTag
+// (common/cq_tag.h).
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -23,31 +24,9 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/cq_tag.h"
 
 namespace rinha {
-
-// What the completion queue hands back: the tag of every asynchronous operation is one.
-// Done(ok) runs on the queue's thread.
-class CqTag {
- public:
-  virtual void Done(bool ok) = 0;
-
- protected:
-  ~CqTag() = default;
-};
-
-// A tag that calls (owner->*method)(ok): an object with several operations in flight (a read, a
-// write, a finish) keeps one of these per operation.
-template <typename Owner>
-class MemberTag final : public CqTag {
- public:
-  MemberTag(Owner* owner, void (Owner::*method)(bool)) : owner_(owner), method_(method) {}
-  void Done(bool ok) override { (owner_->*method_)(ok); }
-
- private:
-  Owner* const owner_;
-  void (Owner::*const method_)(bool);
-};
 
 struct GrpcListenOptions {
   std::string tcp_address;       // "host:port", port 0 = any free port; empty = no TCP

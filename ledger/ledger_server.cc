@@ -66,10 +66,13 @@ void LedgerServer::Shutdown(absl::Duration grace) {
     // run.
     server_->ShutdownServer(grace);
   }
-  // Every settlement handed to the store is answered here; its callbacks may still start
-  // operations on the server's queue, so the queue stops after.
+  // Every settlement handed to the store is answered here. The calls' last events may still
+  // start operations (a Finish) on the server's queue, so it stops once no call is left.
   if (store_ != nullptr) store_->Shutdown();
-  if (server_ != nullptr) server_->ShutdownQueue();
+  if (server_ != nullptr) {
+    service_->WaitForCalls();
+    server_->ShutdownQueue();
+  }
   if (metrics_server_ != nullptr) metrics_server_->Stop();
   if (!unix_socket_path_.empty()) ::unlink(unix_socket_path_.c_str());
   RINHA_LOG_INFO("ledger stopped");

@@ -45,23 +45,26 @@ class SettleCall {
  public:
   // Requests the next Settle call; the object owns itself from here.
   static void Request(LedgerService* service, LedgerStore* store, int max_unacked,
-                      grpc::ServerCompletionQueue* cq) {
-    auto* call = new SettleCall(service, store, max_unacked, cq);
+                      grpc::ServerCompletionQueue* cq, LiveCalls* live) {
+    auto* call = new SettleCall(service, store, max_unacked, cq, live);
     call->context_.AsyncNotifyWhenDone(&call->done_tag_);
     service->RequestSettle(&call->context_, &call->stream_, cq, cq, &call->requested_tag_);
   }
 
  private:
   SettleCall(LedgerService* service, LedgerStore* store, int max_unacked,
-             grpc::ServerCompletionQueue* cq)
-      : service_(service), store_(*store), max_unacked_(max_unacked), cq_(cq) {}
+             grpc::ServerCompletionQueue* cq, LiveCalls* live)
+      : service_(service), store_(*store), max_unacked_(max_unacked), cq_(cq), live_(*live) {
+    live_.Add();
+  }
+  ~SettleCall() { live_.Remove(); }
 
   void OnRequested(bool ok) {
     if (!ok) {  // the server is shutting down; an unmatched call gets no done event
       delete this;
       return;
     }
-    Request(service_, &store_, max_unacked_, cq_);  // the next stream
+    Request(service_, &store_, max_unacked_, cq_, &live_);  // the next stream
     {
       std::lock_guard<std::mutex> lock(mu_);
       call_open_ = true;
@@ -264,6 +267,7 @@ class SettleCall {
   LedgerStore& store_;
   const int max_unacked_;
   grpc::ServerCompletionQueue* const cq_;
+  LiveCalls& live_;
   grpc::ServerContext context_;
   grpc::ServerAsyncReaderWriter<SettlementAck, SettlementBatch> stream_{&context_};
   MemberTag<SettleCall> requested_tag_{this, &SettleCall::OnRequested};
@@ -298,7 +302,7 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
 }
 
 void LedgerService::ServeSettle(grpc::ServerCompletionQueue* cq) {
-  SettleCall::Request(this, &store_, options_.max_unacked_batches_per_stream, cq);
+  SettleCall::Request(this, &store_, options_.max_unacked_batches_per_stream, cq, &live_calls_);
 }
 
 grpc::Status LedgerService::Summary(grpc::ServerContext* /*context*/,

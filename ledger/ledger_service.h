@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "common/cq_tag.h"
 #include "ledger/ledger_store.h"
 #include "payments.grpc.pb.h"
 
@@ -35,6 +36,9 @@ class LedgerService final
   // until its stream is done. The store must run until the server has shut down and every
   // settlement handed to it has been answered (LedgerStore::Shutdown), and `cq` until then.
   void ServeSettle(grpc::ServerCompletionQueue* cq);
+  // Returns once every Settle call object is gone: after the server's shutdown and the store's
+  // (which answers every settlement), and before the queue's.
+  void WaitForCalls() { live_calls_.WaitForNone(); }
 
   grpc::Status Summary(grpc::ServerContext* context, const rinha::v1::SummaryRequest* request,
                        rinha::v1::SummaryResponse* response) override;
@@ -53,6 +57,7 @@ class LedgerService final
  private:
   LedgerStore& store_;
   const Options options_;
+  LiveCalls live_calls_;
 };
 
 }  // namespace rinha::ledger

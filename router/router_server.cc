@@ -127,8 +127,12 @@ void RouterServer::Shutdown() {
     dispatcher_->Drain(drain_);
     dispatcher_->Stop();  // every batch handed over is answered by now
   }
-  // The answers may have started writes on the server's queue: it stops after them.
-  if (server_ != nullptr) server_->ShutdownQueue();
+  // The calls' last events may still start operations (a write, a Finish) on the server's
+  // queue, so it stops once no call is left.
+  if (server_ != nullptr) {
+    service_->WaitForCalls();
+    server_->ShutdownQueue();
+  }
   if (ledger_ != nullptr) ledger_->Shutdown(drain_);
   ledger_.reset();
   journal_.reset();

@@ -23,8 +23,8 @@ class SubmitCall {
  public:
   // Requests the next Submit call; the object owns itself from here.
   static void Request(RouterService* service, Dispatcher* dispatcher,
-                      grpc::ServerCompletionQueue* cq) {
-    auto* call = new SubmitCall(service, dispatcher, cq);
+                      grpc::ServerCompletionQueue* cq, LiveCalls* live) {
+    auto* call = new SubmitCall(service, dispatcher, cq, live);
     call->context_.AsyncNotifyWhenDone(&call->done_tag_);
     service->RequestSubmit(&call->context_, &call->stream_, cq, cq, &call->requested_tag_);
   }
@@ -37,15 +37,19 @@ class SubmitCall {
     bool delete_self = false;
   };
 
-  SubmitCall(RouterService* service, Dispatcher* dispatcher, grpc::ServerCompletionQueue* cq)
-      : service_(service), dispatcher_(*dispatcher), cq_(cq) {}
+  SubmitCall(RouterService* service, Dispatcher* dispatcher, grpc::ServerCompletionQueue* cq,
+             LiveCalls* live)
+      : service_(service), dispatcher_(*dispatcher), cq_(cq), live_(*live) {
+    live_.Add();
+  }
+  ~SubmitCall() { live_.Remove(); }
 
   void OnRequested(bool ok) {
     if (!ok) {  // the server is shutting down; an unmatched call gets no done event
       delete this;
       return;
     }
-    Request(service_, &dispatcher_, cq_);  // the next stream
+    Request(service_, &dispatcher_, cq_, &live_);  // the next stream
     {
       std::lock_guard<std::mutex> lock(mu_);
       call_open_ = true;
@@ -179,6 +183,7 @@ class SubmitCall {
   RouterService* const service_;
   Dispatcher& dispatcher_;
   grpc::ServerCompletionQueue* const cq_;
+  LiveCalls& live_;
   grpc::ServerContext context_;
   grpc::ServerAsyncReaderWriter<rinha::v1::PaymentAck, rinha::v1::PaymentBatch> stream_{&context_};
   MemberTag<SubmitCall> requested_tag_{this, &SubmitCall::OnRequested};
@@ -206,7 +211,7 @@ class SubmitCall {
 }  // namespace
 
 void RouterService::ServeSubmit(grpc::ServerCompletionQueue* cq) {
-  SubmitCall::Request(this, &dispatcher_, cq);
+  SubmitCall::Request(this, &dispatcher_, cq, &live_calls_);
 }
 
 grpc::Status RouterService::Stats(grpc::ServerContext* /*context*/,

@@ -5,6 +5,7 @@
 // synchronous, run by gRPC's sync threads (rare calls).
 #pragma once
 
+#include "common/cq_tag.h"
 #include "common/journal.h"
 #include "payments.grpc.pb.h"
 #include "router/dispatcher.h"
@@ -23,6 +24,9 @@ class RouterService final
   // until its stream is done. The dispatcher must run until the server has shut down and every
   // batch handed to it has been answered (Dispatcher::Stop), and `cq` until then.
   void ServeSubmit(grpc::ServerCompletionQueue* cq);
+  // Returns once every Submit call object is gone: after the server's shutdown and the
+  // dispatcher's (which answers every batch), and before the queue's.
+  void WaitForCalls() { live_calls_.WaitForNone(); }
 
   grpc::Status Stats(grpc::ServerContext* context, const rinha::v1::RouterStatsRequest* request,
                      rinha::v1::RouterStatsResponse* response) override;
@@ -37,6 +41,7 @@ class RouterService final
   Dispatcher& dispatcher_;
   LedgerClient& ledger_;
   const Journal* const journal_;
+  LiveCalls live_calls_;
 };
 
 }  // namespace rinha::router
