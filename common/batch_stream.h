@@ -9,12 +9,17 @@
 // the item (a journal handle, a receipt time), so that it can release what the peer now holds.
 //
 // Threading: Enqueue, stats, AnyHeld and Shutdown from any thread (Shutdown not from the hooks).
-// One sender thread owns the stream and its writes; a reader thread per stream takes the
-// acknowledgements and runs Hooks::on_ack, outside the lock.
+// One sender thread owns the stream: it opens it, builds the batches and starts their writes. The
+// stream is gRPC's asynchronous API on a completion queue of the BatchStream's own, and one poller
+// thread takes its events: the acknowledgements (it runs Hooks::on_ack, outside the lock) and the
+// ends of writes. So exactly one thread per stream waits inside gRPC: with the synchronous API the
+// sender (in Write) and a reader (in Read) both did, and in gRPC 1.51 threads waiting inside gRPC
+// hand the one epoll set to each other with a wake-up per turn (common/grpc_server.h).
 #pragma once
 
 #include <grpcpp/grpcpp.h>
-#include <grpcpp/support/sync_stream.h>
+#include <grpcpp/support/async_stream.h>
+#include <pthread.h>
 
 #include <algorithm>
 #include <chrono>
@@ -33,6 +38,7 @@
 
 #include "absl/time/time.h"
 #include "common/backoff.h"
+#include "common/cq_tag.h"
 #include "common/log.h"
 
 namespace rinha {
@@ -40,7 +46,7 @@ namespace rinha {
 template <typename Item, typename Batch, typename Ack, typename Tag = uint64_t>
 class BatchStream {
  public:
-  using ReaderWriter = ::grpc::ClientReaderWriterInterface<Batch, Ack>;
+  using ReaderWriter = ::grpc::ClientAsyncReaderWriterInterface<Batch, Ack>;
 
   enum class Verdict {
     kDone,        // the peer holds the batch: forget it
@@ -62,11 +68,13 @@ class BatchStream {
   };
 
   struct Hooks {
-    // Opens one stream on `context` (the stream's lifetime is the context's).
-    std::function<std::unique_ptr<ReaderWriter>(grpc::ClientContext*)> open;
+    // Prepares one stream on `context` and `cq` without starting it (a stub's PrepareAsync...);
+    // the stream's lifetime is the context's.
+    std::function<std::unique_ptr<ReaderWriter>(grpc::ClientContext*, grpc::CompletionQueue*)>
+        open;
     // Appends an item to a batch being built.
     std::function<void(Batch&, Item&&)> add;
-    // An acknowledgement of `batch`; `tags` are its items', in order. Runs on the reader thread,
+    // An acknowledgement of `batch`; `tags` are its items', in order. Runs on the poller thread,
     // outside the stream's lock; must not block for long. Null: every ack is kDone.
     std::function<Verdict(const Batch&, const Ack&, const std::vector<Tag>& tags)> on_ack;
   };
@@ -85,9 +93,11 @@ class BatchStream {
     bool open = false;
   };
 
-  // Starts the sender thread; it connects lazily and keeps retrying while the peer is away.
+  // Starts the sender and poller threads; the sender connects lazily and keeps retrying while
+  // the peer is away.
   static std::unique_ptr<BatchStream> Start(const Options& options, Hooks hooks) {
     std::unique_ptr<BatchStream> stream(new BatchStream(options, std::move(hooks)));
+    stream->poller_ = std::thread([s = stream.get()] { s->Poll(); });
     stream->sender_ = std::thread([s = stream.get()] { s->Run(); });
     return stream;
   }
@@ -145,6 +155,11 @@ class BatchStream {
       if (left > 0) {
         RINHA_LOG_WARNING("%s: stopped with %d items not acknowledged", options_.name, left);
       }
+    }
+    // The sender has waited for every operation of its last stream to come back.
+    if (poller_.joinable()) {
+      cq_.Shutdown();
+      poller_.join();
     }
   }
 
@@ -217,9 +232,11 @@ class BatchStream {
   }
 
   // One stream from open to failure or shutdown; *status is how it ended. True when the peer
-  // acknowledged something on it.
+  // acknowledged something on it. Returns only once every operation started on the stream has
+  // come back from the poller, so the context and the stream can go.
   bool RunStream(grpc::Status* status) {
     grpc::ClientContext context;
+    std::unique_ptr<ReaderWriter> stream;
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (stopping_) {
@@ -228,6 +245,8 @@ class BatchStream {
       }
       context_ = &context;
       stream_broken_ = false;
+      started_ = false;
+      acked_any_ = false;
       ++stats_.streams;
       stats_.open = true;
       // Whatever an earlier stream carried goes again, first (the map is in batch order).
@@ -237,49 +256,13 @@ class BatchStream {
           u.send_at = Clock::time_point::min();
         }
       }
+      stream = hooks_.open(&context, &cq_);
+      stream_ = stream.get();
+      start_pending_ = true;
     }
-    std::unique_ptr<ReaderWriter> stream = hooks_.open(&context);
+    stream->StartCall(&start_tag_);
 
-    bool acked_any = false;  // written by the reader, read after join()
-    std::thread reader([&] {
-      Ack ack;
-      while (stream->Read(&ack)) {
-        std::shared_ptr<const Batch> batch;
-        std::vector<Tag> tags;
-        {
-          std::lock_guard<std::mutex> lock(mu_);
-          acked_any = true;
-          auto it = unacked_.find(ack.batch_id());
-          if (it == unacked_.end() || it->second.needs_send) continue;  // stale or duplicate
-          batch = it->second.batch;
-          tags = it->second.tags;
-        }
-        const Verdict verdict = hooks_.on_ack ? hooks_.on_ack(*batch, ack, tags) : Verdict::kDone;
-        std::lock_guard<std::mutex> lock(mu_);
-        auto it = unacked_.find(ack.batch_id());
-        if (it == unacked_.end()) continue;
-        if (verdict == Verdict::kRetryLater) {
-          ++stats_.retried_later;
-          it->second.needs_send = true;
-          it->second.send_at = Clock::now() + absl::ToChronoNanoseconds(options_.retry_later_delay);
-          wake_.notify_all();
-          continue;
-        }
-        const int64_t n = static_cast<int64_t>(it->second.tags.size());
-        unacked_.erase(it);
-        stats_.pending -= n;
-        stats_.unacked -= n;
-        ++stats_.batches_acked;
-        if (stats_.pending == 0) wake_.notify_all();  // a draining Shutdown waits for this
-      }
-      std::lock_guard<std::mutex> lock(mu_);
-      stream_broken_ = true;
-      stats_.open = false;
-      wake_.notify_all();
-    });
-
-    bool writable = true;
-    while (writable) {
+    while (true) {
       std::shared_ptr<const Batch> to_write;
       {
         std::unique_lock<std::mutex> lock(mu_);
@@ -287,8 +270,12 @@ class BatchStream {
         Unacked* due = nullptr;
         for (;;) {
           if (stream_broken_ || stopping_) break;
-          due = DueResendLocked(Clock::now(), &next_due);
-          if (due != nullptr || !queued_.empty()) break;
+          if (started_ && !write_pending_) {
+            due = DueResendLocked(Clock::now(), &next_due);
+            if (due != nullptr || !queued_.empty()) break;
+          } else {
+            next_due = Clock::time_point::max();  // woken by the start or the write ending
+          }
           if (next_due == Clock::time_point::max()) {
             wake_.wait(lock);
           } else {
@@ -330,24 +317,123 @@ class BatchStream {
           stats_.unacked += static_cast<int64_t>(n);
           ++stats_.batches_sent;
         }
+        write_pending_ = true;
       }
-      // Outside the lock: producers keep enqueueing during the write. The batch stays alive
-      // through `to_write` even if it is acknowledged before Write returns.
-      writable = stream->Write(*to_write);
+      // Outside the lock: producers keep enqueueing. Write serializes the batch at once; the
+      // batch itself stays in unacked_ until acknowledged.
+      stream->Write(*to_write, &write_tag_);
     }
 
+    // Cancel, wait for every outstanding operation to come back, then collect the status.
     {
-      std::lock_guard<std::mutex> lock(mu_);
-      context.TryCancel();  // ends the reader's Read
+      std::unique_lock<std::mutex> lock(mu_);
+      context.TryCancel();
+      wake_.wait(lock, [&] { return !start_pending_ && !read_pending_ && !write_pending_; });
+      finish_pending_ = true;
     }
-    reader.join();
-    *status = stream->Finish();
+    stream->Finish(status, &finish_tag_);
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      wake_.wait(lock, [&] { return !finish_pending_; });
+      context_ = nullptr;
+      stream_ = nullptr;
+      stats_.open = false;
+      return acked_any_;
+    }
+  }
+
+  // The poller thread: every event of the stream's operations.
+  void Poll() {
+    ::pthread_setname_np(::pthread_self(), "stream-poller");
+    void* tag = nullptr;
+    bool ok = false;
+    while (cq_.Next(&tag, &ok)) static_cast<CqTag*>(tag)->Done(ok);
+  }
+
+  void OnStarted(bool ok) {
+    ReaderWriter* stream = nullptr;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      context_ = nullptr;
+      start_pending_ = false;
+      if (!ok) {  // cancelled before it started (shutdown)
+        stream_broken_ = true;
+        stats_.open = false;
+        wake_.notify_all();
+        return;
+      }
+      started_ = true;
+      read_pending_ = true;
+      stream = stream_;
+      wake_.notify_all();
+    }
+    stream->Read(&ack_, &read_tag_);
+  }
+
+  void OnRead(bool ok) {
+    if (!ok) {  // the stream broke, was cancelled or the peer finished it
+      std::lock_guard<std::mutex> lock(mu_);
+      read_pending_ = false;
+      stream_broken_ = true;
+      stats_.open = false;
+      wake_.notify_all();
+      return;
+    }
+    std::shared_ptr<const Batch> batch;
+    std::vector<Tag> tags;
+    bool known = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      acked_any_ = true;
+      auto it = unacked_.find(ack_.batch_id());
+      // Stale or duplicate acks are skipped.
+      if (it != unacked_.end() && !it->second.needs_send) {
+        known = true;
+        batch = it->second.batch;
+        tags = it->second.tags;
+      }
+    }
+    if (known) {
+      const Verdict verdict = hooks_.on_ack ? hooks_.on_ack(*batch, ack_, tags) : Verdict::kDone;
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = unacked_.find(ack_.batch_id());
+      if (it != unacked_.end()) {
+        if (verdict == Verdict::kRetryLater) {
+          ++stats_.retried_later;
+          it->second.needs_send = true;
+          it->second.send_at = Clock::now() + absl::ToChronoNanoseconds(options_.retry_later_delay);
+          wake_.notify_all();
+        } else {
+          const int64_t n = static_cast<int64_t>(it->second.tags.size());
+          unacked_.erase(it);
+          stats_.pending -= n;
+          stats_.unacked -= n;
+          ++stats_.batches_acked;
+          if (stats_.pending == 0) wake_.notify_all();  // a draining Shutdown waits for this
+        }
+      }
+    }
+    ReaderWriter* stream = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stream = stream_;  // read_pending_ stays set: the next read goes on
+    }
+    stream->Read(&ack_, &read_tag_);
+  }
+
+  void OnWritten(bool ok) {
+    std::lock_guard<std::mutex> lock(mu_);
+    write_pending_ = false;
+    if (!ok) {
+      stream_broken_ = true;
       stats_.open = false;
     }
-    return acked_any;
+    wake_.notify_all();
+  }
+
+  void OnFinished(bool /*ok*/) {
+    std::lock_guard<std::mutex> lock(mu_);
+    finish_pending_ = false;
+    wake_.notify_all();
   }
 
   const Options options_;
@@ -363,8 +449,24 @@ class BatchStream {
   bool accepting_ = true;
   bool stopping_ = false;
   grpc::ClientContext* context_ = nullptr;  // the live stream, to cancel
+  ReaderWriter* stream_ = nullptr;          // the live stream, for the poller's reads
+  // The live stream's operations started and not yet back from the poller.
+  bool start_pending_ = false;
+  bool read_pending_ = false;
+  bool write_pending_ = false;
+  bool finish_pending_ = false;
+  bool started_ = false;    // the stream's start came back ok: reads and writes may go
+  bool acked_any_ = false;  // the peer acknowledged something on the live stream
   Stats stats_;
 
+  grpc::CompletionQueue cq_;
+  Ack ack_;  // the poller's only: the read in flight
+  MemberTag<BatchStream> start_tag_{this, &BatchStream::OnStarted};
+  MemberTag<BatchStream> read_tag_{this, &BatchStream::OnRead};
+  MemberTag<BatchStream> write_tag_{this, &BatchStream::OnWritten};
+  MemberTag<BatchStream> finish_tag_{this, &BatchStream::OnFinished};
+
+  std::thread poller_;
   std::thread sender_;
 };
 

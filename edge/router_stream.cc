@@ -48,7 +48,9 @@ absl::StatusOr<std::unique_ptr<RouterStream>> RouterStream::Start(
   stream_options.max_backoff = options.max_backoff;
   Stream::Hooks hooks;
   rinha::v1::Router::Stub* stub = rs->stub_.get();
-  hooks.open = [stub](grpc::ClientContext* context) { return stub->Submit(context); };
+  hooks.open = [stub](grpc::ClientContext* context, grpc::CompletionQueue* cq) {
+    return stub->PrepareAsyncSubmit(context, cq);
+  };
   hooks.add = [](rinha::v1::PaymentBatch& batch, rinha::v1::Payment&& payment) {
     *batch.add_payments() = std::move(payment);
   };

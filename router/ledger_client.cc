@@ -27,11 +27,11 @@ std::unique_ptr<LedgerClient> LedgerClient::Start(const std::string& target, con
   stream_options.max_backoff = absl::Milliseconds(options.reconnect_max_ms);
   Stream::Hooks hooks;
   rinha::v1::Ledger::Stub* stub = client->stub_.get();
-  hooks.open = [stub](grpc::ClientContext* context) {
+  hooks.open = [stub](grpc::ClientContext* context, grpc::CompletionQueue* cq) {
     // Waits for the ledger to be reachable instead of failing at once; no deadline: the stream
     // lives as long as the process (each batch's acknowledgement is what we await).
     context->set_wait_for_ready(true);
-    return stub->Settle(context);
+    return stub->PrepareAsyncSettle(context, cq);
   };
   hooks.add = [](rinha::v1::SettlementBatch& batch, rinha::v1::Settlement&& s) {
     *batch.add_settlements() = std::move(s);
