@@ -70,8 +70,7 @@ class BatchStream {
   struct Hooks {
     // Prepares one stream on `context` and `cq` without starting it (a stub's PrepareAsync...);
     // the stream's lifetime is the context's.
-    std::function<std::unique_ptr<ReaderWriter>(grpc::ClientContext*, grpc::CompletionQueue*)>
-        open;
+    std::function<std::unique_ptr<ReaderWriter>(grpc::ClientContext*, grpc::CompletionQueue*)> open;
     // Appends an item to a batch being built.
     std::function<void(Batch&, Item&&)> add;
     // An acknowledgement of `batch`; `tags` are its items', in order. Runs on the poller thread,

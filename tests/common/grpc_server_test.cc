@@ -167,8 +167,7 @@ TEST_F(GrpcServerTest, ShutdownWithACallRequestedReturnsAndIsIdempotent) {
 
 TEST(GrpcServerStartTest, NeedsAnAddress) {
   rinha::v1::Router::Service service;
-  EXPECT_EQ(GrpcServer::Start(&service, {}).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(GrpcServer::Start(&service, {}).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(GrpcServerStartTest, APortInUseFailsToStart) {
