@@ -48,6 +48,20 @@ class LiveCalls {
     zero_.wait(lock, [&] { return live_ == 0; });
   }
 
+  // Counts one call object for as long as it lives. Declared as the object's first member, so
+  // the count drops only after the rest of it (its grpc::ServerContext included) is destroyed.
+  class Token {
+   public:
+    explicit Token(LiveCalls* calls) : calls_(*calls) { calls_.Add(); }
+    ~Token() { calls_.Remove(); }
+    Token(const Token&) = delete;
+    Token& operator=(const Token&) = delete;
+    LiveCalls* calls() const { return &calls_; }
+
+   private:
+    LiveCalls& calls_;
+  };
+
  private:
   std::mutex mu_;
   std::condition_variable zero_;

@@ -56,11 +56,15 @@ class GrpcServer {
   grpc::ServerCompletionQueue* cq() { return cq_.get(); }
 
   // Stops accepting calls, waits up to `grace` for running ones (then cancels them) and returns
-  // once every call is done. The queue's thread keeps running, so asynchronous calls can still
-  // finish; requested but unmatched calls come back with ok = false. Idempotent.
+  // once gRPC considers every call done. The asynchronous calls' last events (and the requested
+  // but unmatched calls, back with ok = false) may still be in the queue: its thread keeps
+  // running them. Idempotent.
   void ShutdownServer(absl::Duration grace);
-  // After ShutdownServer, and once no other thread will start an operation on cq(): shuts the
-  // queue down, runs every tag left and joins its thread. Idempotent; ~GrpcServer calls both.
+  // After ShutdownServer, once every asynchronous call object is gone (their events start
+  // operations of their own: the owner counts them with LiveCalls and waits for none) and no
+  // other thread will start an operation on cq(): shuts the queue down, runs every tag left and
+  // joins its thread. Idempotent; ~GrpcServer calls both, so an owner serving asynchronous
+  // methods must have called both, in that order, with the wait between.
   void ShutdownQueue();
 
  private:

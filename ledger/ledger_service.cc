@@ -54,17 +54,14 @@ class SettleCall {
  private:
   SettleCall(LedgerService* service, LedgerStore* store, int max_unacked,
              grpc::ServerCompletionQueue* cq, LiveCalls* live)
-      : service_(service), store_(*store), max_unacked_(max_unacked), cq_(cq), live_(*live) {
-    live_.Add();
-  }
-  ~SettleCall() { live_.Remove(); }
+      : live_(live), service_(service), store_(*store), max_unacked_(max_unacked), cq_(cq) {}
 
   void OnRequested(bool ok) {
     if (!ok) {  // the server is shutting down; an unmatched call gets no done event
       delete this;
       return;
     }
-    Request(service_, &store_, max_unacked_, cq_, &live_);  // the next stream
+    Request(service_, &store_, max_unacked_, cq_, live_.calls());  // the next stream
     {
       std::lock_guard<std::mutex> lock(mu_);
       call_open_ = true;
@@ -263,11 +260,11 @@ class SettleCall {
     if (action.delete_self) delete this;
   }
 
+  LiveCalls::Token live_;  // first: destroyed last
   LedgerService* const service_;
   LedgerStore& store_;
   const int max_unacked_;
   grpc::ServerCompletionQueue* const cq_;
-  LiveCalls& live_;
   grpc::ServerContext context_;
   grpc::ServerAsyncReaderWriter<SettlementAck, SettlementBatch> stream_{&context_};
   MemberTag<SettleCall> requested_tag_{this, &SettleCall::OnRequested};

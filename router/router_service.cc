@@ -39,17 +39,14 @@ class SubmitCall {
 
   SubmitCall(RouterService* service, Dispatcher* dispatcher, grpc::ServerCompletionQueue* cq,
              LiveCalls* live)
-      : service_(service), dispatcher_(*dispatcher), cq_(cq), live_(*live) {
-    live_.Add();
-  }
-  ~SubmitCall() { live_.Remove(); }
+      : live_(live), service_(service), dispatcher_(*dispatcher), cq_(cq) {}
 
   void OnRequested(bool ok) {
     if (!ok) {  // the server is shutting down; an unmatched call gets no done event
       delete this;
       return;
     }
-    Request(service_, &dispatcher_, cq_, &live_);  // the next stream
+    Request(service_, &dispatcher_, cq_, live_.calls());  // the next stream
     {
       std::lock_guard<std::mutex> lock(mu_);
       call_open_ = true;
@@ -180,10 +177,10 @@ class SubmitCall {
     if (action.delete_self) delete this;
   }
 
+  LiveCalls::Token live_;  // first: destroyed last
   RouterService* const service_;
   Dispatcher& dispatcher_;
   grpc::ServerCompletionQueue* const cq_;
-  LiveCalls& live_;
   grpc::ServerContext context_;
   grpc::ServerAsyncReaderWriter<rinha::v1::PaymentAck, rinha::v1::PaymentBatch> stream_{&context_};
   MemberTag<SubmitCall> requested_tag_{this, &SubmitCall::OnRequested};
