@@ -10,11 +10,15 @@
 //
 // Threading: Enqueue, stats, AnyHeld and Shutdown from any thread (Shutdown not from the hooks).
 // One sender thread owns the stream: it opens it, builds the batches and starts their writes. The
-// stream is gRPC's asynchronous API on a completion queue of the BatchStream's own, and one poller
-// thread takes its events: the acknowledgements (it runs Hooks::on_ack, outside the lock) and the
-// ends of writes. So exactly one thread per stream waits inside gRPC: with the synchronous API the
-// sender (in Write) and a reader (in Read) both did, and in gRPC 1.51 threads waiting inside gRPC
-// hand the one epoll set to each other with a wake-up per turn (common/grpc_server.h).
+// stream is gRPC's asynchronous API on a completion queue, and the one thread that takes that
+// queue's events runs the stream's: the acknowledgements (Hooks::on_ack, outside the lock) and the
+// ends of writes. By default the queue and that thread (`stream-poller`) are the BatchStream's
+// own. A process that already has a polled queue (the router: its server's, common/grpc_server.h)
+// hands it to Start instead, so that one thread in the process waits inside gRPC: in gRPC 1.51
+// every thread waiting inside gRPC takes turns at the one epoll set, and each turn is handed over
+// with a wake-up (the router's server poller and its ledger stream's poller did that at every
+// acknowledgement: docs/results.md). With the synchronous API the sender (in Write) and a reader
+// (in Read) both waited inside gRPC.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -47,6 +51,8 @@ template <typename Item, typename Batch, typename Ack, typename Tag = uint64_t>
 class BatchStream {
  public:
   using ReaderWriter = ::grpc::ClientAsyncReaderWriterInterface<Batch, Ack>;
+  // The name of the thread that takes the events of a queue of the stream's own.
+  static constexpr char kPollerThreadName[] = "stream-poller";
 
   enum class Verdict {
     kDone,        // the peer holds the batch: forget it
@@ -92,11 +98,20 @@ class BatchStream {
     bool open = false;
   };
 
-  // Starts the sender and poller threads; the sender connects lazily and keeps retrying while
-  // the peer is away.
+  // Starts the sender thread, and the poller thread of a queue of the stream's own; the sender
+  // connects lazily and keeps retrying while the peer is away.
   static std::unique_ptr<BatchStream> Start(const Options& options, Hooks hooks) {
-    std::unique_ptr<BatchStream> stream(new BatchStream(options, std::move(hooks)));
+    std::unique_ptr<BatchStream> stream(
+        new BatchStream(options, std::move(hooks), std::make_unique<grpc::CompletionQueue>()));
     stream->poller_ = std::thread([s = stream.get()] { s->Poll(); });
+    stream->sender_ = std::thread([s = stream.get()] { s->Run(); });
+    return stream;
+  }
+  // The same on `queue`, which the caller polls (its tags are CqTag: Done(ok) for each event)
+  // from before this call until Shutdown has returned, and shuts down only after that.
+  static std::unique_ptr<BatchStream> Start(const Options& options, Hooks hooks,
+                                            grpc::CompletionQueue* queue) {
+    std::unique_ptr<BatchStream> stream(new BatchStream(options, std::move(hooks), queue));
     stream->sender_ = std::thread([s = stream.get()] { s->Run(); });
     return stream;
   }
@@ -155,9 +170,10 @@ class BatchStream {
         RINHA_LOG_WARNING("%s: stopped with %d items not acknowledged", options_.name, left);
       }
     }
-    // The sender has waited for every operation of its last stream to come back.
+    // The sender has waited for every operation of its last stream to come back: nothing of the
+    // stream's is left in the queue.
     if (poller_.joinable()) {
-      cq_.Shutdown();
+      own_cq_->Shutdown();
       poller_.join();
     }
   }
@@ -176,7 +192,10 @@ class BatchStream {
     Clock::time_point send_at;
   };
 
-  BatchStream(const Options& options, Hooks hooks) : options_(options), hooks_(std::move(hooks)) {}
+  BatchStream(const Options& options, Hooks hooks, std::unique_ptr<grpc::CompletionQueue> own)
+      : options_(options), hooks_(std::move(hooks)), own_cq_(std::move(own)), cq_(own_cq_.get()) {}
+  BatchStream(const Options& options, Hooks hooks, grpc::CompletionQueue* queue)
+      : options_(options), hooks_(std::move(hooks)), cq_(queue) {}
 
   bool Push(Item item, Tag tag, bool bounded) {
     bool wake = false;
@@ -255,7 +274,7 @@ class BatchStream {
           u.send_at = Clock::time_point::min();
         }
       }
-      stream = hooks_.open(&context, &cq_);
+      stream = hooks_.open(&context, cq_);
       stream_ = stream.get();
       start_pending_ = true;
     }
@@ -341,12 +360,12 @@ class BatchStream {
     }
   }
 
-  // The poller thread: every event of the stream's operations.
+  // The poller thread of the stream's own queue: every event of the stream's operations.
   void Poll() {
-    ::pthread_setname_np(::pthread_self(), "stream-poller");
+    ::pthread_setname_np(::pthread_self(), kPollerThreadName);
     void* tag = nullptr;
     bool ok = false;
-    while (cq_.Next(&tag, &ok)) static_cast<CqTag*>(tag)->Done(ok);
+    while (own_cq_->Next(&tag, &ok)) static_cast<CqTag*>(tag)->Done(ok);
   }
 
   void OnStarted(bool ok) {
@@ -458,8 +477,9 @@ class BatchStream {
   bool acked_any_ = false;  // the peer acknowledged something on the live stream
   Stats stats_;
 
-  grpc::CompletionQueue cq_;
-  Ack ack_;  // the poller's only: the read in flight
+  const std::unique_ptr<grpc::CompletionQueue> own_cq_;  // null: the queue is the caller's
+  grpc::CompletionQueue* const cq_;                      // where the stream's operations complete
+  Ack ack_;                                              // the poller's only: the read in flight
   MemberTag<BatchStream> start_tag_{this, &BatchStream::OnStarted};
   MemberTag<BatchStream> read_tag_{this, &BatchStream::OnRead};
   MemberTag<BatchStream> write_tag_{this, &BatchStream::OnWritten};

@@ -66,66 +66,72 @@ absl::Status EnsureParentDirectory(const std::string& path) {
   return absl::OkStatus();
 }
 
+std::unique_ptr<GrpcServer> GrpcServer::Prepare() {
+  // A process-wide switch that takes effect for builders made afterwards.
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  std::unique_ptr<GrpcServer> server(new GrpcServer());
+  server->builder_ = std::make_unique<grpc::ServerBuilder>();
+  // Frequently polled: with it gRPC makes the synchronous methods' queues non-polling. Polled
+  // from now on, before the server is built: a queue is a queue until Serve registers it.
+  server->cq_ = server->builder_->AddCompletionQueue(/*is_frequently_polled=*/true);
+  server->poller_ = std::thread([s = server.get()] { s->Poll(); });
+  return server;
+}
+
+absl::Status GrpcServer::Serve(grpc::Service* service, const GrpcListenOptions& options) {
+  if (builder_ == nullptr) return absl::FailedPreconditionError("Serve once, after Prepare");
+  if (options.tcp_address.empty() && options.unix_socket_path.empty()) {
+    return absl::InvalidArgumentError("needs a TCP address or a unix socket path");
+  }
+  const std::unique_ptr<grpc::ServerBuilder> builder = std::move(builder_);
+  // gRPC's default health service is callback-based (nexting threads: see the header); ours is
+  // synchronous and needs no polling thread of its own.
+  builder->SetOption(std::make_unique<grpc::HealthCheckServiceServerBuilderOption>(nullptr));
+  health_ = std::make_unique<HealthService>();
+  // gRPC sets SO_REUSEPORT by default, which lets a second server start silently on a port that
+  // is already serving; a clash must fail loudly instead.
+  builder->AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  // Clients across a network ping every second to notice a peer that vanished without closing
+  // its connections (common/grpc_channel.h); gRPC's default answers pings more often than every
+  // 5 minutes with GOAWAY.
+  builder->AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+                              kNetworkKeepaliveMs / 2);
+  builder->AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 0);
+  builder->AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  // Synchronous methods (reflection, health, rare unary ones) need a thread only while one runs.
+  builder->SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::NUM_CQS, 1);
+  builder->SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, 1);
+  builder->SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 2);
+  builder->RegisterService(service);
+  builder->RegisterService(health_.get());
+  if (!options.tcp_address.empty()) {
+    builder->AddListeningPort(options.tcp_address, grpc::InsecureServerCredentials(), &tcp_port_);
+  }
+  if (!options.unix_socket_path.empty()) {
+    if (absl::Status s = EnsureParentDirectory(options.unix_socket_path); !s.ok()) return s;
+    if (absl::Status s = RemoveStaleSocket(options.unix_socket_path); !s.ok()) return s;
+    builder->AddListeningPort(absl::StrCat("unix:", options.unix_socket_path),
+                              grpc::InsecureServerCredentials());
+  }
+  server_ = builder->BuildAndStart();
+  if (server_ == nullptr || (!options.tcp_address.empty() && tcp_port_ == 0)) {
+    if (server_ != nullptr) server_->Shutdown();
+    server_shut_down_ = true;
+    return absl::UnavailableError(absl::StrCat("cannot listen on tcp '", options.tcp_address,
+                                               "' / unix '", options.unix_socket_path, "'"));
+  }
+  if (!options.unix_socket_path.empty()) ::chmod(options.unix_socket_path.c_str(), 0666);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(grpc::Service* service,
                                                               const GrpcListenOptions& options) {
   if (options.tcp_address.empty() && options.unix_socket_path.empty()) {
     return absl::InvalidArgumentError("needs a TCP address or a unix socket path");
   }
-  // A process-wide switch that takes effect for servers built afterwards.
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-
-  std::unique_ptr<GrpcServer> started(new GrpcServer());
-  grpc::ServerBuilder builder;
-  // gRPC's default health service is callback-based (nexting threads: see the header); ours is
-  // synchronous and needs no polling thread of its own.
-  builder.SetOption(std::make_unique<grpc::HealthCheckServiceServerBuilderOption>(nullptr));
-  started->health_ = std::make_unique<HealthService>();
-  // gRPC sets SO_REUSEPORT by default, which lets a second server start silently on a port that
-  // is already serving; a clash must fail loudly instead.
-  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  // Clients across a network ping every second to notice a peer that vanished without closing
-  // its connections (common/grpc_channel.h); gRPC's default answers pings more often than every
-  // 5 minutes with GOAWAY.
-  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
-                             kNetworkKeepaliveMs / 2);
-  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 0);
-  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
-  // Synchronous methods (reflection, health, rare unary ones) need a thread only while one runs.
-  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::NUM_CQS, 1);
-  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, 1);
-  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 2);
-  builder.RegisterService(service);
-  builder.RegisterService(started->health_.get());
-  if (!options.tcp_address.empty()) {
-    builder.AddListeningPort(options.tcp_address, grpc::InsecureServerCredentials(),
-                             &started->tcp_port_);
-  }
-  if (!options.unix_socket_path.empty()) {
-    if (absl::Status s = EnsureParentDirectory(options.unix_socket_path); !s.ok()) return s;
-    if (absl::Status s = RemoveStaleSocket(options.unix_socket_path); !s.ok()) return s;
-    builder.AddListeningPort(absl::StrCat("unix:", options.unix_socket_path),
-                             grpc::InsecureServerCredentials());
-  }
-  // Frequently polled: with it gRPC makes the synchronous methods' queues non-polling.
-  started->cq_ = builder.AddCompletionQueue(/*is_frequently_polled=*/true);
-  started->server_ = builder.BuildAndStart();
-  if (started->server_ == nullptr || (!options.tcp_address.empty() && started->tcp_port_ == 0)) {
-    const absl::Status error =
-        absl::UnavailableError(absl::StrCat("cannot listen on tcp '", options.tcp_address,
-                                            "' / unix '", options.unix_socket_path, "'"));
-    if (started->server_ != nullptr) started->server_->Shutdown();
-    started->server_shut_down_ = true;
-    started->cq_->Shutdown();
-    void* tag = nullptr;
-    bool ok = false;
-    while (started->cq_->Next(&tag, &ok)) {
-    }
-    started->queue_shut_down_ = true;
-    return error;
-  }
-  if (!options.unix_socket_path.empty()) ::chmod(options.unix_socket_path.c_str(), 0666);
-  started->poller_ = std::thread([s = started.get()] { s->Poll(); });
-  return started;
+  std::unique_ptr<GrpcServer> server = Prepare();
+  if (absl::Status s = server->Serve(service, options); !s.ok()) return s;
+  return server;
 }
 
 GrpcServer::~GrpcServer() {

@@ -12,7 +12,11 @@
 // rarely called unary methods of our services) wait on a non-polling queue and are run by gRPC's
 // sync threads without polling. The hot streams (the router's Submit, the ledger's Settle) are
 // asynchronous methods on the queue; their calls are objects whose tags are CqTag
-// (common/cq_tag.h).
+// (common/cq_tag.h). A client stream of the same process (common/batch_stream.h: the router's
+// ledger stream) can put its operations on the same queue, so that the process has one thread
+// waiting inside gRPC in all: Prepare() makes the queue and starts its thread before anything is
+// served, since such a stream may be needed first (the router reads the ledger before it
+// serves), and Serve() starts serving later.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -38,13 +42,18 @@ class GrpcServer {
   // The name of the thread that takes the queue's events.
   static constexpr char kPollerThreadName[] = "grpc-poller";
 
+  // Makes the queue and starts the thread that takes its events; nothing is served yet. From
+  // here on, client operations of the process may complete on cq().
+  static std::unique_ptr<GrpcServer> Prepare();
   // Registers `service` (not owned; must outlive the server), the standard health service
   // (grpc.health.v1.Health: Check answers SERVING for the server, "", and NOT_FOUND for any other
-  // name, as gRPC's default service did; Watch is UNIMPLEMENTED) and reflection,
-  // and starts listening and polling. A stale socket file at unix_socket_path is replaced
-  // (anything else there is an error) and made writable by all, since peers in other containers
-  // sharing the volume may run as other users. The service's asynchronous methods are requested
-  // on cq() after Start returns.
+  // name, as gRPC's default service did; Watch is UNIMPLEMENTED) and reflection, and starts
+  // listening. A stale socket file at unix_socket_path is replaced (anything else there is an
+  // error) and made writable by all, since peers in other containers sharing the volume may run
+  // as other users. The service's asynchronous methods are requested on cq() after Serve
+  // returns. Once, after Prepare; on failure the queue keeps running until ShutdownQueue.
+  absl::Status Serve(grpc::Service* service, const GrpcListenOptions& options);
+  // Prepare, then Serve.
   static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(grpc::Service* service,
                                                            const GrpcListenOptions& options);
   ~GrpcServer();
@@ -62,9 +71,10 @@ class GrpcServer {
   void ShutdownServer(absl::Duration grace);
   // After ShutdownServer, once every asynchronous call object is gone (their events start
   // operations of their own: the owner counts them with LiveCalls and waits for none) and no
-  // other thread will start an operation on cq(): shuts the queue down, runs every tag left and
-  // joins its thread. Idempotent; ~GrpcServer calls both, so an owner serving asynchronous
-  // methods must have called both, in that order, with the wait between.
+  // other thread will start an operation on cq() (a client stream on it has been shut down):
+  // shuts the queue down, runs every tag left and joins its thread. Idempotent; ~GrpcServer calls
+  // both, so an owner serving asynchronous methods must have called both, in that order, with the
+  // wait between.
   void ShutdownQueue();
 
  private:
@@ -72,6 +82,7 @@ class GrpcServer {
   void Poll();
 
   std::unique_ptr<grpc::Service> health_;
+  std::unique_ptr<grpc::ServerBuilder> builder_;  // from Prepare until Serve
   std::unique_ptr<grpc::ServerCompletionQueue> cq_;
   std::unique_ptr<grpc::Server> server_;
   std::thread poller_;

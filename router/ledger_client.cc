@@ -14,7 +14,7 @@
 namespace rinha::router {
 
 std::unique_ptr<LedgerClient> LedgerClient::Start(const std::string& target, const Options& options,
-                                                  Journal* journal) {
+                                                  Journal* journal, grpc::CompletionQueue* queue) {
   std::unique_ptr<LedgerClient> client(new LedgerClient(target, journal));
   client->settle_latency_ = options.settle_latency;
   Stream::Options stream_options;
@@ -39,7 +39,8 @@ std::unique_ptr<LedgerClient> LedgerClient::Start(const std::string& target, con
   LedgerClient* raw = client.get();
   hooks.on_ack = [raw](const rinha::v1::SettlementBatch& batch, const rinha::v1::SettlementAck& ack,
                        const std::vector<Tag>& tags) { return raw->OnAck(batch, ack, tags); };
-  client->stream_ = Stream::Start(stream_options, std::move(hooks));
+  client->stream_ = queue != nullptr ? Stream::Start(stream_options, std::move(hooks), queue)
+                                     : Stream::Start(stream_options, std::move(hooks));
   return client;
 }
 

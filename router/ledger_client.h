@@ -4,8 +4,8 @@
 // acknowledged it. Then the payment's record in the router's journal is released: the ledger
 // holds the promise now. Also reads the ledger's settled ids back after a restart.
 //
-// Threading: every method may be called from any thread. The stream's sender thread writes; its
-// reader thread takes acknowledgements.
+// Threading: every method may be called from any thread. The stream's sender thread writes; the
+// thread that polls the stream's queue takes acknowledgements.
 #pragma once
 
 #include <cstdint>
@@ -43,9 +43,13 @@ class LedgerClient final : public SettlementSink {
 
   // `target` is a gRPC target: "unix:/run/rinha/ledger.sock" or "127.0.0.1:50052". Does not wait
   // for the ledger: settlements are held until it answers. `journal` (may be null) must outlive
-  // the client; the handles given to Settle are released in it.
+  // the client; the handles given to Settle are released in it. `queue` (may be null: the
+  // stream then has a queue and a thread of its own) is a completion queue the caller polls, as
+  // BatchStream::Start says, until Shutdown has returned: the router's server's, so that one
+  // thread of the router waits inside gRPC.
   static std::unique_ptr<LedgerClient> Start(const std::string& target, const Options& options,
-                                             Journal* journal = nullptr);
+                                             Journal* journal = nullptr,
+                                             grpc::CompletionQueue* queue = nullptr);
   static std::unique_ptr<LedgerClient> Start(const std::string& target) {
     return Start(target, Options());
   }
@@ -95,7 +99,7 @@ class LedgerClient final : public SettlementSink {
       BatchStream<rinha::v1::Settlement, rinha::v1::SettlementBatch, rinha::v1::SettlementAck, Tag>;
 
   LedgerClient(const std::string& target, Journal* journal);
-  // The stream's reader thread.
+  // The thread that polls the stream's queue.
   Stream::Verdict OnAck(const rinha::v1::SettlementBatch& batch,
                         const rinha::v1::SettlementAck& ack, const std::vector<Tag>& tags);
 

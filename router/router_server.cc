@@ -33,8 +33,11 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
     if (!journal.ok()) return journal.status();
     server->journal_ = *std::move(journal);
   }
-  server->ledger_ =
-      LedgerClient::Start(options.ledger_target, ledger_options, server->journal_.get());
+  // The server's queue and its one thread first: the ledger stream's events run there too, so
+  // that one thread of the router waits inside gRPC (common/grpc_server.h).
+  server->server_ = GrpcServer::Prepare();
+  server->ledger_ = LedgerClient::Start(options.ledger_target, ledger_options,
+                                        server->journal_.get(), server->server_->cq());
   // Before serving: the ids the ledger holds, so that nothing settled is ever taken again (an
   // edge may resend a batch this router acknowledged before it stopped).
   absl::StatusOr<absl::flat_hash_set<std::string>> settled =
@@ -94,10 +97,11 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
   server->service_ = std::make_unique<RouterService>(*server->dispatcher_, *server->ledger_,
                                                      server->journal_.get());
 
-  absl::StatusOr<std::unique_ptr<GrpcServer>> started =
-      GrpcServer::Start(server->service_.get(), {options.tcp_address, options.unix_socket_path});
-  if (!started.ok()) return started.status();
-  server->server_ = *std::move(started);
+  if (absl::Status s = server->server_->Serve(server->service_.get(),
+                                              {options.tcp_address, options.unix_socket_path});
+      !s.ok()) {
+    return s;
+  }
   server->service_->ServeSubmit(server->server_->cq());
   server->tcp_port_ = server->server_->tcp_port();
   server->unix_socket_path_ = options.unix_socket_path;
@@ -128,13 +132,12 @@ void RouterServer::Shutdown() {
     dispatcher_->Stop();  // every batch handed over is answered by now
   }
   // The calls' last events may still start operations (a write, a Finish) on the server's
-  // queue, so it stops once no call is left.
-  if (server_ != nullptr) {
-    service_->WaitForCalls();
-    server_->ShutdownQueue();
-  }
+  // queue, and the ledger stream's operations complete there: the queue stops once no call is
+  // left and the stream is done.
+  if (service_ != nullptr) service_->WaitForCalls();
   if (ledger_ != nullptr) ledger_->Shutdown(drain_);
   ledger_.reset();
+  if (server_ != nullptr) server_->ShutdownQueue();
   journal_.reset();
   if (!unix_socket_path_.empty()) ::unlink(unix_socket_path_.c_str());
 }

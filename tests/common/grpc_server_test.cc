@@ -2,20 +2,21 @@
 // callback-API threads), with an asynchronous method served through CqTag.
 #include "common/grpc_server.h"
 
-#include <dirent.h>
 #include <gmock/gmock.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <fstream>
+#include <condition_variable>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "health.grpc.pb.h"
 #include "payments.grpc.pb.h"
 #include "tests/ledger/ledger_test_util.h"
+#include "tests/testing/thread_names.h"
 
 namespace rinha {
 namespace {
@@ -23,25 +24,10 @@ namespace {
 using grpc::health::v1::Health;
 using grpc::health::v1::HealthCheckRequest;
 using grpc::health::v1::HealthCheckResponse;
+using ::rinha::testing::ThreadNames;
 
 std::chrono::system_clock::time_point Deadline() {
   return std::chrono::system_clock::now() + std::chrono::seconds(30);
-}
-
-// How many of this process's threads bear each name.
-std::map<std::string, int> ThreadNames() {
-  std::map<std::string, int> names;
-  DIR* dir = ::opendir("/proc/self/task");
-  if (dir == nullptr) return names;
-  while (dirent* entry = ::readdir(dir)) {
-    if (entry->d_name[0] == '.') continue;
-    std::ifstream comm(std::string("/proc/self/task/") + entry->d_name + "/comm");
-    std::string name;
-    std::getline(comm, name);
-    ++names[name];
-  }
-  ::closedir(dir);
-  return names;
 }
 
 // rinha.v1.Router with Purge asynchronous (answered on the queue's thread) and the rest left
@@ -163,6 +149,64 @@ TEST_F(GrpcServerTest, ShutdownWithACallRequestedReturnsAndIsIdempotent) {
   server_->ShutdownServer(absl::ZeroDuration());
   server_->ShutdownQueue();
   EXPECT_EQ(ThreadNames().count(GrpcServer::kPollerThreadName), 0u);
+}
+
+// Records one event of a completion queue and lets the test wait for it.
+class OneEvent final : public CqTag {
+ public:
+  void Done(bool ok) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    done_ = true;
+    ok_ = ok;
+    cv_.notify_all();
+  }
+  // The event's ok, once it came (false after 30 s without it).
+  bool Wait() {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, std::chrono::seconds(30), [&] { return done_; }) && ok_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  bool ok_ = false;
+};
+
+// A health Check of the fixture's server, its answer taken on `cq`.
+void ExpectServingThrough(Health::Stub& stub, grpc::CompletionQueue* cq) {
+  grpc::ClientContext context;
+  context.set_deadline(Deadline());
+  HealthCheckResponse response;
+  grpc::Status status;
+  OneEvent finished;
+  std::unique_ptr<grpc::ClientAsyncResponseReader<HealthCheckResponse>> reader =
+      stub.AsyncCheck(&context, HealthCheckRequest(), cq);
+  reader->Finish(&response, &status, &finished);
+  ASSERT_TRUE(finished.Wait());
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.status(), HealthCheckResponse::SERVING);
+}
+
+// The router's ledger stream completes on its server's queue from before the server serves.
+TEST_F(GrpcServerTest, APreparedQueueRunsClientCallsBeforeAndAfterItsServerServes) {
+  std::unique_ptr<GrpcServer> prepared = GrpcServer::Prepare();
+  auto stub = Health::NewStub(channel_);
+  ExpectServingThrough(*stub, prepared->cq());
+  EXPECT_EQ(ThreadNames()[GrpcServer::kPollerThreadName], 2) << "the fixture's and this one";
+
+  AsyncPurgeService service;
+  ASSERT_TRUE(prepared->Serve(&service, {.tcp_address = "127.0.0.1:0"}).ok());
+  EXPECT_EQ(prepared->Serve(&service, {.tcp_address = "127.0.0.1:0"}).code(),
+            absl::StatusCode::kFailedPrecondition);
+  ExpectServingThrough(*stub, prepared->cq());
+  // And it serves: its own health.
+  auto own = Health::NewStub(grpc::CreateChannel(
+      "127.0.0.1:" + std::to_string(prepared->tcp_port()), grpc::InsecureChannelCredentials()));
+  ExpectServingThrough(*own, prepared->cq());
+  prepared->ShutdownServer(absl::ZeroDuration());
+  prepared->ShutdownQueue();
+  EXPECT_EQ(ThreadNames()[GrpcServer::kPollerThreadName], 1);
 }
 
 TEST(GrpcServerStartTest, NeedsAnAddress) {

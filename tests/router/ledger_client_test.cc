@@ -1,20 +1,24 @@
-// LedgerClient against a real ledger process: every settlement is acknowledged, and the batch
-// window groups settlements into few writes while a full batch goes at once.
+// LedgerClient against a real ledger process: every settlement is acknowledged, the batch
+// window groups settlements into few writes while a full batch goes at once, and on a queue the
+// caller polls (the router's server's) the stream starts no thread of its own to wait in gRPC.
 #include "router/ledger_client.h"
 
 #include <unistd.h>
 
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "common/grpc_server.h"
 #include "gtest/gtest.h"
 #include "payments.pb.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/temp_dir.h"
+#include "tests/testing/thread_names.h"
 #include "tests/testing/wait.h"
 
 namespace rinha::router {
@@ -97,6 +101,21 @@ TEST_F(LedgerClientTest, FullBatchDoesNotWaitOutTheWindow) {
     ASSERT_TRUE(WaitUntil([&] { return client->acknowledged() == (round + 1) * 5; }));
     EXPECT_EQ(client->batches_written(), round + 1);
   }
+}
+
+TEST_F(LedgerClientTest, OnTheCallersQueueTheAcknowledgementsRunOnItsThread) {
+  std::unique_ptr<GrpcServer> server = GrpcServer::Prepare();  // not serving: its queue only
+  auto client = LedgerClient::Start(target(), LedgerClient::Options(), nullptr, server->cq());
+  for (int i = 0; i < 50; ++i) client->Settle(MakeSettlement(i), 0, {});
+  ASSERT_TRUE(WaitUntil([&] { return client->acknowledged() == 50; }));
+  ASSERT_TRUE(WaitUntil([&] { return client->unacknowledged() == 0; }));
+  const std::map<std::string, int> names = ::rinha::testing::ThreadNames();
+  EXPECT_EQ(names.count("stream-poller"), 0u);
+  EXPECT_EQ(names.count(GrpcServer::kPollerThreadName), 1u);
+  // The stream's operations are back before the queue stops.
+  client->Shutdown(absl::Seconds(5));
+  server->ShutdownQueue();
+  EXPECT_EQ(client->rejected(), 0);
 }
 
 }  // namespace
