@@ -75,6 +75,8 @@ std::unique_ptr<GrpcServer> GrpcServer::Prepare() {
   // from now on, before the server is built: a queue is a queue until Serve registers it.
   server->cq_ = server->builder_->AddCompletionQueue(/*is_frequently_polled=*/true);
   server->poller_ = std::thread([s = server.get()] { s->Poll(); });
+  // Named here, not by the thread itself: a thread listing right after Prepare shows it.
+  ::pthread_setname_np(server->poller_.native_handle(), kPollerThreadName);
   return server;
 }
 
@@ -140,8 +142,6 @@ GrpcServer::~GrpcServer() {
 }
 
 void GrpcServer::Poll() {
-  // Named so that a thread listing (top -H, /proc/PID/task) shows the one gRPC poller.
-  ::pthread_setname_np(::pthread_self(), kPollerThreadName);
   void* tag = nullptr;
   bool ok = false;
   while (cq_->Next(&tag, &ok)) static_cast<CqTag*>(tag)->Done(ok);

@@ -75,6 +75,8 @@ class RouterServer {
   std::unique_ptr<metrics::Registry> registry_;
   std::unique_ptr<RouterMetrics> metrics_;
   std::unique_ptr<Journal> journal_;
+  // The order of stopping is Shutdown()'s (the destructor calls it first), not this one: the
+  // ledger stream's operations complete on server_'s queue, which stops after the stream.
   std::unique_ptr<LedgerClient> ledger_;
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<RouterService> service_;

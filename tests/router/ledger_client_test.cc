@@ -111,7 +111,7 @@ TEST_F(LedgerClientTest, OnTheCallersQueueTheAcknowledgementsRunOnItsThread) {
   ASSERT_TRUE(WaitUntil([&] { return client->unacknowledged() == 0; }));
   const std::map<std::string, int> names = ::rinha::testing::ThreadNames();
   EXPECT_EQ(names.count("stream-poller"), 0u);
-  EXPECT_EQ(names.count(GrpcServer::kPollerThreadName), 1u);
+  EXPECT_EQ(names.at(GrpcServer::kPollerThreadName), 1);
   // The stream's operations are back before the queue stops.
   client->Shutdown(absl::Seconds(5));
   server->ShutdownQueue();

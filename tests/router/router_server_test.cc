@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <string>
 
 #include "common/grpc_server.h"
 #include "gtest/gtest.h"
@@ -52,12 +53,31 @@ TEST(RouterServerStartTest, ShutdownRightAfterStartReturns) {
       ASSERT_TRUE(
           rinha::testing::WaitUntil([&] { return (*server)->ledger().streams_opened() >= 1; }));
       const std::map<std::string, int> names = rinha::testing::ThreadNames();
-      EXPECT_EQ(names.count(GrpcServer::kPollerThreadName), 1u);
+      ASSERT_EQ(names.count(GrpcServer::kPollerThreadName), 1u);
+      EXPECT_EQ(names.at(GrpcServer::kPollerThreadName), 1);
       EXPECT_EQ(names.count("stream-poller"), 0u);
       EXPECT_EQ(names.count("nexting_thread"), 0u);
     }
     (*server)->Shutdown();
   }
+  // A port in use: Serve fails after the ledger stream started on the server's queue; the
+  // failed start stops the stream, then the queue, and returns.
+  RouterServerOptions first_options;
+  first_options.tcp_address = "127.0.0.1:0";
+  first_options.unix_socket_path = (dir / "first.sock").string();
+  first_options.ledger_target = "unix:" + (dir / "ledger.sock").string();
+  first_options.journal_dir = (dir / "first-journal").string();
+  first_options.router.default_url = "http://127.0.0.1:1";
+  first_options.router.fallback_url = "http://127.0.0.1:1";
+  auto first = RouterServer::Start(first_options, clock);
+  ASSERT_TRUE(first.ok()) << first.status();
+  RouterServerOptions second_options = first_options;
+  second_options.tcp_address = "127.0.0.1:" + std::to_string((*first)->tcp_port());
+  second_options.unix_socket_path = (dir / "second.sock").string();
+  second_options.journal_dir = (dir / "second-journal").string();
+  auto second = RouterServer::Start(second_options, clock);
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable) << second.status();
+  (*first)->Shutdown();
   std::filesystem::remove_all(dir);
 }
 
