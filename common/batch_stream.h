@@ -8,7 +8,9 @@
 // Each item carries a Tag that comes back with the acknowledgement: the caller's bookkeeping for
 // the item (a journal handle, a receipt time), so that it can release what the peer now holds.
 //
-// Threading: Enqueue, stats, AnyHeld and Shutdown from any thread (Shutdown not from the hooks).
+// Threading: Enqueue, stats, AnyHeld and Shutdown from any thread (Shutdown not from the hooks,
+// nor, on a queue the caller polls, from any event of that queue: the sender would wait for its
+// own poller).
 // One sender thread owns the stream: it opens it, builds the batches and starts their writes. The
 // stream is gRPC's asynchronous API on a completion queue, and the one thread that takes that
 // queue's events runs the stream's: the acknowledgements (Hooks::on_ack, outside the lock) and the
@@ -157,7 +159,8 @@ class BatchStream {
       accepting_ = false;
       wake_.notify_all();  // a sender waiting out its batch window sends now
       if (drain > absl::ZeroDuration()) {
-        wake_.wait_for(lock, absl::ToChronoNanoseconds(drain), [&] { return stats_.pending == 0; });
+        drained_.wait_for(lock, absl::ToChronoNanoseconds(drain),
+                          [&] { return stats_.pending == 0; });
       }
       stopping_ = true;
       if (context_ != nullptr) context_->TryCancel();
@@ -426,7 +429,7 @@ class BatchStream {
           stats_.pending -= n;
           stats_.unacked -= n;
           ++stats_.batches_acked;
-          if (stats_.pending == 0) wake_.notify_all();  // a draining Shutdown waits for this
+          if (stats_.pending == 0) drained_.notify_all();  // a draining Shutdown waits for this
         }
       }
     }
@@ -445,7 +448,18 @@ class BatchStream {
       stream_broken_ = true;
       stats_.open = false;
     }
-    wake_.notify_all();
+    // The sender waits for this only when it has something to write next (or a resend to time)
+    // or the stream is over; otherwise the next Push wakes it. At a low rate most batches are
+    // alone, and a wake-up for nothing is a context switch.
+    if (stream_broken_ || stopping_ || !queued_.empty() || AnyToResendLocked()) wake_.notify_all();
+  }
+
+  // mu_ held. Whether an unacknowledged batch waits to be sent (again), due or not.
+  bool AnyToResendLocked() const {
+    for (const auto& [id, u] : unacked_) {
+      if (u.needs_send) return true;
+    }
+    return false;
   }
 
   void OnFinished(bool /*ok*/) {
@@ -459,7 +473,8 @@ class BatchStream {
 
   // std::mutex rather than absl::Mutex: Debian's Abseil is not TSan-instrumented.
   mutable std::mutex mu_;
-  std::condition_variable wake_;  // sender: work queued or due, stream broken, stopping, drained
+  std::condition_variable wake_;     // sender: work queued or due, stream broken, stopping
+  std::condition_variable drained_;  // a draining Shutdown: nothing is held any more
   std::deque<Queued> queued_;
   std::map<uint64_t, Unacked> unacked_;  // by batch id: resend order
   uint64_t next_batch_id_ = 1;
