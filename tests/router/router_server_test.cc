@@ -21,6 +21,20 @@
 namespace rinha::router {
 namespace {
 
+// A router on a free TCP port and on <dir>/<name>.sock, journaling to <dir>/<name>-journal, with
+// the ledger at <dir>/ledger.sock. Nothing listens at the processors' address: they are never
+// reached.
+RouterServerOptions OptionsIn(const std::filesystem::path& dir, const std::string& name) {
+  RouterServerOptions options;
+  options.tcp_address = "127.0.0.1:0";
+  options.unix_socket_path = (dir / (name + ".sock")).string();
+  options.ledger_target = "unix:" + (dir / "ledger.sock").string();
+  options.journal_dir = (dir / (name + "-journal")).string();
+  options.router.default_url = "http://127.0.0.1:1";
+  options.router.fallback_url = "http://127.0.0.1:1";
+  return options;
+}
+
 TEST(RouterServerStartTest, ShutdownRightAfterStartReturns) {
 #if defined(__SANITIZE_THREAD__)
   GTEST_SKIP() << "gRPC under TSan: Debian's gRPC is uninstrumented";
@@ -37,15 +51,7 @@ TEST(RouterServerStartTest, ShutdownRightAfterStartReturns) {
   ASSERT_TRUE((*ledger)->ReadLineContaining("ledger listening").ok());
   rinha::testing::FakeClock clock;
   for (int i = 0; i < 20; ++i) {
-    RouterServerOptions options;
-    options.tcp_address = "127.0.0.1:0";
-    options.unix_socket_path = (dir / "router.sock").string();
-    options.ledger_target = "unix:" + (dir / "ledger.sock").string();
-    options.journal_dir = (dir / "journal").string();
-    // Nothing listens there: the processors are never reached.
-    options.router.default_url = "http://127.0.0.1:1";
-    options.router.fallback_url = "http://127.0.0.1:1";
-    auto server = RouterServer::Start(options, clock);
+    auto server = RouterServer::Start(OptionsIn(dir, "router"), clock);
     ASSERT_TRUE(server.ok()) << server.status();
     if (i == 0) {
       // Its server's and its ledger stream's events are taken by one thread: in gRPC 1.51 two
@@ -62,19 +68,10 @@ TEST(RouterServerStartTest, ShutdownRightAfterStartReturns) {
   }
   // A port in use: Serve fails after the ledger stream started on the server's queue; the
   // failed start stops the stream, then the queue, and returns.
-  RouterServerOptions first_options;
-  first_options.tcp_address = "127.0.0.1:0";
-  first_options.unix_socket_path = (dir / "first.sock").string();
-  first_options.ledger_target = "unix:" + (dir / "ledger.sock").string();
-  first_options.journal_dir = (dir / "first-journal").string();
-  first_options.router.default_url = "http://127.0.0.1:1";
-  first_options.router.fallback_url = "http://127.0.0.1:1";
-  auto first = RouterServer::Start(first_options, clock);
+  auto first = RouterServer::Start(OptionsIn(dir, "first"), clock);
   ASSERT_TRUE(first.ok()) << first.status();
-  RouterServerOptions second_options = first_options;
+  RouterServerOptions second_options = OptionsIn(dir, "second");
   second_options.tcp_address = "127.0.0.1:" + std::to_string((*first)->tcp_port());
-  second_options.unix_socket_path = (dir / "second.sock").string();
-  second_options.journal_dir = (dir / "second-journal").string();
   auto second = RouterServer::Start(second_options, clock);
   EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable) << second.status();
   (*first)->Shutdown();
